@@ -1,0 +1,289 @@
+"""The SimPy model of the border: stations (checks) and each shipment's route through them.
+
+Each check is a station whose officers pull shipments from one priority queue (priority
+shipments first, then first come, first served; non-preemptive). A roster sets how many
+officers are on duty: at closing time an officer finishes the shipment in hand, then stops;
+queued shipments wait for the next opening. The model only writes timestamps into
+:class:`sim.records.Records`; every figure is derived from them afterwards.
+"""
+
+from __future__ import annotations
+
+import math
+from heapq import heappop, heappush
+
+import numpy as np
+import simpy
+from simpy.events import Event
+
+from sim.policies import Declaration, Decision, Policy, PolicyContext, make_policy
+from sim.records import INTERCEPTED, RELEASED, Records
+from sim.roster import Schedule, schedule_for
+from sim.scenario import Check, Scenario
+from sim.streams import PerShipment, Streams
+from sim.traffic import Traffic, generate
+
+HIGH, NORMAL = 0, 1
+
+
+class PolicyError(RuntimeError):
+    """A policy returned something the scenario cannot route."""
+
+
+def capacity_changes(
+    check: Check, schedule: Schedule, absent: np.ndarray | None, end: float
+) -> list[tuple[float, int]]:
+    """(time, officers on duty) at each change: openings, closings and daily absences."""
+    changes: dict[float, int] = {0.0: 0}
+    for a, b in schedule.intervals:
+        if a >= end:
+            break
+        b = min(b, end)
+        if absent is None:
+            changes[a] = check.servers
+        else:
+            day = int(a // 24)
+            t = a
+            while t < b:
+                changes[t] = check.servers - int(absent[day])
+                day += 1
+                t = day * 24.0
+        if b < end:
+            changes[b] = 0
+    out: list[tuple[float, int]] = []
+    for t, cap in changes.items():
+        if not out or out[-1][1] != cap:
+            out.append((t, cap))
+    return out
+
+
+class Station:
+    """One check: a priority queue served by the officers on duty."""
+
+    def __init__(self, border: Border, index: int, name: str, check: Check, streams: Streams):
+        self.env = border.env
+        self.index = index
+        self.name = name
+        self.records = border.records
+        self.stats = border.records.stations[name]
+        self.t0, self.t1 = border.window
+        self.queue: list[tuple[int, int, int, Event]] = []
+        self.seq = 0
+        self.busy = 0
+        self.capacity = 0
+        self._last = 0.0
+        self.guarantee = check.release_on_guarantee
+        self.refer: int | None = None
+        kinds = list(border.scenario.illicit.kinds)
+        # Alarm probability by truth code: a false alarm for legitimate goods, else detection.
+        self.alarm_p = [check.false_alarm] + [check.detect.get(k, 0.0) for k in kinds]
+        self.service = streams.per_shipment(f"service:{name}", check.duration_hours.sample)
+        self.alarm_u = streams.per_shipment(f"detect:{name}")
+        sc = border.scenario
+        absent = None
+        if check.absence > 0:
+            n_days = int(math.ceil(sc.end_hours / 24.0)) + 1
+            absent = streams.rng(f"absence:{name}").binomial(check.servers, check.absence, n_days)
+        changes = capacity_changes(check, schedule_for(sc, check.roster), absent, sc.end_hours)
+        self.env.process(self._roster(changes))
+
+    def _account(self) -> None:
+        now = self.env.now
+        lo, hi = max(self._last, self.t0), min(now, self.t1)
+        if hi > lo:
+            dt = hi - lo
+            st = self.stats
+            st.queue_area += len(self.queue) * dt
+            st.busy_area += self.busy * dt
+            st.capacity_area += self.capacity * dt
+        self._last = now
+
+    def _roster(self, changes: list[tuple[float, int]]):
+        env = self.env
+        for t, cap in changes:
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            self._account()
+            self.capacity = cap
+            self._dispatch()
+
+    def submit(self, sid: int, priority: int) -> Event:
+        """Queue a shipment; the returned event fires when its check is done."""
+        self._account()
+        now = self.env.now
+        done = Event(self.env)
+        self.records.enter[self.index, sid] = now
+        heappush(self.queue, (priority, self.seq, sid, done))
+        self.seq += 1
+        self._dispatch()
+        if self.t0 <= now < self.t1 and len(self.queue) > self.stats.queue_max:
+            self.stats.queue_max = len(self.queue)
+        return done
+
+    def _dispatch(self) -> None:
+        env = self.env
+        while self.busy < self.capacity and self.queue:
+            _, _, sid, done = heappop(self.queue)
+            self.busy += 1
+            self.records.start[self.index, sid] = env.now
+            timer = env.timeout(self.service[sid])
+            timer.callbacks.append(lambda _ev, sid=sid, done=done: self._finish(sid, done))
+
+    def _finish(self, sid: int, done: Event) -> None:
+        self._account()
+        self.busy -= 1
+        self.records.end[self.index, sid] = self.env.now
+        done.succeed()
+        self._dispatch()
+
+    def alarms(self, sid: int, truth: int) -> bool:
+        """Whether checking this shipment raised an alarm (a finding, or a false alarm)."""
+        return self.alarm_u[sid] < self.alarm_p[truth]
+
+    def close(self) -> None:
+        """Settle the time-weighted totals when the run stops."""
+        self._account()
+        self.stats.backlog_end = len(self.queue)
+        self.stats.in_service_end = self.busy
+
+
+class Border:
+    """One replication: the traffic, the stations, the policy, and the records they fill."""
+
+    def __init__(self, scenario: Scenario, streams: Streams, policy: Policy | None = None):
+        self.scenario = scenario
+        self.env = simpy.Environment()
+        self.traffic: Traffic = generate(scenario, streams)
+        self.records = Records(self.traffic, list(scenario.checks), list(scenario.lanes))
+        self.window = (scenario.warmup_hours, scenario.hours)
+        self.stations = [
+            Station(self, k, name, check, streams) for k, (name, check) in enumerate(scenario.checks.items())
+        ]
+        self._by_name = {s.name: s for s in self.stations}
+        for station, check in zip(self.stations, scenario.checks.values(), strict=True):
+            if check.on_alarm != "intercept":
+                station.refer = self._by_name[check.on_alarm].index
+        self.lane_index = {name: i for i, name in enumerate(scenario.lanes)}
+        self.routes = self._routes()
+        self.policy = policy or make_policy(scenario)
+        self.policy.start(PolicyContext(scenario, streams.per_shipment))
+        self._names = (
+            list(scenario.traffic.commodities),
+            list(scenario.traffic.origins),
+            list(scenario.traffic.compliance),
+        )
+        self.env.process(self._arrivals())
+
+    def _routes(self) -> list[list[tuple[int, ...]]]:
+        """Station indices visited, by lane and commodity (lane route + required checks)."""
+        sc = self.scenario
+        index = {name: k for k, name in enumerate(sc.checks)}
+        routes = []
+        for route in sc.lanes.values():
+            per_commodity = []
+            for commodity in sc.traffic.commodities:
+                extra = [
+                    name
+                    for name, check in sc.checks.items()
+                    if commodity in check.required_for and name not in route
+                ]
+                per_commodity.append(tuple(index[name] for name in [*route, *extra]))
+            routes.append(per_commodity)
+        return routes
+
+    # The policy's view of the border --------------------------------------------------
+    @property
+    def now(self) -> float:
+        return self.env.now
+
+    def queue_length(self, check: str) -> int:
+        return len(self._by_name[check].queue)
+
+    def busy(self, check: str) -> int:
+        return self._by_name[check].busy
+
+    def on_duty(self, check: str) -> int:
+        return self._by_name[check].capacity
+
+    # Processes ---------------------------------------------------------------------------
+    def _arrivals(self):
+        env = self.env
+        process = env.process
+        shipment = self._shipment
+        for sid, t in enumerate(self.traffic.arrival.tolist()):
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            process(shipment(sid))
+
+    def _shipment(self, sid: int):
+        env = self.env
+        tr = self.traffic
+        rec = self.records
+        lodged = float(tr.lodged[sid])
+        if lodged > env.now:
+            yield env.timeout(lodged - env.now)
+        commodity = int(tr.commodity[sid])
+        names = self._names
+        declaration = Declaration(
+            id=sid,
+            arrival_hours=float(tr.arrival[sid]),
+            lodged_hours=lodged,
+            commodity=names[0][commodity],
+            origin=names[1][tr.origin[sid]],
+            compliance=names[2][tr.compliance[sid]],
+            aeo=bool(tr.aeo[sid]),
+            prearrival=bool(tr.prearrival[sid]),
+            priority=bool(tr.priority[sid]),
+            value_usd=float(tr.value_usd[sid]),
+        )
+        decision = self.policy.select(declaration, self)
+        if isinstance(decision, Decision):
+            lane, priority = decision.lane, decision.priority
+        else:
+            lane, priority = decision, None
+        lane_k = self.lane_index.get(lane)
+        if lane_k is None:
+            raise PolicyError(
+                f"policy '{self.policy.kind}' chose lane {lane!r}; defined: {', '.join(self.lane_index)}"
+            )
+        if priority is None:
+            priority = declaration.priority
+        rec.lane[sid] = lane_k
+        rec.selected[sid] = env.now
+        rec.priority[sid] = priority
+        queue_class = HIGH if priority else NORMAL
+        truth = int(tr.truth[sid])
+        stations = self.stations
+        for k in self.routes[lane_k][commodity]:
+            station = stations[k]
+            while station is not None:
+                done = station.submit(sid, queue_class)
+                if station.guarantee:
+                    done.callbacks.append(lambda _ev, st=station: self._late_finding(st, sid, truth))
+                    break
+                yield done
+                if not station.alarms(sid, truth):
+                    break
+                if station.refer is None:
+                    rec.outcome[sid] = INTERCEPTED
+                    rec.intercepted_at[sid] = station.index
+                    return
+                station = stations[station.refer]
+        rec.released[sid] = env.now
+        rec.outcome[sid] = RELEASED
+
+    def _late_finding(self, station: Station, sid: int, truth: int) -> None:
+        if truth and station.alarms(sid, truth):
+            self.records.post_release_at[sid] = station.index
+
+    def run(self) -> Records:
+        """Simulate to the end of the drain period and return the records."""
+        self.env.run(until=self.scenario.end_hours)
+        for station in self.stations:
+            station.close()
+        return self.records
+
+
+def simulate(scenario: Scenario, seed_seq: np.random.SeedSequence, policy: Policy | None = None) -> Records:
+    """Simulate one replication from its seed sequence."""
+    return Border(scenario, Streams(seed_seq), policy).run()

@@ -1,0 +1,191 @@
+"""Metrics of one replication, derived from its records, and their summary across replications.
+
+Definitions (see the project's design notes), over the shipments *counted*: those arriving
+after the warm-up and before the end of the arrival window.
+
+- clearance time = release - arrival, hours, over released shipments;
+- within_<T>h_share = released within T hours / shipments not intercepted (censored ones
+  count as not released within T);
+- interception_rate = illicit intercepted / illicit arrived;
+- hit_rate = inspected shipments found illicit / inspected shipments;
+- inspection_rate = shipments examined physically or by scan / shipments;
+- leaks = illicit shipments released; post_release_detections = leaks later found by a test
+  run on guarantee; spoiled = cold-chain shipments held longer than their tolerance;
+  censored = shipments still inside when the run stopped;
+- segment.* = the Time Release Study breakdown: mean hours per released shipment spent in
+  lodgement and in each check's queue and service; the segments add up to the mean clearance
+  time;
+- station.<check>.* = time-weighted queue length and utilisation (busy / on-duty officer hours)
+  over the window, mean wait of shipments that joined the queue in the window.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from scipy import stats as st
+
+from sim.records import IN_SYSTEM, INTERCEPTED, RELEASED, Records
+from sim.scenario import INSPECTION_KINDS, Scenario
+
+KEY_METRICS = (
+    "clearance_hours_mean",
+    "clearance_hours_median",
+    "clearance_hours_p90",
+    "within_24h_share",
+    "interception_rate",
+    "hit_rate",
+    "inspection_rate",
+    "leaks",
+    "spoiled",
+    "censored",
+)
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num) / float(den) if den else math.nan
+
+
+def _mean(x: np.ndarray) -> float:
+    return float(np.mean(x)) if x.size else math.nan
+
+
+def _q(x: np.ndarray, q: float) -> float:
+    return float(np.quantile(x, q)) if x.size else math.nan
+
+
+def replication_metrics(scenario: Scenario, rec: Records) -> dict[str, float]:
+    """Every metric of one replication, by name."""
+    t = rec.traffic
+    window_lo, window_hi = scenario.warmup_hours, scenario.hours
+    counted = (t.arrival >= window_lo) & (t.arrival < window_hi)
+    released = counted & (rec.outcome == RELEASED)
+    intercepted = counted & (rec.outcome == INTERCEPTED)
+    censored = counted & (rec.outcome == IN_SYSTEM)
+    illicit = counted & (t.truth > 0)
+    clearance = (rec.released - t.arrival)[released]
+
+    m: dict[str, float] = {}
+    m["shipments"] = float(counted.sum())
+    m["released"] = float(released.sum())
+    m["intercepted"] = float(intercepted.sum())
+    m["censored"] = float(censored.sum())
+    m["illicit"] = float(illicit.sum())
+    m["clearance_hours_mean"] = _mean(clearance)
+    m["clearance_hours_median"] = _q(clearance, 0.5)
+    m["clearance_hours_p90"] = _q(clearance, 0.9)
+    m["clearance_hours_p95"] = _q(clearance, 0.95)
+    m["clearance_hours_max"] = float(clearance.max()) if clearance.size else math.nan
+    not_intercepted = float((released | censored).sum())
+    targets = sorted({*scenario.scenario.target_hours, 24.0})
+    for hours in targets:
+        m[f"within_{hours:g}h_share"] = _ratio((clearance <= hours).sum(), not_intercepted)
+
+    m["interception_rate"] = _ratio(intercepted.sum(), illicit.sum())
+    for k, kind in enumerate(scenario.illicit.kinds, start=1):
+        of_kind = counted & (t.truth == k)
+        m[f"kind.{kind}.interception_rate"] = _ratio((intercepted & of_kind).sum(), of_kind.sum())
+    inspection_rows = [
+        k for k, check in enumerate(scenario.checks.values()) if check.kind in INSPECTION_KINDS
+    ]
+    if inspection_rows:
+        inspected = counted & ~np.isnan(rec.start[inspection_rows]).all(axis=0)
+    else:
+        inspected = np.zeros_like(counted)
+    m["inspection_rate"] = _ratio(inspected.sum(), counted.sum())
+    m["hit_rate"] = _ratio((inspected & intercepted).sum(), inspected.sum())
+    m["leaks"] = float((released & (t.truth > 0)).sum())
+    m["post_release_detections"] = float((released & (rec.post_release_at >= 0)).sum())
+    m["spoiled"] = float(_spoiled(scenario, rec, released | censored).sum())
+
+    for i, lane in enumerate(rec.lanes):
+        in_lane = counted & (rec.lane == i)
+        m[f"lane.{lane}.share"] = _ratio(in_lane.sum(), counted.sum())
+        m[f"lane.{lane}.clearance_hours_mean"] = _mean((rec.released - t.arrival)[released & (rec.lane == i)])
+    for i, commodity in enumerate(scenario.traffic.commodities):
+        mask = released & (t.commodity == i)
+        m[f"commodity.{commodity}.clearance_hours_mean"] = _mean((rec.released - t.arrival)[mask])
+    for label, mask in (("aeo", t.aeo), ("non_aeo", ~t.aeo)):
+        m[f"trader.{label}.clearance_hours_mean"] = _mean((rec.released - t.arrival)[released & mask])
+    for label, mask in (("priority", rec.priority), ("non_priority", ~rec.priority)):
+        m[f"{label}.clearance_hours_mean"] = _mean((rec.released - t.arrival)[released & mask])
+
+    m.update(_segments(scenario, rec, released))
+    m.update(_stations(scenario, rec))
+    return m
+
+
+def _spoiled(scenario: Scenario, rec: Records, candidates: np.ndarray) -> np.ndarray:
+    t = rec.traffic
+    tolerance = np.array(
+        [c.cold_chain_hours or math.inf for c in scenario.traffic.commodities.values()]
+    )[t.commodity]
+    held = np.where(np.isnan(rec.released), scenario.end_hours, rec.released) - t.arrival
+    return candidates & (held > tolerance)
+
+
+def _segments(scenario: Scenario, rec: Records, released: np.ndarray) -> dict[str, float]:
+    """Time Release Study breakdown: mean hours per released shipment in each segment."""
+    t = rec.traffic
+    out = {"segment.lodgement": _mean((rec.selected - t.arrival)[released])}
+    for k, (name, check) in enumerate(scenario.checks.items()):
+        if check.release_on_guarantee:
+            continue
+        wait = np.nan_to_num(rec.start[k] - rec.enter[k])[released]
+        service = np.nan_to_num(rec.end[k] - rec.start[k])[released]
+        out[f"segment.{name}.queue"] = _mean(wait)
+        out[f"segment.{name}.service"] = _mean(service)
+    return out
+
+
+def _stations(scenario: Scenario, rec: Records) -> dict[str, float]:
+    lo, hi = scenario.warmup_hours, scenario.hours
+    span = hi - lo
+    out: dict[str, float] = {}
+    for k, name in enumerate(rec.checks):
+        s = rec.stations[name]
+        joined = (rec.enter[k] >= lo) & (rec.enter[k] < hi)
+        started = joined & ~np.isnan(rec.start[k])
+        waits = (rec.start[k] - rec.enter[k])[started]
+        p = f"station.{name}."
+        out[p + "arrivals"] = float(joined.sum())
+        out[p + "wait_hours_mean"] = _mean(waits)
+        out[p + "wait_hours_p90"] = _q(waits, 0.9)
+        out[p + "queue_mean"] = s.queue_area / span
+        out[p + "queue_max"] = float(s.queue_max)
+        out[p + "busy_mean"] = s.busy_area / span
+        out[p + "utilisation"] = _ratio(s.busy_area, s.capacity_area)
+        out[p + "backlog_end"] = float(s.backlog_end)
+    return out
+
+
+def summarise(replications: list[dict[str, float]], confidence: float = 0.95) -> dict[str, dict[str, Any]]:
+    """Mean and t-interval of each metric across replications (NaN replications left out)."""
+    names: list[str] = []
+    for rep in replications:
+        names += [k for k in rep if k not in names]
+    out: dict[str, dict[str, Any]] = {}
+    for name in names:
+        values = np.array([rep.get(name, math.nan) for rep in replications], dtype=float)
+        values = values[~np.isnan(values)]
+        n = int(values.size)
+        if n == 0:
+            out[name] = {"mean": None, "ci_low": None, "ci_high": None, "half_width": None, "sd": None, "n": 0}
+            continue
+        mean = float(values.mean())
+        if n >= 2:
+            sd = float(values.std(ddof=1))
+            half = float(st.t.ppf(0.5 + confidence / 2, n - 1) * sd / math.sqrt(n))
+        else:
+            sd = half = math.nan
+        out[name] = {
+            "mean": mean,
+            "ci_low": mean - half if n >= 2 else None,
+            "ci_high": mean + half if n >= 2 else None,
+            "half_width": half if n >= 2 else None,
+            "sd": sd if n >= 2 else None,
+            "n": n,
+        }
+    return out

@@ -1,0 +1,67 @@
+"""Random selection: each lane gets a fixed share of declarations, drawn at random.
+
+Real practice: the random component of selectivity that WTO TFA Art. 7.4 allows and that
+ASYCUDA keeps as a minimum random rate, so that compliance can be measured without bias.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from sim.policies.base import BorderView, Declaration, Policy, PolicyConfig, PolicyContext
+from sim.scenario import Name, Scenario
+
+
+class RandomConfig(PolicyConfig):
+    """``[policy] kind = "random"``."""
+
+    kind: Literal["random"]
+    rates: dict[Name, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=dict,
+        description="Share of declarations sent to each lane, e.g. { red = 0.05, yellow = 0.15 }.",
+    )
+    default_lane: Name = Field("green", description="Lane for the declarations not selected.")
+
+
+class RandomSelection(Policy):
+    """Sends each declaration to a lane at random with the configured rates.
+
+    Lanes are filled in the order the rates are written, from one uniform draw per shipment:
+    raising one rate keeps every shipment selected before still selected (paired comparisons).
+    """
+
+    kind = "random"
+    Config = RandomConfig
+
+    @classmethod
+    def check(cls, config: RandomConfig, scenario: Scenario) -> list[tuple[str, str]]:
+        lanes = list(scenario.lanes)
+        problems = []
+        for lane in config.rates:
+            if lane not in lanes:
+                problems.append((f"policy.rates.{lane}", f"unknown lane; defined: {', '.join(lanes)}"))
+        if config.default_lane not in lanes:
+            problems.append(
+                ("policy.default_lane", f"unknown lane '{config.default_lane}'; defined: {', '.join(lanes)}")
+            )
+        total = sum(config.rates.values())
+        if total > 1 + 1e-9:
+            problems.append(("policy.rates", f"rates sum to {total:.6g}; they must sum to at most 1"))
+        return problems
+
+    def start(self, context: PolicyContext) -> None:
+        self._u = context.uniforms("random")
+        cum = 0.0
+        self._cuts = []
+        for lane, rate in self.config.rates.items():
+            cum += rate
+            self._cuts.append((cum, lane))
+
+    def select(self, declaration: Declaration, border: BorderView) -> str:
+        u = self._u[declaration.id]
+        for cut, lane in self._cuts:
+            if u < cut:
+                return lane
+        return self.config.default_lane

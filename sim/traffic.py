@@ -1,0 +1,149 @@
+"""Traffic: the shipments of one replication, drawn before the simulation starts.
+
+Arrivals are a non-homogeneous Poisson process whose rate is constant within each hour
+(hour-of-day profile x day-of-week profile x surges), which is sampled exactly: a Poisson count
+per hour, uniform times inside it. Traffic uses its own streams and never the policy's, so two
+policies run on the same replication see exactly the same shipments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.roster import schedule_for
+from sim.scenario import Scenario, risk_groups
+from sim.streams import Streams
+
+LEGITIMATE = 0
+"""Truth code of a legitimate shipment; illicit kinds are 1, 2, ... in [illicit.kinds] order."""
+
+
+@dataclass
+class Traffic:
+    """Columns of shipment attributes, one row per shipment, in arrival order."""
+
+    arrival: np.ndarray  # hours
+    lodged: np.ndarray  # hours: declaration lodged (= arrival when lodged before arrival)
+    commodity: np.ndarray  # index into scenario.traffic.commodities
+    origin: np.ndarray
+    compliance: np.ndarray
+    aeo: np.ndarray  # bool
+    prearrival: np.ndarray  # bool
+    priority: np.ndarray  # bool
+    value_usd: np.ndarray  # nan when the commodity declares no value distribution
+    truth: np.ndarray  # LEGITIMATE or 1 + index into scenario.illicit.kinds
+
+    def __len__(self) -> int:
+        return len(self.arrival)
+
+
+def hourly_rates(scenario: Scenario) -> np.ndarray:
+    """Arrival rate (shipments an hour) by commodity for each hour of the run: shape (hours, C)."""
+    t = scenario.traffic
+    n_hours = int(np.ceil(scenario.end_hours))
+    hour = np.arange(n_hours)
+    hourly = np.asarray(t.hourly_profile) / np.mean(t.hourly_profile)
+    weekly = np.asarray(t.weekly_profile) / np.mean(t.weekly_profile)
+    base = t.shipments_per_day / 24.0 * hourly[hour % 24] * weekly[(hour // 24) % 7]
+    shares = np.array([c.share for c in t.commodities.values()])
+    rates = base[:, None] * shares[None, :]
+    names = list(t.commodities)
+    for surge in t.surges:
+        window = (hour >= surge.start_day * 24) & (hour < surge.end_day * 24)
+        cols = [names.index(c) for c in surge.commodities] if surge.commodities else slice(None)
+        rates[np.ix_(window, np.arange(len(names))[cols])] *= surge.factor
+    return rates
+
+
+def generate(scenario: Scenario, streams: Streams) -> Traffic:
+    """Draw every shipment of one replication."""
+    t = scenario.traffic
+    rates = hourly_rates(scenario)
+    n_hours = rates.shape[0]
+
+    rng = streams.rng("arrivals")
+    total = rates.sum(axis=1)
+    counts = rng.poisson(total)
+    hour_of = np.repeat(np.arange(n_hours), counts)
+    arrival = hour_of + rng.random(hour_of.size)
+    arrival = np.minimum(arrival, scenario.end_hours)
+    order = np.argsort(arrival, kind="stable")
+    arrival, hour_of = arrival[order], hour_of[order]
+    n = arrival.size
+
+    # Commodity mix may vary by hour (commodity-specific surges): inverse CDF per hour.
+    rng = streams.rng("attributes")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        probs = np.where(total[:, None] > 0, rates / total[:, None], 0.0)
+    cum = np.cumsum(probs, axis=1)
+    u = rng.random(n)
+    commodity = np.minimum((u[:, None] >= cum[hour_of]).sum(axis=1), len(t.commodities) - 1)
+    origin = _choose(rng, n, [g.share for g in t.origins.values()])
+    compliance = _choose(rng, n, [g.share for g in t.compliance.values()])
+    aeo = rng.random(n) < t.aeo_share
+    prearrival = rng.random(n) < t.prearrival_share
+
+    commodities = list(t.commodities.values())
+    priority = np.array([c.priority for c in commodities], dtype=bool)[commodity]
+    value = np.full(n, np.nan)
+    rng = streams.rng("values")
+    for k, c in enumerate(commodities):
+        if c.value_usd is not None:
+            mask = commodity == k
+            value[mask] = c.value_usd.sample(rng, int(mask.sum()))
+
+    truth = _ground_truth(scenario, streams, commodity, origin, compliance, aeo)
+
+    lodged = arrival.copy()
+    late = ~prearrival
+    if scenario.lodgement.delay_hours is not None:
+        rng = streams.rng("lodgement")
+        lodged[late] += scenario.lodgement.delay_hours.sample(rng, int(late.sum()))
+    schedule = schedule_for(scenario, scenario.lodgement.roster)
+    if not schedule.always:
+        lodged[late] = [schedule.next_open(x) for x in lodged[late]]
+
+    return Traffic(
+        arrival=arrival,
+        lodged=lodged,
+        commodity=commodity.astype(np.int16),
+        origin=origin.astype(np.int16),
+        compliance=compliance.astype(np.int16),
+        aeo=aeo,
+        prearrival=prearrival,
+        priority=priority,
+        value_usd=value,
+        truth=truth.astype(np.int8),
+    )
+
+
+def _choose(rng: np.random.Generator, n: int, shares: list[float]) -> np.ndarray:
+    p = np.asarray(shares, dtype=float)
+    return rng.choice(len(p), size=n, p=p / p.sum())
+
+
+def illicit_probability(scenario: Scenario, commodity, origin, compliance, aeo) -> np.ndarray:
+    """Each shipment's chance of being illicit: prevalence x its relative risk / the mean risk,
+    so that ``illicit.prevalence`` is the expected share over all traffic."""
+    groups = risk_groups(scenario)
+    codes = [commodity, origin, compliance, aeo.astype(int)]
+    rel = np.ones(len(commodity))
+    mean = 1.0
+    for (shares, factors), code in zip(groups, codes, strict=True):
+        rel *= np.asarray(factors)[code]
+        mean *= sum(s * f for s, f in zip(shares, factors, strict=True))
+    if scenario.illicit.prevalence == 0:
+        return np.zeros(len(commodity))
+    return np.minimum(1.0, scenario.illicit.prevalence * rel / mean)
+
+
+def _ground_truth(scenario, streams, commodity, origin, compliance, aeo) -> np.ndarray:
+    rng = streams.rng("truth")
+    n = len(commodity)
+    p = illicit_probability(scenario, commodity, origin, compliance, aeo)
+    illicit = rng.random(n) < p
+    kinds = list(scenario.illicit.kinds.values())
+    kind = _choose(rng, n, kinds)
+    return np.where(illicit, kind + 1, 0)
