@@ -1,0 +1,192 @@
+"""The scenario file reference (``docs/scenario-reference.md``), generated from the schema.
+
+Run ``python -m sim.reference > docs/scenario-reference.md`` after changing the schema; a test
+checks that the committed file is current.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel
+
+from sim import distributions as d
+from sim import scenario as s
+
+TABLES: list[tuple[str, type[BaseModel], str]] = [
+    ("[scenario]", s.ScenarioInfo, ""),
+    ("[traffic]", s.Traffic, "Arrivals follow the hourly and weekly profiles: the mean over a "
+     "week is `shipments_per_day`."),
+    ("[traffic.commodities.NAME]", s.Commodity, "One table per commodity; at least one."),
+    ("[traffic.origins.NAME] and [traffic.compliance.NAME]", s.Group,
+     "Groups of origin and of traders' compliance history, each with its relative risk. "
+     "Without these tables every shipment is in one group with relative risk 1."),
+    ("[[traffic.surges]]", s.Surge, "Optional windows of extra (or fewer) arrivals; surges "
+     "that overlap multiply."),
+    ("[illicit]", s.Illicit, "A shipment's chance of being illicit is `prevalence` times its "
+     "relative risk (commodity x origin x compliance x AEO factors) divided by the mean relative "
+     "risk over all traffic, so `prevalence` is the expected illicit share of all shipments."),
+    ("[lodgement]", s.Lodgement, "Declarations lodged before arrival are lodged at arrival; "
+     "the others after `delay_hours`, at the next time `roster` is open."),
+    ("[rosters.NAME]", s.Roster, "Opening hours, used by checks and lodgement. `\"24/7\"` is "
+     "built in."),
+    ("[checks.NAME]", s.Check, "A station: `servers` officers or machines pull shipments from one "
+     "queue, priority shipments first, then first come, first served. At closing time an officer "
+     "finishes the shipment in hand and then stops; the queue waits for the next opening. "
+     "An alarm (a finding, or a false alarm) intercepts the shipment, or, with `on_alarm` naming "
+     "another check, sends it there (a scan referring to a physical examination)."),
+]
+
+DISTRIBUTIONS = [d.Exponential, d.Lognormal, d.Gamma, d.Triangular, d.Uniform, d.Fixed, d.Empirical]
+
+
+def _type(prop: dict[str, Any], defs: dict[str, Any]) -> str:
+    if "const" in prop:
+        return json.dumps(prop["const"])
+    if "enum" in prop:
+        return " \\| ".join(json.dumps(v) for v in prop["enum"])
+    if "$ref" in prop:
+        name = prop["$ref"].split("/")[-1]
+        return "distribution" if name in {c.__name__ for c in DISTRIBUTIONS} else "table"
+    if "oneOf" in prop or "discriminator" in prop:
+        return "distribution"
+    if "anyOf" in prop:
+        kinds = [_type(p, defs) for p in prop["anyOf"] if p.get("type") != "null"]
+        return " or ".join(dict.fromkeys(kinds))
+    kind = prop.get("type")
+    if kind == "array":
+        items = prop.get("items") or prop.get("prefixItems")
+        if isinstance(items, list):
+            return "[" + ", ".join(_type(i, defs) for i in items) + "]"
+        return f"list of {_type(items or {}, defs)}"
+    if kind == "object":
+        value = prop.get("additionalProperties")
+        if isinstance(value, dict):
+            return f"table of {_type(value, defs)}"
+        return "table"
+    return {"number": "number", "integer": "integer", "string": "text", "boolean": "true/false"}.get(
+        kind, "value"
+    )
+
+
+def _limits(prop: dict[str, Any]) -> str:
+    parts = []
+    if "anyOf" in prop:
+        prop = next((p for p in prop["anyOf"] if p.get("type") != "null"), prop)
+    sources = [prop]
+    for key in ("items", "additionalProperties"):
+        if isinstance(prop.get(key), dict) and prop[key].get("type") != "array":
+            sources.append(prop[key])
+    if prop.get("minItems") is not None and prop.get("minItems") == prop.get("maxItems"):
+        parts.append(f"exactly {prop['minItems']} items")
+        prop = {k: v for k, v in prop.items() if k not in ("minItems", "maxItems")}
+        sources[0] = prop
+    for p in sources:
+        for key, text in (
+            ("minimum", ">= {}"),
+            ("exclusiveMinimum", "> {}"),
+            ("maximum", "<= {}"),
+            ("exclusiveMaximum", "< {}"),
+            ("minItems", "at least {} items"),
+            ("maxItems", "at most {} items"),
+        ):
+            if key in p:
+                parts.append(text.format(_num(p[key])))
+    if "pattern" in prop:
+        parts.append("letters, digits, `_`, `-`")
+    return ", ".join(parts)
+
+
+def _num(x: Any) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def _table(model: type[BaseModel]) -> list[str]:
+    schema = model.model_json_schema()
+    defs = schema.get("$defs", {})
+    required = set(schema.get("required", []))
+    rows = ["| key | type | default | allowed | meaning |", "| --- | --- | --- | --- | --- |"]
+    for name, prop in schema["properties"].items():
+        field = model.model_fields[name]
+        if name in required:
+            default = "required"
+        elif field.default_factory is not None:
+            value = _plain(field.default_factory())
+            if isinstance(value, list) and len(value) > 4 and len(set(value)) == 1:
+                default = f"{len(value)} x `{json.dumps(value[0])}`"
+            else:
+                default = "`" + json.dumps(value) + "`"
+        elif field.default is None:
+            default = "none"
+        else:
+            default = "`" + json.dumps(_plain(field.default)) + "`"
+        meaning = (field.description or "").replace("|", "\\|")
+        if not meaning and "const" in prop:
+            meaning = "Selects this kind."
+        rows.append(f"| `{name}` | {_type(prop, defs)} | {default} | {_limits(prop)} | {meaning} |")
+    return rows
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def render() -> str:
+    """The whole reference, as Markdown."""
+    from sim.policies import POLICIES
+
+    out = [
+        "# Scenario file reference",
+        "",
+        "<!-- Generated by `python -m sim.reference`; do not edit by hand. -->",
+        "",
+        "A scenario is a TOML file. Time is in hours from Monday 00:00 of week 1. Unknown keys "
+        "are errors, so a typo is reported rather than ignored. Names of commodities, groups, "
+        "checks, lanes and rosters use letters, digits, `_` and `-`. Any key can be overridden "
+        "from the command line with `--set dotted.key=value`. See `scenarios/baseline.toml` for a "
+        "complete, commented example.",
+        "",
+    ]
+    for heading, model, intro in TABLES:
+        out += [f"## `{heading}`", ""]
+        if intro:
+            out += [intro, ""]
+        out += _table(model) + [""]
+    out += [
+        "## `[lanes]`",
+        "",
+        "Each key is a lane and its value the list of checks a shipment in that lane passes, in "
+        "order, e.g. `red = [\"documents\", \"physical\"]`; an empty list releases at once. "
+        "Checks whose `required_for` names the shipment's commodity are added at the end.",
+        "",
+        "## `[policy]`",
+        "",
+        "The risk-management policy that sends each declaration to a lane, chosen by `kind`.",
+        "",
+    ]
+    for kind, cls in sorted(POLICIES.items()):
+        out += [f"### `kind = \"{kind}\"`", "", (cls.__doc__ or "").strip().split("\n\n")[0], ""]
+        out += _table(cls.Config) + [""]
+    out += [
+        "## Distributions",
+        "",
+        "Durations and values are tables with a `dist` key, e.g. "
+        "`{ dist = \"lognormal\", mean = 2.0, cv = 0.5 }`.",
+        "",
+    ]
+    for model in DISTRIBUTIONS:
+        kind = model.model_fields["dist"].annotation.__args__[0]
+        out += [f"### `dist = \"{kind}\"`", "", (model.__doc__ or "").strip(), ""]
+        out += _table(model) + [""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+if __name__ == "__main__":
+    print(render(), end="")
