@@ -13,8 +13,8 @@ from sim.metrics import KEY_METRICS, replication_metrics, summarise
 from sim.policies import (
     POLICIES,
     BorderView,
-    Declaration,
     Decision,
+    Declaration,
     Policy,
     PolicyConfig,
     PolicyContext,

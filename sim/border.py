@@ -3,12 +3,15 @@
 Each check is a station whose officers pull shipments from one priority queue (priority
 shipments first, then first come, first served; non-preemptive). A roster sets how many
 officers are on duty: at closing time an officer finishes the shipment in hand, then stops;
-queued shipments wait for the next opening. The model only writes timestamps into
+queued shipments wait for the next opening. A shipment passes each check at most once: a
+check already passed on an alarm's referral is not repeated, and an alarm referred to a check
+already passed gets that check's verdict. The model only writes timestamps into
 :class:`sim.records.Records`; every figure is derived from them afterwards.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 from heapq import heappop, heappush
 
@@ -16,11 +19,11 @@ import numpy as np
 import simpy
 from simpy.events import Event
 
-from sim.policies import Declaration, Decision, Policy, PolicyContext, make_policy
+from sim.policies import Decision, Declaration, Policy, PolicyContext, make_policy
 from sim.records import INTERCEPTED, RELEASED, Records
 from sim.roster import Schedule, schedule_for
 from sim.scenario import Check, Scenario
-from sim.streams import PerShipment, Streams
+from sim.streams import Streams
 from sim.traffic import Traffic, generate
 
 HIGH, NORMAL = 0, 1
@@ -70,7 +73,7 @@ class Station:
         self.queue: list[tuple[int, int, int, Event]] = []
         self.seq = 0
         self.busy = 0
-        self.capacity = 0
+        self.capacity = 0  # on duty since the last roster change processed (for the time totals)
         self._last = 0.0
         self.guarantee = check.release_on_guarantee
         self.refer: int | None = None
@@ -85,7 +88,15 @@ class Station:
             n_days = int(math.ceil(sc.end_hours / 24.0)) + 1
             absent = streams.rng(f"absence:{name}").binomial(check.servers, check.absence, n_days)
         changes = capacity_changes(check, schedule_for(sc, check.roster), absent, sc.end_hours)
+        self._change_times = [t for t, _ in changes]
+        self._change_caps = [cap for _, cap in changes]
         self.env.process(self._roster(changes))
+
+    def on_duty(self) -> int:
+        """Officers on duty now. A roster change counts from its very instant, even before the
+        roster process has run: no service starts at closing time because a shipment finished
+        or arrived at that same instant."""
+        return self._change_caps[bisect.bisect_right(self._change_times, self.env.now) - 1]
 
     def _account(self) -> None:
         now = self.env.now
@@ -122,7 +133,8 @@ class Station:
 
     def _dispatch(self) -> None:
         env = self.env
-        while self.busy < self.capacity and self.queue:
+        on_duty = self.on_duty()
+        while self.busy < on_duty and self.queue:
             _, _, sid, done = heappop(self.queue)
             self.busy += 1
             self.records.start[self.index, sid] = env.now
@@ -157,7 +169,8 @@ class Border:
         self.records = Records(self.traffic, list(scenario.checks), list(scenario.lanes))
         self.window = (scenario.warmup_hours, scenario.hours)
         self.stations = [
-            Station(self, k, name, check, streams) for k, (name, check) in enumerate(scenario.checks.items())
+            Station(self, k, name, check, streams)
+            for k, (name, check) in enumerate(scenario.checks.items())
         ]
         self._by_name = {s.name: s for s in self.stations}
         for station, check in zip(self.stations, scenario.checks.values(), strict=True):
@@ -203,7 +216,7 @@ class Border:
         return self._by_name[check].busy
 
     def on_duty(self, check: str) -> int:
-        return self._by_name[check].capacity
+        return self._by_name[check].on_duty()
 
     # Processes ---------------------------------------------------------------------------
     def _arrivals(self):
@@ -243,9 +256,9 @@ class Border:
             lane, priority = decision, None
         lane_k = self.lane_index.get(lane)
         if lane_k is None:
-            raise PolicyError(
-                f"policy '{self.policy.kind}' chose lane {lane!r}; defined: {', '.join(self.lane_index)}"
-            )
+            defined = ", ".join(self.lane_index)
+            kind = self.policy.kind
+            raise PolicyError(f"policy '{kind}' chose lane {lane!r}; defined: {defined}")
         if priority is None:
             priority = declaration.priority
         rec.lane[sid] = lane_k
@@ -254,21 +267,30 @@ class Border:
         queue_class = HIGH if priority else NORMAL
         truth = int(tr.truth[sid])
         stations = self.stations
+        visited: set[int] = set()  # a shipment passes each check at most once
         for k in self.routes[lane_k][commodity]:
+            if k in visited:
+                continue  # already passed on an alarm's referral
             station = stations[k]
-            while station is not None:
+            while True:
+                visited.add(station.index)
                 done = station.submit(sid, queue_class)
                 if station.guarantee:
-                    done.callbacks.append(lambda _ev, st=station: self._late_finding(st, sid, truth))
+                    done.callbacks.append(
+                        lambda _ev, st=station: self._late_finding(st, sid, truth)
+                    )
                     break
                 yield done
                 if not station.alarms(sid, truth):
                     break
-                if station.refer is None:
+                refer = station.refer
+                if refer in visited and not stations[refer].alarms(sid, truth):
+                    break  # the check it refers to has already cleared this shipment
+                if refer is None or refer in visited:
                     rec.outcome[sid] = INTERCEPTED
                     rec.intercepted_at[sid] = station.index
                     return
-                station = stations[station.refer]
+                station = stations[refer]
         rec.released[sid] = env.now
         rec.outcome[sid] = RELEASED
 
@@ -284,6 +306,8 @@ class Border:
         return self.records
 
 
-def simulate(scenario: Scenario, seed_seq: np.random.SeedSequence, policy: Policy | None = None) -> Records:
+def simulate(
+    scenario: Scenario, seed_seq: np.random.SeedSequence, policy: Policy | None = None
+) -> Records:
     """Simulate one replication from its seed sequence."""
     return Border(scenario, Streams(seed_seq), policy).run()

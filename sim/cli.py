@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from sim.results import OutputError, version
+from sim.results import OutputError, check_destination, version
 from sim.scenario import ScenarioError, load_scenario
 
 EXIT_BAD_INPUT = 2
@@ -62,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replications", type=_positive_int, help="replications (default: the file's)")
     p.add_argument("--set", dest="overrides", **override)
     p.add_argument("--out", help="results folder (default: results/<scenario>/<timestamp>/)")
-    p.add_argument("--trace", action="store_true", help="also write every shipment to shipments.csv.gz")
+    p.add_argument(
+        "--trace", action="store_true", help="also write every shipment to shipments.csv.gz"
+    )
     p.add_argument("--quiet", action="store_true", help="print only where the results went")
 
     v = sub.add_parser("validate", help="check a scenario file and report every problem")
@@ -80,6 +83,8 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     if args.replications is not None:
         overrides.append(f"scenario.replications={args.replications}")
     scenario = load_scenario(args.file, overrides)
+    if args.out is not None:
+        check_destination(Path(args.out))  # before the run, not after it
     result = run(scenario, trace=args.trace, progress=False if args.quiet else None)
     folder = result.save(args.out, command=["bordersim", *argv])
     if not args.quiet:
@@ -103,15 +108,17 @@ def _validate(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``bordersim`` console script."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error already printed
+        if exc.code is None or isinstance(exc.code, int):
+            return exc.code or 0
+        return EXIT_BAD_INPUT
     try:
         if args.command == "run":
             return _run(args, argv)
         return _validate(args)
-    except ScenarioError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except OutputError as err:
+    except (ScenarioError, OutputError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

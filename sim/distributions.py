@@ -1,4 +1,4 @@
-"""Duration and value distributions, as scenario-file tables such as ``{dist = "lognormal", mean = 2, cv = 0.5}``.
+"""Duration and value distributions, written in scenario files as tables with a ``dist`` key.
 
 Each distribution is a pydantic model (so a typo in a scenario file is caught with its key path)
 that draws a block of variates at once from a numpy generator.

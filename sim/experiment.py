@@ -93,7 +93,9 @@ def _progress(total: int, name: str, enabled: bool | None):
 
     if enabled is None:
         enabled = sys.stderr.isatty()
-    return tqdm(total=total, desc=name, unit="rep", disable=not enabled, file=sys.stderr, leave=False)
+    return tqdm(
+        total=total, desc=name, unit="rep", disable=not enabled, file=sys.stderr, leave=False
+    )
 
 
 __all__ = ["KEY_METRICS", "RunResult", "run"]

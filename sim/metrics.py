@@ -7,7 +7,8 @@ after the warm-up and before the end of the arrival window.
 - within_<T>h_share = released within T hours / shipments not intercepted (censored ones
   count as not released within T);
 - interception_rate = illicit intercepted / illicit arrived;
-- hit_rate = inspected shipments found illicit / inspected shipments;
+- hit_rate = inspected shipments found illicit by a scan or physical check / inspected
+  shipments;
 - inspection_rate = shipments examined physically or by scan / shipments;
 - leaks = illicit shipments released; post_release_detections = leaks later found by a test
   run on guarantee; spoiled = cold-chain shipments held longer than their tolerance;
@@ -94,8 +95,10 @@ def replication_metrics(scenario: Scenario, rec: Records) -> dict[str, float]:
         inspected = counted & ~np.isnan(rec.start[inspection_rows]).all(axis=0)
     else:
         inspected = np.zeros_like(counted)
+    # A hit is a find by the inspection itself, not by a later check of an inspected shipment.
+    found = intercepted & np.isin(rec.intercepted_at, inspection_rows)
     m["inspection_rate"] = _ratio(inspected.sum(), counted.sum())
-    m["hit_rate"] = _ratio((inspected & intercepted).sum(), inspected.sum())
+    m["hit_rate"] = _ratio(found.sum(), inspected.sum())
     m["leaks"] = float((released & (t.truth > 0)).sum())
     m["post_release_detections"] = float((released & (rec.post_release_at >= 0)).sum())
     m["spoiled"] = float(_spoiled(scenario, rec, released | censored).sum())
@@ -103,12 +106,16 @@ def replication_metrics(scenario: Scenario, rec: Records) -> dict[str, float]:
     for i, lane in enumerate(rec.lanes):
         in_lane = counted & (rec.lane == i)
         m[f"lane.{lane}.share"] = _ratio(in_lane.sum(), counted.sum())
-        m[f"lane.{lane}.clearance_hours_mean"] = _mean((rec.released - t.arrival)[released & (rec.lane == i)])
+        m[f"lane.{lane}.clearance_hours_mean"] = _mean(
+            (rec.released - t.arrival)[released & (rec.lane == i)]
+        )
     for i, commodity in enumerate(scenario.traffic.commodities):
         mask = released & (t.commodity == i)
         m[f"commodity.{commodity}.clearance_hours_mean"] = _mean((rec.released - t.arrival)[mask])
     for label, mask in (("aeo", t.aeo), ("non_aeo", ~t.aeo)):
-        m[f"trader.{label}.clearance_hours_mean"] = _mean((rec.released - t.arrival)[released & mask])
+        m[f"trader.{label}.clearance_hours_mean"] = _mean(
+            (rec.released - t.arrival)[released & mask]
+        )
     for label, mask in (("priority", rec.priority), ("non_priority", ~rec.priority)):
         m[f"{label}.clearance_hours_mean"] = _mean((rec.released - t.arrival)[released & mask])
 
@@ -161,7 +168,9 @@ def _stations(scenario: Scenario, rec: Records) -> dict[str, float]:
     return out
 
 
-def summarise(replications: list[dict[str, float]], confidence: float = 0.95) -> dict[str, dict[str, Any]]:
+def summarise(
+    replications: list[dict[str, float]], confidence: float = 0.95
+) -> dict[str, dict[str, Any]]:
     """Mean and t-interval of each metric across replications (NaN replications left out)."""
     names: list[str] = []
     for rep in replications:
@@ -172,7 +181,14 @@ def summarise(replications: list[dict[str, float]], confidence: float = 0.95) ->
         values = values[~np.isnan(values)]
         n = int(values.size)
         if n == 0:
-            out[name] = {"mean": None, "ci_low": None, "ci_high": None, "half_width": None, "sd": None, "n": 0}
+            out[name] = {
+                "mean": None,
+                "ci_low": None,
+                "ci_high": None,
+                "half_width": None,
+                "sd": None,
+                "n": 0,
+            }
             continue
         mean = float(values.mean())
         if n >= 2:

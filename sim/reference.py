@@ -16,26 +16,53 @@ from sim import scenario as s
 
 TABLES: list[tuple[str, type[BaseModel], str]] = [
     ("[scenario]", s.ScenarioInfo, ""),
-    ("[traffic]", s.Traffic, "Arrivals follow the hourly and weekly profiles: the mean over a "
-     "week is `shipments_per_day`."),
+    (
+        "[traffic]",
+        s.Traffic,
+        "Arrivals follow the hourly and weekly profiles: the mean over a "
+        "week is `shipments_per_day`.",
+    ),
     ("[traffic.commodities.NAME]", s.Commodity, "One table per commodity; at least one."),
-    ("[traffic.origins.NAME] and [traffic.compliance.NAME]", s.Group,
-     "Groups of origin and of traders' compliance history, each with its relative risk. "
-     "Without these tables every shipment is in one group with relative risk 1."),
-    ("[[traffic.surges]]", s.Surge, "Optional windows of extra (or fewer) arrivals; surges "
-     "that overlap multiply."),
-    ("[illicit]", s.Illicit, "A shipment's chance of being illicit is `prevalence` times its "
-     "relative risk (commodity x origin x compliance x AEO factors) divided by the mean relative "
-     "risk over all traffic, so `prevalence` is the expected illicit share of all shipments."),
-    ("[lodgement]", s.Lodgement, "Declarations lodged before arrival are lodged at arrival; "
-     "the others after `delay_hours`, at the next time `roster` is open."),
-    ("[rosters.NAME]", s.Roster, "Opening hours, used by checks and lodgement. `\"24/7\"` is "
-     "built in."),
-    ("[checks.NAME]", s.Check, "A station: `servers` officers or machines pull shipments from one "
-     "queue, priority shipments first, then first come, first served. At closing time an officer "
-     "finishes the shipment in hand and then stops; the queue waits for the next opening. "
-     "An alarm (a finding, or a false alarm) intercepts the shipment, or, with `on_alarm` naming "
-     "another check, sends it there (a scan referring to a physical examination)."),
+    (
+        "[traffic.origins.NAME] and [traffic.compliance.NAME]",
+        s.Group,
+        "Groups of origin and of traders' compliance history, each with its relative risk. "
+        "Without these tables every shipment is in one group with relative risk 1.",
+    ),
+    (
+        "[[traffic.surges]]",
+        s.Surge,
+        "Optional windows of extra (or fewer) arrivals; surges that overlap multiply.",
+    ),
+    (
+        "[illicit]",
+        s.Illicit,
+        "A shipment's chance of being illicit is `prevalence` times its "
+        "relative risk (commodity x origin x compliance x AEO factors) divided by the mean "
+        "relative risk over all traffic, so `prevalence` is the expected illicit share of all "
+        "shipments.",
+    ),
+    (
+        "[lodgement]",
+        s.Lodgement,
+        "Declarations lodged before arrival are lodged at arrival; "
+        "the others after `delay_hours`, at the next time `roster` is open.",
+    ),
+    (
+        "[rosters.NAME]",
+        s.Roster,
+        'Opening hours, used by checks and lodgement. `"24/7"` is built in.',
+    ),
+    (
+        "[checks.NAME]",
+        s.Check,
+        "A station: `servers` officers or machines pull shipments from one "
+        "queue, priority shipments first, then first come, first served. At closing time an "
+        "officer finishes the shipment in hand and then stops; the queue waits for the next "
+        "opening. "
+        "An alarm (a finding, or a false alarm) intercepts the shipment, or, with `on_alarm` "
+        "naming another check, sends it there (a scan referring to a physical examination).",
+    ),
 ]
 
 DISTRIBUTIONS = [d.Exponential, d.Lognormal, d.Gamma, d.Triangular, d.Uniform, d.Fixed, d.Empirical]
@@ -65,9 +92,12 @@ def _type(prop: dict[str, Any], defs: dict[str, Any]) -> str:
         if isinstance(value, dict):
             return f"table of {_type(value, defs)}"
         return "table"
-    return {"number": "number", "integer": "integer", "string": "text", "boolean": "true/false"}.get(
-        kind, "value"
-    )
+    return {
+        "number": "number",
+        "integer": "integer",
+        "string": "text",
+        "boolean": "true/false",
+    }.get(kind, "value")
 
 
 def _limits(prop: dict[str, Any]) -> str:
@@ -163,7 +193,7 @@ def render() -> str:
         "## `[lanes]`",
         "",
         "Each key is a lane and its value the list of checks a shipment in that lane passes, in "
-        "order, e.g. `red = [\"documents\", \"physical\"]`; an empty list releases at once. "
+        'order, e.g. `red = ["documents", "physical"]`; an empty list releases at once. '
         "Checks whose `required_for` names the shipment's commodity are added at the end.",
         "",
         "## `[policy]`",
@@ -172,18 +202,18 @@ def render() -> str:
         "",
     ]
     for kind, cls in sorted(POLICIES.items()):
-        out += [f"### `kind = \"{kind}\"`", "", (cls.__doc__ or "").strip().split("\n\n")[0], ""]
+        out += [f'### `kind = "{kind}"`', "", (cls.__doc__ or "").strip().split("\n\n")[0], ""]
         out += _table(cls.Config) + [""]
     out += [
         "## Distributions",
         "",
         "Durations and values are tables with a `dist` key, e.g. "
-        "`{ dist = \"lognormal\", mean = 2.0, cv = 0.5 }`.",
+        '`{ dist = "lognormal", mean = 2.0, cv = 0.5 }`.',
         "",
     ]
     for model in DISTRIBUTIONS:
         kind = model.model_fields["dist"].annotation.__args__[0]
-        out += [f"### `dist = \"{kind}\"`", "", (model.__doc__ or "").strip(), ""]
+        out += [f'### `dist = "{kind}"`', "", (model.__doc__ or "").strip(), ""]
         out += _table(model) + [""]
     return "\n".join(out).rstrip() + "\n"
 

@@ -53,68 +53,102 @@ def default_folder(name: str, root: Path = Path("results")) -> Path:
     return folder
 
 
+def check_destination(final: Path) -> None:
+    """Refuse a results folder that would overwrite something other than earlier results."""
+    if not final.exists():
+        return
+    if not final.is_dir():
+        raise OutputError(f"{final} is a file, not a results folder; choose another --out")
+    if any(final.iterdir()) and not (final / MANIFEST).is_file():
+        raise OutputError(f"{final} exists and is not a results folder; choose another --out")
+
+
 def save(result: RunResult, out: str | Path | None, command: list[str] | None) -> Path:
     """Write every result file of a run; returns the folder."""
-    from sim.records import write_trace
-
-    sc = result.scenario
-    final = Path(out) if out is not None else default_folder(sc.scenario.name)
-    if final.exists() and (not final.is_dir() or (any(final.iterdir()) and not (final / MANIFEST).exists())):
-        raise OutputError(f"{final} exists and is not a results folder; choose another --out")
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
+    final = Path(out) if out is not None else default_folder(result.scenario.scenario.name)
+    check_destination(final)
+    created = [p for p in (final.parent, *final.parent.parents) if not p.exists()]
     try:
-        summary = {
-            "scenario": sc.scenario.name,
-            "seed": sc.scenario.seed,
-            "replications": sc.scenario.replications,
-            "confidence": 0.95,
-            "metrics": result.summary,
-        }
-        (tmp / "summary.json").write_text(json.dumps(_clean(summary), indent=2) + "\n")
-        with open(tmp / "summary.csv", "w", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(["metric", "mean", "ci_low", "ci_high", "half_width", "sd", "n"])
-            for name, s in result.summary.items():
-                w.writerow([name, *(_csv(s[k]) for k in ("mean", "ci_low", "ci_high", "half_width", "sd", "n"))])
-        names = list(result.summary)
-        with open(tmp / "replications.csv", "w", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(["replication", *names])
-            for i, rep in enumerate(result.replications):
-                w.writerow([i, *(_csv(rep.get(n)) for n in names)])
-        (tmp / "scenario.toml").write_text(sc.to_toml())
-        manifest = {
-            "project": "bordersim",
-            "version": version("bordersim"),
-            "scenario": sc.scenario.name,
-            "scenario_sha256": sc.digest(),
-            "seed": sc.scenario.seed,
-            "replications": sc.scenario.replications,
-            "command": command,
-            "created": datetime.now().astimezone().isoformat(timespec="seconds"),
-            "wall_seconds": round(result.wall_seconds, 3),
-            "python": sys.version.split()[0],
-            "platform": platform.platform(),
-            "packages": {p: version(p) for p in ("numpy", "simpy", "scipy", "pydantic")},
-        }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-        if result.records:
-            write_trace(
-                tmp / "shipments.csv.gz",
-                [(i, r.columns(sc)) for i, r in enumerate(result.records)],
-            )
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
+    except OSError as exc:
+        _remove_empty(created)
+        raise OutputError(f"cannot create {final}: {exc.strerror or exc}") from None
+    old = final.with_name(f".{final.name}.old-{os.getpid()}")
+    try:
+        _write_all(result, tmp, command)
         if final.exists():
-            old = final.with_name(f".{final.name}.old-{os.getpid()}")
             final.rename(old)
             tmp.rename(final)
             shutil.rmtree(old, ignore_errors=True)
         else:
             tmp.rename(final)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if old.exists() and not final.exists():
+            old.rename(final)  # put the earlier results back
+        _remove_empty(created)
+        if isinstance(exc, OSError):
+            raise OutputError(f"cannot write {final}: {exc.strerror or exc}") from None
         raise
     return final
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove folders that ``save`` created, innermost first, if they are still empty."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+
+
+def _write_all(result: RunResult, tmp: Path, command: list[str] | None) -> None:
+    """Write every result file into ``tmp``."""
+    from sim.records import write_trace
+
+    sc = result.scenario
+    summary = {
+        "scenario": sc.scenario.name,
+        "seed": sc.scenario.seed,
+        "replications": sc.scenario.replications,
+        "confidence": 0.95,
+        "metrics": result.summary,
+    }
+    (tmp / "summary.json").write_text(json.dumps(_clean(summary), indent=2) + "\n")
+    columns = ("mean", "ci_low", "ci_high", "half_width", "sd", "n")
+    with open(tmp / "summary.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["metric", *columns])
+        for name, s in result.summary.items():
+            w.writerow([name, *(_csv(s[k]) for k in columns)])
+    names = list(result.summary)
+    with open(tmp / "replications.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["replication", *names])
+        for i, rep in enumerate(result.replications):
+            w.writerow([i, *(_csv(rep.get(n)) for n in names)])
+    (tmp / "scenario.toml").write_text(sc.to_toml())
+    manifest = {
+        "project": "bordersim",
+        "version": version("bordersim"),
+        "scenario": sc.scenario.name,
+        "scenario_sha256": sc.digest(),
+        "seed": sc.scenario.seed,
+        "replications": sc.scenario.replications,
+        "command": command,
+        "created": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "wall_seconds": round(result.wall_seconds, 3),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "packages": {p: version(p) for p in ("numpy", "simpy", "scipy", "pydantic")},
+    }
+    (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    if result.records:
+        write_trace(
+            tmp / "shipments.csv.gz",
+            [(i, r.columns(sc)) for i, r in enumerate(result.records)],
+        )
 
 
 def _csv(value: Any) -> Any:
@@ -141,9 +175,10 @@ def format_summary(result: RunResult) -> str:
     sc = result.scenario
     s = result.summary
     shipments = s["shipments"]["mean"] or 0
+    info = sc.scenario
     lines = [
-        f"{sc.scenario.name}: {sc.scenario.replications} replication(s) of {sc.scenario.days:g} days, "
-        f"seed {sc.scenario.seed}, policy {sc.policy.kind}; about {shipments:,.0f} shipments counted each",
+        f"{info.name}: {info.replications} replication(s) of {info.days:g} days, seed {info.seed}, "
+        f"policy {sc.policy.kind}; about {shipments:,.0f} shipments counted each",
         "Means across replications, ± half-width of the 95% confidence interval.",
         "",
     ]
@@ -170,8 +205,9 @@ def format_summary(result: RunResult) -> str:
     lines += ["", f"  {'Station':<14}{'wait h (mean)':>18}{'utilisation':>18}{'queue max':>12}"]
     for name in sc.checks:
         p = f"station.{name}."
+        wait = _fmt(s[p + "wait_hours_mean"])
+        utilisation = _fmt(s[p + "utilisation"], 1, True)
         lines.append(
-            f"  {name:<14}{_fmt(s[p + 'wait_hours_mean']):>18}{_fmt(s[p + 'utilisation'], 1, True):>18}"
-            f"{(s[p + 'queue_max']['mean'] or 0):>12.1f}"
+            f"  {name:<14}{wait:>18}{utilisation:>18}{(s[p + 'queue_max']['mean'] or 0):>12.1f}"
         )
     return "\n".join(lines)

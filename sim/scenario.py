@@ -7,13 +7,18 @@ unknown keys are errors, so a typo never passes silently. Errors are collected i
 
 from __future__ import annotations
 
+import copy
 import difflib
 import hashlib
+import json
+import math
+import re
 import tomllib
 import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import tomli_w
 from pydantic import (
     BaseModel,
@@ -23,11 +28,11 @@ from pydantic import (
     PrivateAttr,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
-    model_validator,
 )
 
-from sim.distributions import Distribution
+from sim.distributions import DIST_NAMES, Distribution
 
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")]
 """A name used as a table key (a commodity, check, lane...): letters, digits, _ and -."""
@@ -41,7 +46,7 @@ SHARE_TOLERANCE = 1e-6
 
 
 class _Table(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
 
 
 def _check_shares(groups: dict[str, Any], what: str) -> None:
@@ -56,7 +61,9 @@ class ScenarioInfo(_Table):
     name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")] = Field(
         description="Short name; results go to results/<name>/. Letters, digits, '.', '_', '-'."
     )
-    description: str = Field("", max_length=10_000, description="The question this scenario answers.")
+    description: str = Field(
+        "", max_length=10_000, description="The question this scenario answers."
+    )
     days: float = Field(gt=0, le=3650, description="Length of the arrival window, in days.")
     warmup_days: float = Field(
         0.0, ge=0, description="Shipments arriving in the first days are simulated but not counted."
@@ -76,13 +83,13 @@ class ScenarioInfo(_Table):
         description="Target times: the share released within each is reported.",
     )
 
-    @model_validator(mode="after")
-    def _warmup_inside(self) -> ScenarioInfo:
-        if self.warmup_days >= self.days:
-            raise ValueError(
-                f"warmup_days ({self.warmup_days:g}) must be less than days ({self.days:g})"
-            )
-        return self
+    @field_validator("warmup_days")
+    @classmethod
+    def _warmup_inside(cls, v: float, info: ValidationInfo) -> float:
+        days = info.data.get("days")
+        if days is not None and v >= days:
+            raise ValueError(f"must be less than days ({days:g}), got {v:g}")
+        return v
 
 
 class Group(_Table):
@@ -114,11 +121,13 @@ class Surge(_Table):
         default_factory=list, description="Commodities that surge; empty means all."
     )
 
-    @model_validator(mode="after")
-    def _ordered(self) -> Surge:
-        if self.end_day <= self.start_day:
-            raise ValueError("end_day must be after start_day")
-        return self
+    @field_validator("end_day")
+    @classmethod
+    def _ordered(cls, v: float, info: ValidationInfo) -> float:
+        start = info.data.get("start_day")
+        if start is not None and v <= start:
+            raise ValueError(f"must be after start_day ({start:g}), got {v:g}")
+        return v
 
 
 class Traffic(_Table):
@@ -140,7 +149,9 @@ class Traffic(_Table):
         description="7 relative weights of arrivals by weekday, Monday first.",
     )
     prearrival_share: Share = Field(0.0, description="Share of declarations lodged before arrival.")
-    aeo_share: Share = Field(0.0, description="Share of shipments from Authorized Economic Operators.")
+    aeo_share: Share = Field(
+        0.0, description="Share of shipments from Authorized Economic Operators."
+    )
     commodities: dict[Name, Commodity] = Field(min_length=1, max_length=100)
     origins: dict[Name, Group] = Field(
         default_factory=lambda: {"all": Group(share=1.0)}, min_length=1, max_length=100
@@ -162,7 +173,7 @@ class Traffic(_Table):
 
     @field_validator("commodities", "origins", "compliance")
     @classmethod
-    def _shares_sum_to_one(cls, v: dict[str, Group], info: Any) -> dict[str, Group]:
+    def _shares_sum_to_one(cls, v: dict[str, Group], info: ValidationInfo) -> dict[str, Group]:
         _check_shares(v, info.field_name)
         return v
 
@@ -171,7 +182,8 @@ class Illicit(_Table):
     """``[illicit]``: the ground truth: how many shipments are falsified or substandard."""
 
     prevalence: Share = Field(
-        0.0, description="Share of all shipments that are illicit, before relative risks reorder it."
+        0.0,
+        description="Share of all shipments that are illicit, before relative risks reorder it.",
     )
     aeo_factor: float = Field(1.0, ge=0, le=1e6, description="Relative risk for AEO traders.")
     kinds: dict[Name, Share] = Field(
@@ -250,7 +262,8 @@ class Check(_Table):
     )
     release_on_guarantee: bool = Field(
         False,
-        description="Release without waiting for the result; a finding is a post-release detection.",
+        description="Release without waiting for the result; a finding is a post-release "
+        "detection.",
     )
     required_for: list[Name] = Field(
         default_factory=list, description="Commodities that pass this check whatever their lane."
@@ -261,7 +274,7 @@ class Check(_Table):
 class PolicySpec(BaseModel):
     """``[policy]``: the risk-management policy; its keys depend on ``kind``."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
     kind: str = Field(description="Which policy: see sim.policies.POLICIES.")
 
 
@@ -326,6 +339,8 @@ class ScenarioError(Exception):
         super().__init__(str(self))
 
     def __str__(self) -> str:
+        if len(self.problems) == 1 and not self.problems[0][0]:
+            return f"{self.source}: {self.problems[0][1]}"
         lines = [f"{self.source}: invalid scenario"]
         shown = self.problems[:20]
         lines += [f"  {path}: {msg}" if path else f"  {msg}" for path, msg in shown]
@@ -384,6 +399,7 @@ def _unwrap(tp: Any) -> Any:
 
 
 def _path(loc: tuple[Any, ...]) -> str:
+    """A dotted key path as typed in ``--set``: ``checks.physical.servers``, ``hours[0]``."""
     parts: list[str] = []
     for part in loc:
         if isinstance(part, int):
@@ -391,8 +407,21 @@ def _path(loc: tuple[Any, ...]) -> str:
         elif part in ("[key]",):
             continue
         else:
-            parts.append(("." if parts else "") + str(part))
+            parts.append(("." if parts else "") + _key_text(str(part)))
     return "".join(parts)
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _key_text(name: str) -> str:
+    """A key as written in TOML: bare when it can be, else quoted with escapes (and shortened)."""
+    return name if _PLAIN_KEY.fullmatch(name) else _show(name)
+
+
+def quote_name(name: str) -> str:
+    """A name inside a message: 'servers', or "a \n b" when it holds unusual characters."""
+    return f"'{name}'" if _PLAIN_KEY.fullmatch(name) or name == ALWAYS_OPEN else _show(name)
 
 
 def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -405,43 +434,201 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(out)
 
 
-DIST_TAGS = frozenset(("exponential", "lognormal", "gamma", "triangular", "uniform", "fixed", "empirical"))
+DIST_TAGS = frozenset(DIST_NAMES)
 
 
-def problems_from(err: ValidationError, prefix: tuple[Any, ...] = (), model: Any = None) -> list[tuple[str, str]]:
+def suggest(name: str, allowed: list[str]) -> str | None:
+    """The allowed name that a mistyped one was probably meant to be, if any is close."""
+    folded = name.lower()
+    for candidate in allowed:
+        if candidate.lower() == folded or sorted(candidate.lower()) == sorted(folded):
+            return candidate
+    hint = difflib.get_close_matches(name, allowed, n=1)
+    return hint[0] if hint else None
+
+
+def _show(value: Any) -> str:
+    """A value as written in a TOML file, shortened: ``true``, ``"abc"``, ``nan``, ``a table``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, str):
+        text = json.dumps(value, ensure_ascii=False)
+    elif isinstance(value, float):
+        text = f"{value:.10g}"
+    elif isinstance(value, int):
+        text = str(value) if abs(value) < 10**30 else f"{value:.3g}"
+    else:
+        return "a value of another kind"
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+NAME_RULE = "use 1-64 letters, digits, '_' and '-', starting with a letter or '_'"
+SCENARIO_NAME_RULE = "use 1-64 letters, digits, '.', '_' and '-', starting with a letter or digit"
+_NAME_RULES = {Name.__metadata__[0].pattern: NAME_RULE}
+
+_TYPE_WORDS = {
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_parsing_size": "must be a whole number of ordinary size",
+    "int_from_float": "must be a whole number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "string_type": "must be text in quotes",
+    "dict_type": "must be a table",
+    "model_type": "must be a table",
+    "model_attributes_type": "must be a table",
+    "list_type": "must be a list",
+    "tuple_type": "must be a list",
+    "finite_number": "must be a finite number (not nan or inf)",
+    "missing": "required key is missing",
+}
+
+
+def _exact_length(loc: tuple[Any, ...]) -> int | None:
+    """N when the field at ``loc`` must have exactly N entries (min_length == max_length)."""
+    owner = _model_at(loc) if loc else None
+    field = owner.model_fields.get(str(loc[-1])) if owner else None
+    if field is None:
+        return None
+    lo = [m.min_length for m in field.metadata if hasattr(m, "min_length")]
+    hi = [m.max_length for m in field.metadata if hasattr(m, "max_length")]
+    return lo[0] if lo and hi and lo[0] == hi[0] else None
+
+
+def _message(e: dict[str, Any], exact: int | None = None) -> str:
+    """One line in plain words for one pydantic error, without Python names."""
+    kind, ctx = e["type"], e.get("ctx") or {}
+    got = e.get("input")
+    if kind == "missing":
+        return _TYPE_WORDS[kind]
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        tag = got.get("dist") if isinstance(got, dict) else None
+        msg = f"'dist' must be one of: {', '.join(sorted(DIST_TAGS))}"
+        return msg + (f"; got {_show(tag)}" if tag is not None else "; 'dist' is missing")
+    if kind in ("value_error", "assertion_error"):
+        msg = e["msg"]
+        for head in ("Value error, ", "Assertion failed, "):
+            msg = msg.removeprefix(head)
+        return msg
+    bounds = {
+        "greater_than": ("must be greater than", "gt"),
+        "greater_than_equal": ("must be at least", "ge"),
+        "less_than": ("must be less than", "lt"),
+        "less_than_equal": ("must be at most", "le"),
+    }
+    if kind in bounds:
+        words, key = bounds[kind]
+        msg = f"{words} {ctx.get(key):g}" if isinstance(ctx.get(key), int | float) else words
+    elif kind in _TYPE_WORDS:
+        msg = _TYPE_WORDS[kind]
+    elif kind == "string_pattern_mismatch":
+        rule = _NAME_RULES.get(ctx.get("pattern"), SCENARIO_NAME_RULE)
+        return f"{_show(got)} is not allowed: {rule}"
+    elif kind == "literal_error":
+        msg = f"must be {ctx.get('expected', 'one of the allowed values')}"
+    elif kind in ("too_short", "too_long"):
+        n = ctx.get("min_length" if kind == "too_short" else "max_length")
+        words = "at least" if kind == "too_short" else "at most"
+        if exact is not None:
+            words, n = "exactly", exact
+        noun = "entry" if n == 1 else "entries"
+        return f"needs {words} {n} {noun}, got {ctx.get('actual_length')}"
+    elif kind in ("string_too_long", "string_too_short"):
+        n = ctx.get("max_length" if kind == "string_too_long" else "min_length")
+        words = "at most" if kind == "string_too_long" else "at least"
+        return f"must be {words} {n} characters long"
+    else:
+        msg = e["msg"].replace("Input should be", "must be")
+        msg = msg[0].lower() + msg[1:] if msg else "is not allowed"
+    return f"{msg}, got {_show(got)}"
+
+
+def problems_from(
+    err: ValidationError, prefix: tuple[Any, ...] = (), model: Any = None
+) -> list[tuple[str, str]]:
     """Readable (key path, message) pairs from a pydantic error."""
     out = []
     for e in err.errors(include_url=False):
         loc = prefix + tuple(e["loc"])
-        kind = e["type"]
-        if kind == "extra_forbidden":
+        if e["type"] == "extra_forbidden":
             owner = model if model is not None and len(e["loc"]) == 1 else _model_at(loc)
             name = str(loc[-1])
             allowed = sorted(owner.model_fields) if owner else []
-            hint = difflib.get_close_matches(name, allowed, n=1)
-            msg = f"unknown key '{name}'"
+            hint = suggest(name, allowed)
+            msg = f"unknown key {quote_name(name)}"
             if hint:
-                msg += f" (did you mean '{hint[0]}'?)"
+                msg += f" (did you mean '{hint}'?)"
             if allowed:
                 msg += f"; allowed here: {', '.join(allowed)}"
             out.append((_path(_clean_loc(loc[:-1]) + (name,)), msg))
             continue
-        if kind == "missing":
-            msg = "required key is missing"
-        elif kind == "union_tag_invalid" or kind == "union_tag_not_found":
-            msg = f"'dist' must be one of: {', '.join(sorted(DIST_TAGS))}"
-        elif kind == "string_pattern_mismatch":
-            msg = f"{e['input']!r} is not allowed: use letters, digits, '_' and '-' (start with a letter)"
-        elif kind == "literal_error":
-            msg = f"{e['input']!r} is not allowed; {e['msg'][0].lower()}{e['msg'][1:]}"
-        else:
-            msg = e["msg"]
-            if msg.startswith("Value error, "):
-                msg = msg[len("Value error, ") :]
-            if "input" in e and kind not in ("value_error",) and not isinstance(e["input"], dict | list):
-                msg += f" (got {e['input']!r})"
-        out.append((_path(_clean_loc(loc)), msg))
+        if e["type"] == "string_pattern_mismatch" and loc and loc[-1] == "[key]":
+            msg = f"{_show(loc[-2])} is not allowed as a name: {NAME_RULE}"
+            out.append((_path(_clean_loc(loc)), msg))
+            continue
+        exact = _exact_length(loc) if e["type"] in ("too_short", "too_long") else None
+        out.append((_path(_clean_loc(loc)), _message(e, exact)))
     return out
+
+
+def _non_finite(value: Any, loc: tuple[Any, ...] = ()) -> list[tuple[str, str]]:
+    """Every nan or inf in parsed data (TOML allows them; no scenario value may be one)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return [(_path(loc), f"must be a finite number (not nan or inf), got {_show(value)}")]
+    out: list[tuple[str, str]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            out += _non_finite(item, (*loc, key))
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            out += _non_finite(item, (*loc, i))
+    return out
+
+
+def _kind_of(value: Any) -> str | None:
+    """The kind of a scalar as TOML sees it: a switch, a number or text."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a whole number" if isinstance(value, int) else "a number"
+    if isinstance(value, str):
+        return "text in quotes"
+    return None
+
+
+def _same_kind(a: str | None, b: str | None) -> bool:
+    return a == b or {a, b} == {"a number", "a whole number"}
+
+
+def _retyped(raw: Any, resolved: Any, loc: tuple[Any, ...] = ()) -> list[tuple[str, str]]:
+    """Values that validation silently converted (``true`` to 1, ``"3"`` to 3.0): a scenario file is
+    typed TOML data, so a number must be written as a number and a switch as true or false."""
+    if isinstance(raw, dict) and isinstance(resolved, dict):
+        out: list[tuple[str, str]] = []
+        for key, item in raw.items():
+            if key in resolved:
+                out += _retyped(item, resolved[key], (*loc, key))
+        return out
+    if isinstance(raw, list | tuple) and isinstance(resolved, list | tuple):
+        out = []
+        for i, (item, res) in enumerate(zip(raw, resolved, strict=False)):
+            out += _retyped(item, res, (*loc, i))
+        return out
+    want, got = _kind_of(resolved), _kind_of(raw)
+    if want and got and not _same_kind(want, got):
+        return [(_path(loc), f"must be {want}, got {_show(raw)}")]
+    return []
+
+
+def _covered(path: str, reported: list[str]) -> bool:
+    """Whether ``path`` is, or holds, a key already reported."""
+    return any(r == path or r.startswith((f"{path}.", f"{path}[")) or not path for r in reported)
 
 
 # --------------------------------------------------------------------------- loading
@@ -455,54 +642,64 @@ def read_toml(path: str | Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise ScenarioError(str(path), [("", "no such file")]) from None
     except IsADirectoryError:
-        raise ScenarioError(str(path), [("", "is a folder, not a scenario file")]) from None
+        raise ScenarioError(str(path), [("", "this is a folder, not a scenario file")]) from None
     except OSError as exc:
-        raise ScenarioError(str(path), [("", f"cannot be read: {exc.strerror}")]) from None
+        raise ScenarioError(str(path), [("", f"cannot be read: {exc.strerror or exc}")]) from None
     if len(raw) > 50_000_000:
-        raise ScenarioError(str(path), [("", "is larger than 50 MB; a scenario file is text")])
+        raise ScenarioError(str(path), [("", "larger than 50 MB; a scenario file is short text")])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ScenarioError(str(path), [("", f"is not UTF-8 text (byte {exc.start})")]) from None
+        msg = f"not UTF-8 text (bad byte at offset {exc.start})"
+        raise ScenarioError(str(path), [("", msg)]) from None
+    return _parse_toml(text, str(path))
+
+
+def _parse_toml(text: str, source: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(str(path), [("", f"is not valid TOML: {exc}")]) from None
+        raise ScenarioError(source, [("", f"not valid TOML: {exc}")]) from None
     except RecursionError:
-        raise ScenarioError(str(path), [("", "is nested too deeply")]) from None
+        raise ScenarioError(source, [("", "nested too deeply")]) from None
 
 
-def parse_override(text: str) -> tuple[list[str], Any]:
+OVERRIDE_USAGE = "an override is KEY=VALUE with a dotted KEY, e.g. --set policy.rates.red=0.1"
+
+
+def parse_override(text: str, source: str = "--set") -> tuple[list[str], Any]:
     """Split ``a.b.c=value``; the value is read as TOML (``3``, ``0.2``, ``[1, 2]``, ``true``,
     ``{dist = "fixed", value = 1}``) and otherwise taken as a plain string."""
     key, sep, value = text.partition("=")
     key = key.strip()
-    parts = key.split(".")
-    if not sep or not key or any(not p.strip() for p in parts):
-        raise ScenarioError(f"--set {text}", [("", "expected dotted.key=value, e.g. policy.rates.red=0.1")])
+    parts = [p.strip() for p in key.split(".")]
+    if not sep or not key or any(not p for p in parts):
+        raise ScenarioError(source, [(_path(tuple(parts)) if key else "", OVERRIDE_USAGE)])
     value = value.strip()
     try:
-        parsed = tomllib.loads(f"v = {value}")["v"]
+        doc = tomllib.loads(f"v = {value}")
     except (tomllib.TOMLDecodeError, RecursionError):
-        parsed = value
-    return [p.strip() for p in parts], parsed
+        doc = {}
+    # Anything after the value (a newline and more keys) means it was not one TOML value.
+    parsed = doc["v"] if list(doc) == ["v"] else value
+    return parts, parsed
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str], source: str) -> dict[str, Any]:
     """Apply ``--set`` overrides to parsed scenario data (a deep copy is returned)."""
-    import copy
-
     data = copy.deepcopy(data)
     for text in overrides:
-        parts, value = parse_override(text)
+        where = f"{source} (--set {text})"
+        parts, value = parse_override(text, where)
         node = data
         for i, part in enumerate(parts[:-1]):
             nxt = node.get(part)
             if nxt is None:
                 nxt = node[part] = {}
             if not isinstance(nxt, dict):
-                where = ".".join(parts[: i + 1])
-                raise ScenarioError(f"{source} (--set {text})", [(where, "is a value, not a table")])
+                inner = quote_name(parts[i + 1])
+                msg = f"holds {_show(nxt)}, not a table, so it has no key {inner}"
+                raise ScenarioError(where, [(_path(tuple(parts[: i + 1])), msg)])
             node = nxt
         node[parts[-1]] = value
     return data
@@ -510,13 +707,31 @@ def apply_overrides(data: dict[str, Any], overrides: list[str], source: str) -> 
 
 def from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
     """Validate parsed scenario data, including the cross-references between tables."""
+    try:
+        return _validate(data, source)
+    except RecursionError:
+        raise ScenarioError(source, [("", "nested too deeply")]) from None
+
+
+def _validate(data: dict[str, Any], source: str) -> Scenario:
     from sim.policies import validate_policy
 
+    if not isinstance(data, dict):
+        msg = f"a scenario must be a table of tables, got {_show(data)}"
+        raise ScenarioError(source, [("", msg)])
+    problems = _non_finite(data)
+    reported = [path for path, _ in problems]
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
-        raise ScenarioError(source, problems_from(err)) from None
-    problems = _cross_check(scenario)
+        problems += [p for p in problems_from(err) if not _covered(p[0], reported)]
+        raise ScenarioError(source, problems) from None
+    if problems:
+        raise ScenarioError(source, problems)
+    # [policy] is left to its policy's own schema, which may convert values on purpose.
+    raw = {k: v for k, v in data.items() if k != "policy"}
+    problems = _retyped(raw, scenario.model_dump(mode="json", exclude={"policy"}))
+    problems += _cross_check(scenario)
     if not problems:
         config, policy_problems = validate_policy(scenario)
         problems += policy_problems
@@ -538,11 +753,35 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
 
 def loads_scenario(text: str, source: str = "<string>") -> Scenario:
     """Validate a scenario given as TOML text."""
+    return from_dict(_parse_toml(text, source), source)
+
+
+MAX_SHIPMENTS = 10_000_000
+"""Most shipments one replication may simulate (each is a SimPy process with its records)."""
+
+
+def expected_shipments(s: Scenario) -> float:
+    """About how many shipments one replication simulates (arrival window, drain and surges)."""
+    t = s.traffic
+    span = s.scenario.days + s.scenario.drain_days
+    total = t.shipments_per_day * span
+    for surge in t.surges:
+        overlap = max(0.0, min(surge.end_day, span) - min(surge.start_day, span))
+        share = sum(c.share for name, c in t.commodities.items() if name in surge.commodities)
+        share = share if surge.commodities else 1.0
+        total += t.shipments_per_day * overlap * max(surge.factor - 1, 0) * share
+    return total
+
+
+def _distribution_problem(dist: Any) -> str | None:
+    """Why values cannot be drawn from a distribution (parameters too extreme), or None."""
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(source, [("", f"is not valid TOML: {exc}")]) from None
-    return from_dict(data, source)
+        with np.errstate(all="ignore"):
+            ok = bool(np.all(np.isfinite(dist.sample(np.random.default_rng(0), 64))))
+            ok = ok and math.isfinite(dist.mean_value)
+    except (ArithmeticError, ValueError):
+        ok = False
+    return None if ok else "parameters too extreme to draw values from; use ordinary sizes"
 
 
 def _cross_check(s: Scenario) -> list[tuple[str, str]]:
@@ -554,17 +793,23 @@ def _cross_check(s: Scenario) -> list[tuple[str, str]]:
     kinds = list(s.illicit.kinds)
 
     def unknown(path: str, what: str, name: str, allowed: list[str]) -> None:
-        hint = difflib.get_close_matches(name, allowed, n=1)
-        msg = f"unknown {what} '{name}'"
+        hint = suggest(name, allowed)
+        msg = f"unknown {what} {quote_name(name)}"
         if hint:
-            msg += f" (did you mean '{hint[0]}'?)"
+            msg += f" (did you mean '{hint}'?)"
         problems.append((path, f"{msg}; defined: {', '.join(allowed) or 'none'}"))
 
     if ALWAYS_OPEN in s.rosters:
         problems.append(("rosters", f"'{ALWAYS_OPEN}' is built in and cannot be redefined"))
     if s.lodgement.roster not in rosters:
         unknown("lodgement.roster", "roster", s.lodgement.roster, rosters)
+    distributions = [("lodgement.delay_hours", s.lodgement.delay_hours)]
+    distributions += [
+        (f"traffic.commodities.{name}.value_usd", c.value_usd)
+        for name, c in s.traffic.commodities.items()
+    ]
     for name, check in s.checks.items():
+        distributions.append((f"checks.{name}.duration_hours", check.duration_hours))
         if check.roster not in rosters:
             unknown(f"checks.{name}.roster", "roster", check.roster, rosters)
         for kind in check.detect:
@@ -579,9 +824,13 @@ def _cross_check(s: Scenario) -> list[tuple[str, str]]:
             elif check.on_alarm == name:
                 problems.append((f"checks.{name}.on_alarm", "a check cannot refer to itself"))
         elif check.false_alarm > 0:
-            problems.append(
-                (f"checks.{name}.false_alarm", "needs on_alarm to name the check that resolves an alarm")
-            )
+            msg = "needs on_alarm to name the check that resolves an alarm"
+            problems.append((f"checks.{name}.false_alarm", msg))
+    problems += _referral_loops(s)
+    for path, dist in distributions:
+        why = dist is not None and _distribution_problem(dist)
+        if why:
+            problems.append((path, why))
     for lane, route in s.lanes.items():
         for check in route:
             if check not in checks:
@@ -592,9 +841,26 @@ def _cross_check(s: Scenario) -> list[tuple[str, str]]:
         for commodity in surge.commodities:
             if commodity not in commodities:
                 unknown(f"traffic.surges[{i}].commodities", "commodity", commodity, commodities)
+    n = expected_shipments(s)
+    if n > MAX_SHIPMENTS:
+        problems.append(
+            (
+                "traffic.shipments_per_day",
+                f"a replication would simulate about {n:,.0f} shipments; at most {MAX_SHIPMENTS:,} "
+                "are supported: lower shipments_per_day, days or the surges",
+            )
+        )
     if s.illicit.prevalence > 0:
         top = max_illicit_probability(s)
-        if top > 1 + 1e-9:
+        if math.isinf(top):
+            problems.append(
+                (
+                    "illicit.prevalence",
+                    "every shipment has an illicit_factor of 0 in some group, "
+                    "so none can be illicit; set prevalence = 0 or raise the factors",
+                )
+            )
+        elif top > 1 + 1e-9:
             problems.append(
                 (
                     "illicit.prevalence",
@@ -605,15 +871,31 @@ def _cross_check(s: Scenario) -> list[tuple[str, str]]:
     return problems
 
 
+def _referral_loops(s: Scenario) -> list[tuple[str, str]]:
+    """Alarms referred from check to check in a circle would send a shipment round forever."""
+    problems = []
+    seen_loops: set[frozenset[str]] = set()
+    for name in s.checks:
+        chain = [name]
+        nxt = s.checks[name].on_alarm
+        while nxt in s.checks and nxt not in chain:
+            chain.append(nxt)
+            nxt = s.checks[nxt].on_alarm
+        if nxt == name and len(chain) > 1 and frozenset(chain) not in seen_loops:
+            seen_loops.add(frozenset(chain))
+            loop = " -> ".join([*chain, name])
+            problems.append((f"checks.{name}.on_alarm", f"alarms are referred in a circle: {loop}"))
+    return problems
+
+
 def risk_groups(s: Scenario) -> list[tuple[list[float], list[float]]]:
     """(shares, relative risks) of each independent attribute, AEO status last."""
     t = s.traffic
     groups = [
-        ([g.share for g in t.commodities.values()], [g.illicit_factor for g in t.commodities.values()]),
-        ([g.share for g in t.origins.values()], [g.illicit_factor for g in t.origins.values()]),
-        ([g.share for g in t.compliance.values()], [g.illicit_factor for g in t.compliance.values()]),
-        ([1 - t.aeo_share, t.aeo_share], [1.0, s.illicit.aeo_factor]),
+        ([g.share for g in table.values()], [g.illicit_factor for g in table.values()])
+        for table in (t.commodities, t.origins, t.compliance)
     ]
+    groups.append(([1 - t.aeo_share, t.aeo_share], [1.0, s.illicit.aeo_factor]))
     return groups
 
 

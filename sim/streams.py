@@ -56,7 +56,9 @@ class PerShipment:
 
     __slots__ = ("_streams", "_name", "_draw", "_blocks")
 
-    def __init__(self, streams: Streams, name: str, draw: Callable[[np.random.Generator, int], np.ndarray]):
+    def __init__(
+        self, streams: Streams, name: str, draw: Callable[[np.random.Generator, int], np.ndarray]
+    ):
         self._streams = streams
         self._name = name
         self._draw = draw

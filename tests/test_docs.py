@@ -7,8 +7,9 @@ import shutil
 
 import pytest
 
-from conftest import ROOT
 from sim.reference import render
+
+from conftest import ROOT
 
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 

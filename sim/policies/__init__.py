@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from sim.policies.base import BorderView, Declaration, Decision, Policy, PolicyConfig, PolicyContext
+from sim.policies.base import BorderView, Decision, Declaration, Policy, PolicyConfig, PolicyContext
 from sim.policies.random import RandomSelection
 
 if TYPE_CHECKING:
@@ -17,10 +16,11 @@ POLICIES: dict[str, type[Policy]] = {}
 
 
 def register_policy(cls: type[Policy]) -> type[Policy]:
-    """Make a policy class available to scenario files under its ``kind`` (usable as a decorator)."""
+    """Make a policy class available to scenario files under its ``kind`` (a decorator too)."""
     if not getattr(cls, "kind", None) or not isinstance(cls.kind, str):
         raise TypeError(f"{cls.__name__} needs a 'kind' string")
-    if not (isinstance(getattr(cls, "Config", None), type) and issubclass(cls.Config, PolicyConfig)):
+    config = getattr(cls, "Config", None)
+    if not (isinstance(config, type) and issubclass(config, PolicyConfig)):
         raise TypeError(f"{cls.__name__} needs a 'Config' subclass of PolicyConfig")
     POLICIES[cls.kind] = cls
     return cls
@@ -31,15 +31,16 @@ register_policy(RandomSelection)
 
 def validate_policy(scenario: Scenario) -> tuple[PolicyConfig | None, list[tuple[str, str]]]:
     """Validate ``[policy]`` against its kind's schema and the rest of the scenario."""
-    from sim.scenario import problems_from
+    from sim.scenario import problems_from, quote_name, suggest
 
     spec = scenario.policy.model_dump()
     kind = spec.get("kind")
     cls = POLICIES.get(kind)
     if cls is None:
         known = sorted(POLICIES)
-        hint = difflib.get_close_matches(str(kind), known, n=1)
-        msg = f"unknown policy '{kind}'" + (f" (did you mean '{hint[0]}'?)" if hint else "")
+        hint = suggest(str(kind), known)
+        msg = f"unknown policy {quote_name(str(kind))}"
+        msg += f" (did you mean '{hint}'?)" if hint else ""
         return None, [("policy.kind", f"{msg}; allowed: {', '.join(known)}")]
     try:
         config = cls.Config.model_validate(spec)

@@ -72,7 +72,7 @@ class PolicyContext:
 class PolicyConfig(BaseModel):
     """Base of every policy's ``[policy]`` table."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     kind: str
 
 

@@ -11,14 +11,14 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from sim.policies.base import BorderView, Declaration, Policy, PolicyConfig, PolicyContext
-from sim.scenario import Name, Scenario
+from sim.scenario import Name, Scenario, suggest
 
 
 class RandomConfig(PolicyConfig):
     """``[policy] kind = "random"``."""
 
     kind: Literal["random"]
-    rates: dict[Name, Annotated[float, Field(ge=0, le=1)]] = Field(
+    rates: dict[Name, Annotated[float, Field(ge=0, le=1, strict=True)]] = Field(
         default_factory=dict,
         description="Share of declarations sent to each lane, e.g. { red = 0.05, yellow = 0.15 }.",
     )
@@ -38,17 +38,21 @@ class RandomSelection(Policy):
     @classmethod
     def check(cls, config: RandomConfig, scenario: Scenario) -> list[tuple[str, str]]:
         lanes = list(scenario.lanes)
-        problems = []
-        for lane in config.rates:
-            if lane not in lanes:
-                problems.append((f"policy.rates.{lane}", f"unknown lane; defined: {', '.join(lanes)}"))
+
+        def unknown(lane: str) -> str:
+            hint = suggest(lane, lanes)
+            msg = f"unknown lane '{lane}'" + (f" (did you mean '{hint}'?)" if hint else "")
+            return f"{msg}; defined: {', '.join(lanes)}"
+
+        problems = [
+            (f"policy.rates.{lane}", unknown(lane)) for lane in config.rates if lane not in lanes
+        ]
         if config.default_lane not in lanes:
-            problems.append(
-                ("policy.default_lane", f"unknown lane '{config.default_lane}'; defined: {', '.join(lanes)}")
-            )
+            problems.append(("policy.default_lane", unknown(config.default_lane)))
         total = sum(config.rates.values())
         if total > 1 + 1e-9:
-            problems.append(("policy.rates", f"rates sum to {total:.6g}; they must sum to at most 1"))
+            msg = f"rates must sum to at most 1, they sum to {total:.6g}"
+            problems.append(("policy.rates", msg))
         return problems
 
     def start(self, context: PolicyContext) -> None:

@@ -1,0 +1,119 @@
+"""Shared fixtures: small scenarios built as data, so each test states only what it changes."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tomli_w
+
+import sim
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT / "scenarios" / "baseline.toml"
+
+
+def mmc_data(
+    lam: float = 9.0,
+    mu: float = 1.0,
+    c: int = 10,
+    days: float = 60,
+    warmup_days: float = 5,
+    replications: int = 5,
+    seed: int = 7,
+) -> dict[str, Any]:
+    """One 24/7 station with exponential service that every shipment visits: an M/M/c queue."""
+    return {
+        "scenario": {
+            "name": "mmc",
+            "days": days,
+            "warmup_days": warmup_days,
+            "drain_days": 2,
+            "seed": seed,
+            "replications": replications,
+        },
+        "traffic": {"shipments_per_day": lam * 24, "commodities": {"goods": {"share": 1.0}}},
+        "checks": {
+            "desk": {
+                "kind": "documentary",
+                "servers": c,
+                "duration_hours": {"dist": "exponential", "mean": 1.0 / mu},
+            }
+        },
+        "lanes": {"all": ["desk"]},
+        "policy": {"kind": "random", "rates": {}, "default_lane": "all"},
+    }
+
+
+def small_data() -> dict[str, Any]:
+    """A small complete scenario: two commodities, illicit goods, three lanes, office hours."""
+    return {
+        "scenario": {
+            "name": "small",
+            "days": 14,
+            "warmup_days": 1,
+            "drain_days": 3,
+            "seed": 11,
+            "replications": 3,
+            "target_hours": [6, 24],
+        },
+        "traffic": {
+            "shipments_per_day": 120,
+            "prearrival_share": 0.3,
+            "aeo_share": 0.3,
+            "commodities": {
+                "vaccine": {"share": 0.2, "cold_chain_hours": 24, "priority": True},
+                "medicine": {"share": 0.8, "illicit_factor": 1.5},
+            },
+        },
+        "illicit": {
+            "prevalence": 0.05,
+            "aeo_factor": 0.2,
+            "kinds": {"falsified": 0.6, "substandard": 0.4},
+        },
+        "lodgement": {"delay_hours": {"dist": "lognormal", "mean": 2.0, "cv": 1.0}},
+        "rosters": {
+            "office": {"days": ["mon", "tue", "wed", "thu", "fri"], "hours": [[8.5, 17.0]]}
+        },
+        "checks": {
+            "documents": {
+                "kind": "documentary",
+                "servers": 2,
+                "duration_hours": {"dist": "lognormal", "mean": 0.5, "cv": 0.6},
+                "detect": {"falsified": 0.2, "substandard": 0.05},
+            },
+            "physical": {
+                "kind": "physical",
+                "servers": 3,
+                "roster": "office",
+                "duration_hours": {"dist": "gamma", "mean": 1.5, "cv": 0.5},
+                "detect": {"falsified": 0.7, "substandard": 0.2},
+            },
+        },
+        "lanes": {"green": [], "yellow": ["documents"], "red": ["documents", "physical"]},
+        "policy": {"kind": "random", "rates": {"red": 0.1, "yellow": 0.2}},
+    }
+
+
+def build(data: dict[str, Any], **changes: Any) -> sim.Scenario:
+    """Validate scenario data after ``changes``, keyed by dotted paths (``a__b`` = ``a.b``)."""
+    data = copy.deepcopy(data)
+    for key, value in changes.items():
+        node = data
+        parts = key.split("__")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return sim.from_dict(data, "<test>")
+
+
+def write_toml(path: Path, data: dict[str, Any]) -> Path:
+    path.write_text(tomli_w.dumps(data))
+    return path
+
+
+@pytest.fixture
+def small() -> dict[str, Any]:
+    return small_data()
