@@ -19,18 +19,18 @@ import numpy as np
 import simpy
 from simpy.events import Event
 
-from sim.policies import Decision, Declaration, Policy, PolicyContext, make_policy
+from sim.policies import Declaration, Policy, PolicyContext, PolicyError, Selectivity, make_policy
 from sim.records import INTERCEPTED, RELEASED, Records
 from sim.roster import Schedule, schedule_for
 from sim.scenario import Check, Scenario
 from sim.streams import Streams
-from sim.traffic import Traffic, generate
+from sim.traffic import Traffic, alerts, generate, risk_scores
 
 HIGH, NORMAL = 0, 1
+GOODS_KINDS = frozenset({"scan", "physical", "screening", "lab"})
+"""Checks that need the goods themselves: under pre-arrival processing they wait for arrival."""
 
-
-class PolicyError(RuntimeError):
-    """A policy returned something the scenario cannot route."""
+__all__ = ["Border", "PolicyError", "Station", "capacity_changes", "simulate"]
 
 
 def capacity_changes(
@@ -76,6 +76,7 @@ class Station:
         self.capacity = 0  # on duty since the last roster change processed (for the time totals)
         self._last = 0.0
         self.guarantee = check.release_on_guarantee
+        self.needs_goods = check.kind in GOODS_KINDS
         self.refer: int | None = None
         kinds = list(border.scenario.illicit.kinds)
         # Alarm probability by truth code: a false alarm for legitimate goods, else detection.
@@ -88,6 +89,10 @@ class Station:
             n_days = int(math.ceil(sc.end_hours / 24.0)) + 1
             absent = streams.rng(f"absence:{name}").binomial(check.servers, check.absence, n_days)
         changes = capacity_changes(check, schedule_for(sc, check.roster), absent, sc.end_hours)
+        n_hours = int(math.ceil(sc.end_hours))
+        self._hq = [0.0] * n_hours  # area under queue length, busy and on duty, by hour
+        self._hb = [0.0] * n_hours
+        self._hc = [0.0] * n_hours
         self._change_times = [t for t, _ in changes]
         self._change_caps = [cap for _, cap in changes]
         self.env.process(self._roster(changes))
@@ -100,13 +105,28 @@ class Station:
 
     def _account(self) -> None:
         now = self.env.now
-        lo, hi = max(self._last, self.t0), min(now, self.t1)
+        last = self._last
+        if now <= last:
+            return
+        q, b, c = len(self.queue), self.busy, self.capacity
+        lo, hi = max(last, self.t0), min(now, self.t1)
         if hi > lo:
             dt = hi - lo
             st = self.stats
-            st.queue_area += len(self.queue) * dt
-            st.busy_area += self.busy * dt
-            st.capacity_area += self.capacity * dt
+            st.queue_area += q * dt
+            st.busy_area += b * dt
+            st.capacity_area += c * dt
+        if q or b or c:
+            hq, hb, hc = self._hq, self._hb, self._hc
+            h = int(last)
+            while last < now and h < len(hq):
+                edge = now if now < h + 1 else h + 1.0
+                dt = edge - last
+                hq[h] += q * dt
+                hb[h] += b * dt
+                hc[h] += c * dt
+                last = edge
+                h += 1
         self._last = now
 
     def _roster(self, changes: list[tuple[float, int]]):
@@ -157,6 +177,13 @@ class Station:
         self._account()
         self.stats.backlog_end = len(self.queue)
         self.stats.in_service_end = self.busy
+        # Areas over whole hours are hourly means; the last, partial hour is divided by its length.
+        span = np.ones(len(self._hq))
+        if len(span):
+            span[-1] = self.env.now - (len(span) - 1) or 1.0
+        self.stats.hourly_queue = np.asarray(self._hq) / span
+        self.stats.hourly_busy = np.asarray(self._hb) / span
+        self.stats.hourly_on_duty = np.asarray(self._hc) / span
 
 
 class Border:
@@ -179,13 +206,33 @@ class Border:
         self.lane_index = {name: i for i, name in enumerate(scenario.lanes)}
         self.routes = self._routes()
         self.policy = policy or make_policy(scenario)
-        self.policy.start(PolicyContext(scenario, streams.per_shipment))
+        self.selectivity = Selectivity(self.policy, scenario)
+        self._signals()
+        self.selectivity.start(PolicyContext(scenario, streams.per_shipment))
+        self._decide = self.selectivity.decide
         self._names = (
             list(scenario.traffic.commodities),
             list(scenario.traffic.origins),
             list(scenario.traffic.compliance),
         )
+        self._lodged = self.traffic.lodged.copy()
+        lead = self.selectivity.prearrival_lead
+        if lead is not None:  # pre-lodged declarations are processed before arrival
+            pre = self.traffic.prearrival
+            self._lodged[pre] = np.maximum(self.traffic.arrival[pre] - lead, 0.0)
+        self._cols = self._columns()
         self.env.process(self._arrivals())
+
+    def _signals(self) -> None:
+        """The risk score and alert of every shipment, from the traffic's own noise and the
+        policy's settings (vectorised, once per replication)."""
+        sel, tr, rec = self.selectivity, self.traffic, self.records
+        if sel.separations is not None:
+            rec.risk_score = risk_scores(tr, sel.separations)
+            rec.has_score = True
+        if sel.alert_p is not None:
+            rec.alert = alerts(tr, *sel.alert_p)
+            rec.has_alerts = True
 
     def _routes(self) -> list[list[tuple[int, ...]]]:
         """Station indices visited, by lane and commodity (lane route + required checks)."""
@@ -220,60 +267,81 @@ class Border:
 
     # Processes ---------------------------------------------------------------------------
     def _arrivals(self):
+        """Start each shipment's process when customs first deals with it: at arrival, or
+        before it for a declaration processed before arrival."""
         env = self.env
         process = env.process
         shipment = self._shipment
-        for sid, t in enumerate(self.traffic.arrival.tolist()):
+        start = np.minimum(self.traffic.arrival, self._lodged)
+        order = np.argsort(start, kind="stable")
+        for sid, t in zip(order.tolist(), start[order].tolist(), strict=True):
             if t > env.now:
                 yield env.timeout(t - env.now)
             process(shipment(sid))
 
+    def _columns(self) -> tuple[list, ...]:
+        """What the shipment process reads, as Python lists (far cheaper to index per shipment
+        than numpy arrays)."""
+        tr = self.traffic
+        names = self._names
+        return (
+            tr.arrival.tolist(),
+            self._lodged.tolist(),
+            tr.commodity.tolist(),
+            [names[0][k] for k in tr.commodity.tolist()],
+            [names[1][k] for k in tr.origin.tolist()],
+            [names[2][k] for k in tr.compliance.tolist()],
+            tr.aeo.tolist(),
+            tr.prearrival.tolist(),
+            tr.priority.tolist(),
+            tr.value_usd.tolist(),
+            tr.truth.tolist(),
+            self.records.risk_score.tolist(),
+            self.records.alert.tolist(),
+        )
+
     def _shipment(self, sid: int):
         env = self.env
-        tr = self.traffic
         rec = self.records
-        lodged = float(tr.lodged[sid])
+        (arr, lod, com, com_n, ori_n, cmp_n, aeo, pre, pri, val, tru, score, alert) = self._cols
+        lodged = lod[sid]
         if lodged > env.now:
             yield env.timeout(lodged - env.now)
-        commodity = int(tr.commodity[sid])
-        names = self._names
+        arrival = arr[sid]
         declaration = Declaration(
-            id=sid,
-            arrival_hours=float(tr.arrival[sid]),
-            lodged_hours=lodged,
-            commodity=names[0][commodity],
-            origin=names[1][tr.origin[sid]],
-            compliance=names[2][tr.compliance[sid]],
-            aeo=bool(tr.aeo[sid]),
-            prearrival=bool(tr.prearrival[sid]),
-            priority=bool(tr.priority[sid]),
-            value_usd=float(tr.value_usd[sid]),
+            sid,
+            arrival,
+            lodged,
+            com_n[sid],
+            ori_n[sid],
+            cmp_n[sid],
+            aeo[sid],
+            pre[sid],
+            pri[sid],
+            val[sid],
+            score[sid],
+            alert[sid],
         )
-        decision = self.policy.select(declaration, self)
-        if isinstance(decision, Decision):
-            lane, priority = decision.lane, decision.priority
-        else:
-            lane, priority = decision, None
-        lane_k = self.lane_index.get(lane)
-        if lane_k is None:
-            defined = ", ".join(self.lane_index)
-            kind = self.policy.kind
-            raise PolicyError(f"policy '{kind}' chose lane {lane!r}; defined: {defined}")
+        lane_k, priority, reason = self._decide(declaration, self)
         if priority is None:
             priority = declaration.priority
         rec.lane[sid] = lane_k
+        rec.selected_by[sid] = reason
         rec.selected[sid] = env.now
         rec.priority[sid] = priority
         queue_class = HIGH if priority else NORMAL
-        truth = int(tr.truth[sid])
+        truth = tru[sid]
+        early = env.now < arrival  # processed before arrival: goods checks wait for the goods
         stations = self.stations
         visited: set[int] = set()  # a shipment passes each check at most once
-        for k in self.routes[lane_k][commodity]:
+        for k in self.routes[lane_k][com[sid]]:
             if k in visited:
                 continue  # already passed on an alarm's referral
             station = stations[k]
             while True:
                 visited.add(station.index)
+                if early and station.needs_goods and env.now < arrival:
+                    yield env.timeout(arrival - env.now)
                 done = station.submit(sid, queue_class)
                 if station.guarantee:
                     done.callbacks.append(
@@ -291,6 +359,8 @@ class Border:
                     rec.intercepted_at[sid] = station.index
                     return
                 station = stations[refer]
+        if early and env.now < arrival:
+            yield env.timeout(arrival - env.now)  # cleared before arrival: released on arrival
         rec.released[sid] = env.now
         rec.outcome[sid] = RELEASED
 

@@ -14,8 +14,17 @@ after the warm-up and before the end of the arrival window.
   run on guarantee; spoiled = cold-chain shipments held longer than their tolerance;
   censored = shipments still inside when the run stopped;
 - segment.* = the Time Release Study breakdown: mean hours per released shipment spent in
-  lodgement and in each check's queue and service; the segments add up to the mean clearance
-  time;
+  lodgement and in each check's queue and service, after arrival (work done before arrival
+  under pre-arrival processing is not clearance time); the segments add up to the mean
+  clearance time;
+- selection_rate = shipments sent to a lane other than the policy's default lane / shipments;
+  selected_by.<reason>.share and .hit_rate = the share selected for that reason (policy,
+  random, alert, operation) and the share of those intercepted; trader.<aeo|non_aeo>.
+  selection_rate and .inspection_rate the same within each trader group;
+- risk_score.auc_realised, kind.<kind>.auc_realised = the ROC AUC of the risk scores (illicit,
+  or of that kind, against legitimate), by the Mann-Whitney statistic, when the policy has a
+  targeting model; alerts, alerts.precision, alerts.coverage = alerted shipments, the share
+  of them illicit, the share of illicit shipments alerted, when it has alerts;
 - station.<check>.* = time-weighted queue length and utilisation (busy / on-duty officer hours)
   over the window, mean wait of shipments that joined the queue in the window.
 """
@@ -103,6 +112,7 @@ def replication_metrics(scenario: Scenario, rec: Records) -> dict[str, float]:
     m["post_release_detections"] = float((released & (rec.post_release_at >= 0)).sum())
     m["spoiled"] = float(_spoiled(scenario, rec, released | censored).sum())
 
+    m.update(_selection(scenario, rec, counted, inspected))
     for i, lane in enumerate(rec.lanes):
         in_lane = counted & (rec.lane == i)
         m[f"lane.{lane}.share"] = _ratio(in_lane.sum(), counted.sum())
@@ -124,6 +134,53 @@ def replication_metrics(scenario: Scenario, rec: Records) -> dict[str, float]:
     return m
 
 
+def auc(positive: np.ndarray, negative: np.ndarray) -> float:
+    """Area under the ROC curve of scores, by the Mann-Whitney statistic (ties count half):
+    the chance that a random positive scores above a random negative."""
+    n1, n0 = positive.size, negative.size
+    if not n1 or not n0:
+        return math.nan
+    ranks = st.rankdata(np.concatenate([positive, negative]))
+    return float((ranks[:n1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def _selection(
+    scenario: Scenario, rec: Records, counted: np.ndarray, inspected: np.ndarray
+) -> dict[str, float]:
+    """Who was selected and why, by trader group, and the quality of the signals."""
+    from sim.policies.selectivity import REASONS
+
+    t = rec.traffic
+    n = counted.sum()
+    selected = counted & (rec.selected_by > 0)
+    out = {"selection_rate": _ratio(selected.sum(), n)}
+    intercepted = rec.outcome == INTERCEPTED
+    for code, reason in enumerate(REASONS):
+        if code:
+            chosen = counted & (rec.selected_by == code)
+            out[f"selected_by.{reason}.share"] = _ratio(chosen.sum(), n)
+            out[f"selected_by.{reason}.hit_rate"] = _ratio(
+                (chosen & intercepted).sum(), chosen.sum()
+            )
+    for label, mask in (("aeo", t.aeo), ("non_aeo", ~t.aeo)):
+        group = counted & mask
+        out[f"trader.{label}.selection_rate"] = _ratio((selected & mask).sum(), group.sum())
+        out[f"trader.{label}.inspection_rate"] = _ratio((inspected & mask).sum(), group.sum())
+    if rec.has_score:
+        scores = rec.risk_score
+        legit = scores[counted & (t.truth == 0)]
+        out["risk_score.auc_realised"] = auc(scores[counted & (t.truth > 0)], legit)
+        for k, kind in enumerate(scenario.illicit.kinds, start=1):
+            out[f"kind.{kind}.auc_realised"] = auc(scores[counted & (t.truth == k)], legit)
+    if rec.has_alerts:
+        alerted = counted & rec.alert
+        illicit = counted & (t.truth > 0)
+        out["alerts"] = float(alerted.sum())
+        out["alerts.precision"] = _ratio((alerted & illicit).sum(), alerted.sum())
+        out["alerts.coverage"] = _ratio((alerted & illicit).sum(), illicit.sum())
+    return out
+
+
 def _spoiled(scenario: Scenario, rec: Records, candidates: np.ndarray) -> np.ndarray:
     t = rec.traffic
     tolerance = np.array(
@@ -136,12 +193,19 @@ def _spoiled(scenario: Scenario, rec: Records, candidates: np.ndarray) -> np.nda
 def _segments(scenario: Scenario, rec: Records, released: np.ndarray) -> dict[str, float]:
     """Time Release Study breakdown: mean hours per released shipment in each segment."""
     t = rec.traffic
-    out = {"segment.lodgement": _mean((rec.selected - t.arrival)[released])}
+    # Only time after arrival is clearance time: work done before arrival (pre-arrival
+    # processing) is clipped away, so the segments still add up to the clearance time.
+    arrival = t.arrival
+
+    def after_arrival(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.nan_to_num(np.maximum(b, arrival) - np.maximum(a, arrival))[released]
+
+    out = {"segment.lodgement": _mean(np.maximum(rec.selected - arrival, 0.0)[released])}
     for k, (name, check) in enumerate(scenario.checks.items()):
         if check.release_on_guarantee:
             continue
-        wait = np.nan_to_num(rec.start[k] - rec.enter[k])[released]
-        service = np.nan_to_num(rec.end[k] - rec.start[k])[released]
+        wait = after_arrival(rec.enter[k], rec.start[k])
+        service = after_arrival(rec.start[k], rec.end[k])
         out[f"segment.{name}.queue"] = _mean(wait)
         out[f"segment.{name}.service"] = _mean(service)
     return out

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.policies.selectivity import REASONS
 from sim.traffic import Traffic
 
 IN_SYSTEM, RELEASED, INTERCEPTED = 0, 1, 2
@@ -29,6 +30,11 @@ class StationStats:
     queue_max: int = 0
     backlog_end: int = 0  # queued when the run stopped
     in_service_end: int = 0
+    # Hour by hour over the whole run (warm-up and drain included): mean queue length, mean busy
+    # officers and mean officers on duty in each hour, for pictures of queues over time.
+    hourly_queue: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    hourly_busy: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    hourly_on_duty: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass
@@ -39,6 +45,9 @@ class Records:
     checks: list[str]
     lanes: list[str]
     lane: np.ndarray = field(init=False)  # index into lanes, -1 before selectivity
+    selected_by: np.ndarray = field(init=False)  # code into sim.policies.REASONS (0: not selected)
+    risk_score: np.ndarray = field(init=False)  # the targeting model's score; NaN without one
+    alert: np.ndarray = field(init=False)  # bool: flagged by an intelligence alert
     selected: np.ndarray = field(init=False)  # hours
     priority: np.ndarray = field(init=False)  # bool, as queued
     released: np.ndarray = field(init=False)  # hours, NaN unless released
@@ -49,10 +58,15 @@ class Records:
     start: np.ndarray = field(init=False)  # service started
     end: np.ndarray = field(init=False)  # service ended
     stations: dict[str, StationStats] = field(init=False)
+    has_score: bool = False  # the policy has a targeting model: risk_score is filled
+    has_alerts: bool = False  # the policy has intelligence alerts: alert is filled
 
     def __post_init__(self) -> None:
         n, c = len(self.traffic), len(self.checks)
         self.lane = np.full(n, -1, dtype=np.int16)
+        self.selected_by = np.zeros(n, dtype=np.int8)
+        self.risk_score = np.full(n, np.nan)
+        self.alert = np.zeros(n, dtype=bool)
         self.selected = np.full(n, np.nan)
         self.priority = self.traffic.priority.copy()
         self.released = np.full(n, np.nan)
@@ -87,7 +101,10 @@ class Records:
             "priority": self.priority,
             "value_usd": t.value_usd,
             "truth": truths[t.truth],
+            "risk_score": self.risk_score,
+            "alert": self.alert,
             "lane": lanes[self.lane],
+            "selected_by": np.array([*REASONS, ""])[np.where(self.lane >= 0, self.selected_by, -1)],
             "outcome": np.array(OUTCOMES)[self.outcome],
             "intercepted_at": checks[self.intercepted_at],
             "post_release_at": checks[self.post_release_at],

@@ -34,9 +34,28 @@ class Traffic:
     priority: np.ndarray  # bool
     value_usd: np.ndarray  # nan when the commodity declares no value distribution
     truth: np.ndarray  # LEGITIMATE or 1 + index into scenario.illicit.kinds
+    # Noise of the signals customs gets (policy-independent; turned into signals by
+    # risk_scores() and alerts() with the policy's settings):
+    score_noise: np.ndarray  # N(0, 1): the risk score of a legitimate shipment
+    alert_u: np.ndarray  # U[0, 1): an alert is raised when below the alert probability
 
     def __len__(self) -> int:
         return len(self.arrival)
+
+
+def risk_scores(traffic: Traffic, separations: list[float]) -> np.ndarray:
+    """Binormal risk scores: N(0, 1) for legitimate shipments, N(d_k, 1) for illicit kind k,
+    where ``separations[k]`` = d_k = sqrt(2) Phi^-1(AUC_k). The same noise under every AUC, so
+    a better model moves illicit scores up and leaves legitimate ones where they were."""
+    shift = np.array([0.0, *separations])
+    return traffic.score_noise + shift[traffic.truth]
+
+
+def alerts(traffic: Traffic, coverage: list[float], false_alert_rate: float) -> np.ndarray:
+    """Which shipments an intelligence alert flags: illicit kind k with probability
+    ``coverage[k]``, legitimate ones with ``false_alert_rate``."""
+    p = np.array([false_alert_rate, *coverage])
+    return traffic.alert_u < p[traffic.truth]
 
 
 def hourly_rates(scenario: Scenario) -> np.ndarray:
@@ -94,7 +113,9 @@ def generate(scenario: Scenario, streams: Streams) -> Traffic:
             mask = commodity == k
             value[mask] = c.value_usd.sample(rng, int(mask.sum()))
 
-    truth = _ground_truth(scenario, streams, commodity, origin, compliance, aeo)
+    truth = _ground_truth(scenario, streams, commodity, origin, compliance, aeo, arrival)
+    score_noise = streams.rng("risk_score").standard_normal(n)
+    alert_u = streams.rng("alerts").random(n)
 
     lodged = arrival.copy()
     late = ~prearrival
@@ -116,6 +137,8 @@ def generate(scenario: Scenario, streams: Streams) -> Traffic:
         priority=priority,
         value_usd=value,
         truth=truth.astype(np.int8),
+        score_noise=score_noise,
+        alert_u=alert_u,
     )
 
 
@@ -139,11 +162,37 @@ def illicit_probability(scenario: Scenario, commodity, origin, compliance, aeo) 
     return np.minimum(1.0, scenario.illicit.prevalence * rel / mean)
 
 
-def _ground_truth(scenario, streams, commodity, origin, compliance, aeo) -> np.ndarray:
+def kind_weights(scenario: Scenario, commodity: np.ndarray, arrival: np.ndarray) -> np.ndarray:
+    """Each shipment's share of each illicit kind times the ``[[illicit.surges]]`` factors
+    active at its arrival: shape (shipments, kinds); rows sum to 1 outside any surge."""
+    kinds = list(scenario.illicit.kinds)
+    names = list(scenario.traffic.commodities)
+    w = np.tile(np.array(list(scenario.illicit.kinds.values())), (len(commodity), 1))
+    for surge in scenario.illicit.surges:
+        rows = (arrival >= surge.start_day * 24) & (arrival < surge.end_day * 24)
+        if surge.commodities:
+            rows &= np.isin(commodity, [names.index(c) for c in surge.commodities])
+        cols = [kinds.index(k) for k in surge.kinds] if surge.kinds else slice(None)
+        w[np.ix_(rows, np.arange(len(kinds))[cols])] *= surge.factor
+    return w
+
+
+def _ground_truth(scenario, streams, commodity, origin, compliance, aeo, arrival) -> np.ndarray:
     rng = streams.rng("truth")
     n = len(commodity)
     p = illicit_probability(scenario, commodity, origin, compliance, aeo)
-    illicit = rng.random(n) < p
-    kinds = list(scenario.illicit.kinds.values())
-    kind = _choose(rng, n, kinds)
+    if not scenario.illicit.surges:
+        illicit = rng.random(n) < p
+        kinds = list(scenario.illicit.kinds.values())
+        kind = _choose(rng, n, kinds)
+        return np.where(illicit, kind + 1, 0)
+    # The same draws as without surges (rng.choice is an inverse CDF of one uniform), so a
+    # shipment arriving outside every surge has exactly the truth it would have without them.
+    w = kind_weights(scenario, commodity, arrival)
+    total = w.sum(axis=1)
+    illicit = rng.random(n) < np.minimum(1.0, p * total)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cdf = np.cumsum(w / np.where(total > 0, total, 1.0)[:, None], axis=1)
+    cdf /= np.where(cdf[:, -1:] > 0, cdf[:, -1:], 1.0)
+    kind = np.minimum((cdf <= rng.random(n)[:, None]).sum(axis=1), w.shape[1] - 1)
     return np.where(illicit, kind + 1, 0)

@@ -185,7 +185,7 @@ def test_same_seed_gives_identical_results():
     b = sim.run(scenario, replications=2, seed=3)
     for x, y in zip(a.replications, b.replications, strict=True):
         assert same_metrics(x, y)
-    assert a.summary.keys() == b.summary.keys()
+    assert a.summary().keys() == b.summary().keys()
 
 
 def test_different_seed_gives_different_results():
@@ -726,3 +726,21 @@ def test_cold_chain_shipments_held_too_long_spoil():
     faster = copy.deepcopy(data)
     faster["checks"]["permit"]["duration_hours"]["value"] = 4.0
     assert one_rep(build(faster))[1]["spoiled"] == 0
+
+
+def test_hourly_station_series_add_up_to_the_window_averages():
+    """The hour-by-hour queue, busy and on-duty means agree with the window's time averages,
+    and an office-hours station has no officer on duty at night."""
+    s = build(small_data())
+    rec = sim.simulate(s, sim.replication_seeds(5, 1)[0])
+    lo, hi = int(s.warmup_hours), int(s.hours)
+    span = s.hours - s.warmup_hours
+    for name in s.checks:
+        st = rec.stations[name]
+        assert len(st.hourly_queue) == int(np.ceil(s.end_hours))
+        assert st.hourly_queue[lo:hi].sum() == pytest.approx(st.queue_area, rel=1e-9)
+        assert st.hourly_busy[lo:hi].sum() == pytest.approx(st.busy_area, rel=1e-9)
+        assert st.hourly_on_duty[lo:hi].sum() == pytest.approx(st.capacity_area, rel=1e-9)
+        assert st.busy_area / span > 0
+    night = [h for h in range(len(rec.stations["physical"].hourly_on_duty)) if h % 24 < 8]
+    assert not rec.stations["physical"].hourly_on_duty[night].any()

@@ -1,4 +1,9 @@
-"""Risk-management policies, one module per family, found by the ``kind`` of ``[policy]``."""
+"""Risk-management policies, one module per family, found by the ``kind`` of ``[policy]``.
+
+A policy is one base selection (``kind``: random, quota, profiles, risk_score,
+capacity_aware, or a registered plug-in) plus any modifiers (aeo, prearrival, priority,
+alerts, operations) and a minimum random rate; :mod:`sim.policies.selectivity` combines them.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,22 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from sim.policies.base import BorderView, Decision, Declaration, Policy, PolicyConfig, PolicyContext
+from sim.policies.base import (
+    COMMON_KEYS,
+    BorderView,
+    Decision,
+    Declaration,
+    Policy,
+    PolicyConfig,
+    PolicyContext,
+    PolicyError,
+)
+from sim.policies.plugins import PluginError, check_plugin, load_plugin, policy_factory
+from sim.policies.profiles import Profiles
+from sim.policies.quota import Quota
 from sim.policies.random import RandomSelection
+from sim.policies.risk_score import CapacityAware, RiskScore
+from sim.policies.selectivity import REASONS, Selectivity, check_common
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
@@ -26,7 +45,8 @@ def register_policy(cls: type[Policy]) -> type[Policy]:
     return cls
 
 
-register_policy(RandomSelection)
+for _cls in (RandomSelection, Quota, Profiles, RiskScore, CapacityAware):
+    register_policy(_cls)
 
 
 def validate_policy(scenario: Scenario) -> tuple[PolicyConfig | None, list[tuple[str, str]]]:
@@ -46,7 +66,7 @@ def validate_policy(scenario: Scenario) -> tuple[PolicyConfig | None, list[tuple
         config = cls.Config.model_validate(spec)
     except ValidationError as err:
         return None, problems_from(err, prefix=("policy",), model=cls.Config)
-    return config, cls.check(config, scenario)
+    return config, check_common(config, scenario) + list(cls.check(config, scenario))
 
 
 def make_policy(scenario: Scenario) -> Policy:
@@ -56,15 +76,27 @@ def make_policy(scenario: Scenario) -> Policy:
 
 
 __all__ = [
+    "COMMON_KEYS",
     "POLICIES",
+    "REASONS",
     "BorderView",
+    "CapacityAware",
     "Declaration",
     "Decision",
+    "PluginError",
     "Policy",
     "PolicyConfig",
     "PolicyContext",
+    "PolicyError",
+    "Profiles",
+    "Quota",
     "RandomSelection",
+    "RiskScore",
+    "Selectivity",
+    "check_plugin",
+    "load_plugin",
     "make_policy",
+    "policy_factory",
     "register_policy",
     "validate_policy",
 ]

@@ -1,26 +1,39 @@
-"""What a risk-management policy sees and returns.
+"""What a risk-management policy sees and returns, and the settings every policy shares.
 
 A policy sees what a customs service would see: the declaration (declared attributes, when it
-was lodged) and the state of the border (queues, officers on duty). It never sees the ground
-truth. Later additions (a risk score, intelligence alerts) arrive as new attributes of the
-declaration, so a policy written today keeps working.
+was lodged, and the noisy signals customs has: the targeting model's risk score and any
+intelligence alert) and the state of the border (queues, officers on duty). It never sees the
+ground truth.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sim.policies.fields import AUC, Rate
+from sim.policies.modifiers import AEO, Alerts, Operation, Prearrival, Priority
+from sim.scenario import Name
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
     from sim.streams import PerShipment
 
 
+class PolicyError(RuntimeError):
+    """A policy returned something the scenario cannot route, or cannot be built."""
+
+
 @dataclass(slots=True)
 class Declaration:
-    """A shipment as customs knows it at selectivity time."""
+    """A shipment as customs knows it at selectivity time.
+
+    ``risk_score`` is the targeting model's score (higher = riskier; NaN when the policy has no
+    targeting model, i.e. no ``auc``); ``alert`` whether an intelligence alert flags it.
+    """
 
     id: int
     arrival_hours: float
@@ -32,6 +45,8 @@ class Declaration:
     prearrival: bool
     priority: bool
     value_usd: float
+    risk_score: float = math.nan
+    alert: bool = False
 
 
 @dataclass(slots=True, frozen=True)
@@ -70,24 +85,75 @@ class PolicyContext:
 
 
 class PolicyConfig(BaseModel):
-    """Base of every policy's ``[policy]`` table."""
+    """Base of every policy's ``[policy]`` table: the keys every kind accepts.
+
+    A kind adds its own keys by subclassing. The modifiers are sub-tables; leaving one out
+    switches it off.
+    """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     kind: str
+    default_lane: Name = Field(
+        "green", description="Lane for declarations that nothing selects (usually release)."
+    )
+    auc: AUC | None = Field(
+        None,
+        description="Quality of the targeting model that scores every declaration: its ROC AUC, "
+        "one number or a table by illicit kind, e.g. { falsified = 0.85, substandard = 0.65 } "
+        "(a kind left out: 0.5). 0.6-0.9 is realistic (REFERENCE 'Targeting quality').",
+    )
+    min_random_rate: Rate = Field(
+        0.0,
+        description="Share of all declarations selected at random into random_lane, whatever "
+        "their risk, so that compliance can be measured (TFA Art. 7.4; ASYCUDA).",
+    )
+    random_lane: Name = Field("red", description="Lane of the random selections.")
+    aeo: AEO | None = Field(None, description="AEO fast track ([policy.aeo]).")
+    prearrival: Prearrival | None = Field(
+        None, description="Pre-arrival processing ([policy.prearrival])."
+    )
+    priority: Priority | None = Field(
+        None, description="Priority lane for essential medicines ([policy.priority])."
+    )
+    alerts: Alerts | None = Field(None, description="Intelligence alerts ([policy.alerts]).")
+    operations: list[Operation] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Time-bounded operations ([[policy.operations]]).",
+    )
+
+
+COMMON_KEYS = tuple(PolicyConfig.model_fields)
+"""Keys every kind of policy accepts (``kind`` first)."""
 
 
 class Policy:
     """Base class of risk-management policies.
 
-    Subclasses set ``kind`` (the name typed in scenario files) and ``Config`` (a pydantic model
-    of their ``[policy]`` table), and implement :meth:`select`.
+    Subclasses set ``kind`` (the name typed in scenario files), optionally ``Config`` (a
+    pydantic model of their ``[policy]`` table, a subclass of :class:`PolicyConfig`), and
+    implement :meth:`select`. ``Policy()`` without a config uses the defaults of ``Config``.
     """
 
-    kind: ClassVar[str]
-    Config: ClassVar[type[PolicyConfig]]
+    kind: ClassVar[str] = ""
+    Config: ClassVar[type[PolicyConfig]] = PolicyConfig
+    selects_at_random: ClassVar[bool] = False
+    """True when the base selection is itself random (its selections count as random ones)."""
 
-    def __init__(self, config: PolicyConfig):
-        self.config = config
+    def __init__(self, config: PolicyConfig | None = None):
+        self.config = config if config is not None else self.default_config()
+
+    @classmethod
+    def default_config(cls) -> PolicyConfig:
+        """The settings of ``Policy()``: every key at its default."""
+        try:
+            return cls.Config.model_validate({"kind": cls.kind or cls.__name__})
+        except ValidationError as err:
+            keys = sorted({str(e["loc"][0]) for e in err.errors() if e["loc"]})
+            raise PolicyError(
+                f"{cls.__name__} has settings without defaults ({', '.join(keys)}): "
+                f"pass them, e.g. {cls.__name__}({cls.__name__}.Config(kind=..., ...))"
+            ) from None
 
     @classmethod
     def check(cls, config: PolicyConfig, scenario: Scenario) -> list[tuple[str, str]]:

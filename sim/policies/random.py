@@ -6,23 +6,23 @@ ASYCUDA keeps as a minimum random rate, so that compliance can be measured witho
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from sim.policies.base import BorderView, Declaration, Policy, PolicyConfig, PolicyContext
-from sim.scenario import Name, Scenario, suggest
+from sim.policies.fields import Problems, Rate
+from sim.scenario import Name, Scenario
 
 
 class RandomConfig(PolicyConfig):
     """``[policy] kind = "random"``."""
 
     kind: Literal["random"]
-    rates: dict[Name, Annotated[float, Field(ge=0, le=1, strict=True)]] = Field(
+    rates: dict[Name, Rate] = Field(
         default_factory=dict,
         description="Share of declarations sent to each lane, e.g. { red = 0.05, yellow = 0.15 }.",
     )
-    default_lane: Name = Field("green", description="Lane for the declarations not selected.")
 
 
 class RandomSelection(Policy):
@@ -34,21 +34,13 @@ class RandomSelection(Policy):
 
     kind = "random"
     Config = RandomConfig
+    selects_at_random = True
 
     @classmethod
     def check(cls, config: RandomConfig, scenario: Scenario) -> list[tuple[str, str]]:
-        lanes = list(scenario.lanes)
-
-        def unknown(lane: str) -> str:
-            hint = suggest(lane, lanes)
-            msg = f"unknown lane '{lane}'" + (f" (did you mean '{hint}'?)" if hint else "")
-            return f"{msg}; defined: {', '.join(lanes)}"
-
-        problems = [
-            (f"policy.rates.{lane}", unknown(lane)) for lane in config.rates if lane not in lanes
-        ]
-        if config.default_lane not in lanes:
-            problems.append(("policy.default_lane", unknown(config.default_lane)))
+        problems = Problems(scenario)
+        for lane in config.rates:
+            problems.lane(f"policy.rates.{lane}", lane)
         total = sum(config.rates.values())
         if total > 1 + 1e-9:
             msg = f"rates must sum to at most 1, they sum to {total:.6g}"
