@@ -5,50 +5,86 @@ Three lines in a notebook::
     import sim
     result = sim.run("scenarios/baseline.toml", replications=5)
     print(result.text())
+
+Experiments: ``sim.compare([...])`` (scenarios or variants side by side, with paired
+differences) and ``sim.sweep(file, vary=[...])`` (a trade-off curve); each result has
+``.summary()``, ``.text()``, ``.to_dataframe()`` and ``.save(folder)``.
 """
 
 from sim.border import Border, PolicyError, simulate
-from sim.experiment import RunResult, run
+from sim.compare import CompareResult, compare
+from sim.executors import (
+    DaskExecutor,
+    Executor,
+    ExecutorError,
+    ProcessExecutor,
+    SerialExecutor,
+)
+from sim.experiment import AUTO_METRICS, ExperimentError, RunResult, run
 from sim.metrics import KEY_METRICS, replication_metrics, summarise
 from sim.policies import (
     POLICIES,
     BorderView,
+    CapacityAware,
     Decision,
     Declaration,
     Policy,
     PolicyConfig,
     PolicyContext,
+    Profiles,
+    Quota,
     RandomSelection,
+    RiskScore,
+    load_plugin,
+    policy_factory,
     register_policy,
 )
 from sim.records import Records
 from sim.scenario import Scenario, ScenarioError, from_dict, load_scenario, loads_scenario
 from sim.streams import Streams, replication_seeds
+from sim.sweep import SweepResult, sweep
 
 __all__ = [
+    "AUTO_METRICS",
     "KEY_METRICS",
     "POLICIES",
-    "Border",
-    "BorderView",
-    "Decision",
-    "Declaration",
-    "Policy",
-    "PolicyConfig",
-    "PolicyContext",
-    "PolicyError",
-    "RandomSelection",
-    "Records",
-    "RunResult",
-    "Scenario",
-    "ScenarioError",
-    "Streams",
+    "compare",
     "from_dict",
+    "load_plugin",
     "load_scenario",
     "loads_scenario",
+    "policy_factory",
     "register_policy",
     "replication_metrics",
     "replication_seeds",
     "run",
     "simulate",
     "summarise",
+    "sweep",
+    "Border",
+    "BorderView",
+    "CapacityAware",
+    "CompareResult",
+    "DaskExecutor",
+    "Decision",
+    "Declaration",
+    "Executor",
+    "ExecutorError",
+    "ExperimentError",
+    "Policy",
+    "PolicyConfig",
+    "PolicyContext",
+    "PolicyError",
+    "ProcessExecutor",
+    "Profiles",
+    "Quota",
+    "RandomSelection",
+    "Records",
+    "RiskScore",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "SerialExecutor",
+    "Streams",
+    "SweepResult",
 ]

@@ -1,17 +1,33 @@
-"""The ``bordersim`` command: ``run`` a scenario, ``validate`` a scenario file.
+"""The ``bordersim`` command: ``run`` a scenario, ``compare`` scenarios or variants, ``sweep`` a
+scenario over one or two keys, ``validate`` a scenario file.
 
-Bad input never shows a traceback: it prints what is wrong and where, and exits with status 2.
+Bad input never shows a traceback: it prints what is wrong and where, and exits with status 2,
+leaving no results folder behind. Ctrl-C exits with status 130; a comparison or sweep keeps
+every point that had finished, and ``--resume`` runs the rest.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 import sys
 from pathlib import Path
 
-from sim.results import OutputError, check_destination, version
+from sim.executors import EXECUTORS, ExecutorError, WorkerLost
+from sim.policies import PolicyError
+from sim.results import (
+    FORMATS,
+    MissingDependencyError,
+    OutputError,
+    check_destination,
+    check_format,
+    default_folder,
+    version,
+)
 from sim.scenario import ScenarioError, load_scenario
 
+EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
@@ -29,6 +45,34 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _replications(text: str) -> int | str:
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return _positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of at least 1 or 'auto', got {text!r}"
+        ) from None
+
+
+def _at_least_two(text: str) -> int:
+    value = _positive_int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"must be at least 2, got {value}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number such as 0.05, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (e.g. 0.05), got {text!r}")
     return value
 
 
@@ -51,42 +95,174 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"bordersim {version('bordersim')}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    override = dict(
+    scenario = argparse.ArgumentParser(add_help=False)
+    scenario.add_argument(
+        "--set",
+        dest="overrides",
         action="append",
         default=[],
         metavar="KEY=VALUE",
         help="override a scenario key, e.g. --set policy.rates.red=0.1 (repeatable)",
     )
-    p = sub.add_parser("run", help="run a scenario and write its results")
+    scenario.add_argument(
+        "--policy-plugin",
+        dest="plugins",
+        action="append",
+        default=[],
+        metavar="MODULE:CLASS",
+        help="a policy written in Python (a sim.Policy subclass): it replaces [policy], or, "
+        "when a scenario selects its kind, becomes available to it (repeatable)",
+    )
+
+    runs = argparse.ArgumentParser(add_help=False)
+    runs.add_argument(
+        "--seed", type=_seed, help="seed of every random stream (default: the file's)"
+    )
+    runs.add_argument(
+        "--replications",
+        type=_replications,
+        metavar="N|auto",
+        help="replications (default: the file's); 'auto' adds replications until the 95%% CI "
+        "half-width of clearance time and interception rate is within --precision of the mean",
+    )
+    runs.add_argument(
+        "--precision",
+        type=_fraction,
+        metavar="P",
+        help="with --replications auto: relative half-width to reach (default 0.05)",
+    )
+    runs.add_argument(
+        "--max-replications",
+        type=_at_least_two,
+        metavar="N",
+        help="with --replications auto: stop there (default 100)",
+    )
+    runs.add_argument("--quiet", action="store_true", help="print only where the results went")
+    runs.add_argument(
+        "--format", choices=FORMATS, default="csv", help="table format (parquet needs pandas)"
+    )
+    runs.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        help="where replications run (default: worker processes on every CPU, or this process "
+        "for small runs)",
+    )
+    runs.add_argument("--workers", type=_positive_int, metavar="N", help="worker processes")
+    runs.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="join a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask)",
+    )
+
+    p = sub.add_parser("run", parents=[scenario, runs], help="run a scenario and write its results")
     p.add_argument("file", help="scenario file (TOML)")
-    p.add_argument("--seed", type=_seed, help="seed of every random stream (default: the file's)")
-    p.add_argument("--replications", type=_positive_int, help="replications (default: the file's)")
-    p.add_argument("--set", dest="overrides", **override)
-    p.add_argument("--out", help="results folder (default: results/<scenario>/<timestamp>/)")
+    p.add_argument(
+        "--out", metavar="DIR", help="results folder (default: results/<scenario>/<timestamp>/)"
+    )
     p.add_argument(
         "--trace", action="store_true", help="also write every shipment to shipments.csv.gz"
     )
-    p.add_argument("--quiet", action="store_true", help="print only where the results went")
 
-    v = sub.add_parser("validate", help="check a scenario file and report every problem")
+    c = sub.add_parser(
+        "compare",
+        parents=[scenario, runs],
+        help="run scenarios, or a file's [variants], side by side with paired differences",
+    )
+    c.add_argument("files", nargs="+", metavar="FILE", help="scenario files (TOML)")
+    c.add_argument(
+        "--out",
+        metavar="DIR",
+        help="results folder (default: results/<first>/compare-<timestamp>/)",
+    )
+    c.add_argument("--resume", metavar="DIR", help="finish an interrupted comparison in DIR")
+
+    s = sub.add_parser(
+        "sweep",
+        parents=[scenario, runs],
+        help="run a scenario over a grid of one or two keys and mark the Pareto-efficient points",
+    )
+    s.add_argument("file", help="scenario file (TOML)")
+    s.add_argument(
+        "--vary",
+        action="append",
+        default=[],
+        metavar="KEY=SPEC",
+        help="a key and its values: START:STOP:COUNT (e.g. policy.rates.red=0:0.3:13) or "
+        "V1,V2,... (e.g. checks.physical.servers=2,4,6); at most twice",
+    )
+    s.add_argument(
+        "--out",
+        metavar="DIR",
+        help="results folder (default: results/<scenario>/sweep-<timestamp>/)",
+    )
+    s.add_argument("--resume", metavar="DIR", help="finish an interrupted sweep in DIR")
+
+    v = sub.add_parser(
+        "validate", parents=[scenario], help="check a scenario file and report every problem"
+    )
     v.add_argument("file", help="scenario file (TOML)")
-    v.add_argument("--set", dest="overrides", **override)
+    parser._subparsers_by_name = {"run": p, "compare": c, "sweep": s, "validate": v}  # type: ignore[attr-defined]
     return parser
+
+
+def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Combinations argparse cannot check: a usage error, before anything runs."""
+    sub = parser._subparsers_by_name[args.command]  # type: ignore[attr-defined]
+    if args.command == "validate":
+        return
+    if args.replications != "auto":
+        for flag, value in (
+            ("--precision", args.precision),
+            ("--max-replications", args.max_replications),
+        ):
+            if value is not None:
+                sub.error(f"{flag} applies only with --replications auto")
+    if args.scheduler is not None and args.executor not in (None, "dask"):
+        sub.error(f"--scheduler joins a Dask cluster; it cannot go with --executor {args.executor}")
+    if args.executor == "serial" and args.workers not in (None, 1):
+        sub.error("--executor serial runs in this process; drop --workers")
+    resume = getattr(args, "resume", None)
+    if resume is not None and args.out is not None and Path(args.out) != Path(resume):
+        sub.error("--resume DIR writes into DIR; drop --out")
+    if args.command == "sweep" and not args.vary:
+        sub.error("give at least one --vary KEY=SPEC, e.g. --vary policy.rates.red=0:0.3:13")
+
+
+def _common(args: argparse.Namespace) -> dict:
+    return dict(
+        executor=args.executor,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        precision=args.precision,
+        max_replications=args.max_replications,
+        progress=False if args.quiet else None,
+    )
 
 
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
     from sim.experiment import run
+    from sim.plugins import load_plugins, replacement
 
+    load_plugins(args.plugins)
     overrides = list(args.overrides)
     if args.seed is not None:
         overrides.append(f"scenario.seed={args.seed}")
-    if args.replications is not None:
+    if isinstance(args.replications, int):
         overrides.append(f"scenario.replications={args.replications}")
     scenario = load_scenario(args.file, overrides)
+    policy = replacement(args.plugins, [scenario.policy.kind])
+    check_format(args.format)
     if args.out is not None:
         check_destination(Path(args.out))  # before the run, not after it
-    result = run(scenario, trace=args.trace, progress=False if args.quiet else None)
-    folder = result.save(args.out, command=["bordersim", *argv])
+    result = run(
+        scenario,
+        replications="auto" if args.replications == "auto" else None,
+        policy=policy,
+        plugins=tuple(args.plugins),
+        trace=args.trace,
+        **_common(args),
+    )
+    folder = result.save(args.out, command=["bordersim", *argv], format=args.format)
     if not args.quiet:
         print(result.text())
         print()
@@ -94,22 +270,152 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
+def _experiment(args: argparse.Namespace, argv: list[str]) -> int:
+    """``compare`` and ``sweep``: validate everything, then fill the folder point by point."""
+    from sim.compare import compare
+    from sim.plugins import load_plugins, replacement
+    from sim.sweep import parse_all, sweep
+
+    load_plugins(args.plugins)
+    command = ["bordersim", *argv]
+    check_format(args.format)
+    first = args.files[0] if args.command == "compare" else args.file
+    if args.command == "sweep":
+        parse_all(args.vary, first)  # a bad --vary is reported before anything else
+    # Which plug-in replaces [policy], if any: none when a scenario selects one by kind.
+    kinds = _policy_kinds(args.files if args.command == "compare" else [args.file], args.overrides)
+    policy = replacement(args.plugins, kinds)
+    folder = Path(args.resume) if args.resume else None
+    if folder is None:
+        if args.out is not None:
+            folder = Path(args.out)
+        else:
+            name = load_scenario(first, args.overrides).scenario.name
+            folder = default_folder(name, prefix=args.command)
+    kwargs = dict(
+        replications=args.replications,
+        seed=args.seed,
+        overrides=args.overrides,
+        policy=policy,
+        plugins=tuple(args.plugins),
+        out=None if args.resume else folder,
+        resume=args.resume,
+        format=args.format,
+        command=command,
+        **_common(args),
+    )
+    try:
+        if args.command == "compare":
+            files = args.files if len(args.files) > 1 else args.files[0]
+            result = compare(files, **kwargs)
+        else:
+            result = sweep(args.file, args.vary, **kwargs)
+    except KeyboardInterrupt:
+        kept = _kept(folder)
+        if kept is None:
+            print("interrupted: no results written", file=sys.stderr)
+        else:
+            print(
+                f"interrupted: {kept[0]} of {kept[1]} points finished and kept in {folder}/\n"
+                f"to run the rest: {_resume_command(argv, folder)}",
+                file=sys.stderr,
+            )
+        return EXIT_INTERRUPTED
+    except (WorkerLost, PolicyError) as err:  # failed while running: keep what finished
+        kept = _kept(folder)
+        if kept is None or not kept[0]:
+            raise
+        what = "the policy failed: " if isinstance(err, PolicyError) else ""
+        print(
+            f"error: {what}{err}\n{kept[0]} of {kept[1]} points finished and kept in "
+            f"{folder}/\nto run the rest: {_resume_command(argv, folder)}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    if not args.quiet:
+        print(result.text())
+        print()
+    print(f"Results written to {result.folder}/")
+    return 0
+
+
+def _kept(folder: Path) -> tuple[int, int] | None:
+    """(points finished, points planned) in a comparison's or sweep's folder, if it exists."""
+    import json
+
+    from sim.results import PLAN, POINTS
+
+    try:
+        total = len(json.loads((folder / PLAN).read_text())["points"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    done = sum(1 for p in (folder / POINTS).glob("*.json") if not p.name.startswith("."))
+    return done, total
+
+
+def _policy_kinds(files: list[str], overrides: list[str]) -> list[str]:
+    """Every ``policy.kind`` the files and their variants select."""
+    from sim.scenario import apply_overrides, read_toml
+
+    kinds = []
+    for file in files:
+        data = read_toml(file)
+        if overrides:
+            data = apply_overrides(data, overrides, file)
+        for table in [data, *((data.get("variants") or {}).values())]:
+            policy = table.get("policy") if isinstance(table, dict) else None
+            if isinstance(policy, dict) and isinstance(policy.get("kind"), str):
+                kinds.append(policy["kind"])
+    return kinds
+
+
+def _resume_command(argv: list[str], folder: Path) -> str:
+    """The command line that finishes an interrupted run in ``folder``."""
+    args = []
+    skip = False
+    for a in argv:
+        if skip:
+            skip = False
+            continue
+        if a in ("--out", "--resume"):
+            skip = True
+            continue
+        if a.startswith(("--out=", "--resume=")):
+            continue
+        args.append(a)
+    return shlex.join(["bordersim", *args, "--resume", str(folder)])
+
+
 def _validate(args: argparse.Namespace) -> int:
+    from sim.compare import build_points, load_source
+    from sim.plugins import load_plugins
+
+    load_plugins(args.plugins)
     s = load_scenario(args.file, args.overrides)
     info = s.scenario
-    print(
+    text = (
         f"{args.file}: valid. Scenario '{info.name}': {info.days:g} days "
         f"({info.warmup_days:g} warm-up), {info.replications} replication(s), "
         f"{len(s.checks)} check(s), {len(s.lanes)} lane(s), policy '{s.policy.kind}'."
     )
+    if s.variants:
+        source = load_source(args.file, args.overrides)
+        build_points([source], info.seed, info.replications)  # each variant, validated
+        text += f" Variants for compare: {', '.join(s.variants)}."
+    print(text)
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``bordersim`` console script."""
+    from sim.experiment import ExperimentError
+    from sim.plugins import PluginError
+
     argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
     try:
-        args = build_parser().parse_args(argv)
+        args = parser.parse_args(argv)
+        _check_args(parser, args)
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         if exc.code is None or isinstance(exc.code, int):
             return exc.code or 0
@@ -117,13 +423,31 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args, argv)
+        if args.command in ("compare", "sweep"):
+            return _experiment(args, argv)
         return _validate(args)
-    except (ScenarioError, OutputError) as err:
+    except WorkerLost as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    except (
+        ScenarioError,
+        OutputError,
+        ExperimentError,
+        ExecutorError,
+        PluginError,
+        MissingDependencyError,
+    ) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except PolicyError as err:  # a policy (often a plug-in) failed while running
+        print(f"error: the policy failed: {err}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted: no results written", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # output piped into `head` and the like: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -43,6 +43,15 @@ TABLES: list[tuple[str, type[BaseModel], str]] = [
         "shipments.",
     ),
     (
+        "[[illicit.surges]]",
+        s.IllicitSurge,
+        "Optional windows in which illicit goods of some kinds are more (or less) common, by "
+        "arrival time: each matching shipment's chance of being illicit of those kinds is "
+        "multiplied by `factor`; surges that overlap multiply. This is the ground truth, not "
+        "the policy: an Operation STOP scenario pairs a surge of falsified goods here with an "
+        "operation in `[[policy.operations]]` (see docs/policies.md).",
+    ),
+    (
         "[lodgement]",
         s.Lodgement,
         "Declarations lodged before arrival are lodged at arrival; "
@@ -132,12 +141,14 @@ def _num(x: Any) -> str:
     return f"{x:g}" if isinstance(x, float) else str(x)
 
 
-def _table(model: type[BaseModel]) -> list[str]:
+def _table(model: type[BaseModel], skip: frozenset[str] = frozenset()) -> list[str]:
     schema = model.model_json_schema()
     defs = schema.get("$defs", {})
     required = set(schema.get("required", []))
     rows = ["| key | type | default | allowed | meaning |", "| --- | --- | --- | --- | --- |"]
     for name, prop in schema["properties"].items():
+        if name in skip:
+            continue
         field = model.model_fields[name]
         if name in required:
             default = "required"
@@ -166,6 +177,11 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value
+
+
+def _first_paragraph(doc: str | None) -> str:
+    """A docstring's first paragraph on one line, in Markdown."""
+    return " ".join((doc or "").strip().split("\n\n")[0].split()).replace("``", "`")
 
 
 def render() -> str:
@@ -201,10 +217,55 @@ def render() -> str:
         "The risk-management policy that sends each declaration to a lane, chosen by `kind`.",
         "",
     ]
-    for kind, cls in sorted(POLICIES.items()):
-        out += [f'### `kind = "{kind}"`', "", (cls.__doc__ or "").strip().split("\n\n")[0], ""]
-        out += _table(cls.Config) + [""]
+    from sim.policies import PolicyConfig, modifiers
+    from sim.policies.profiles import Rule
+
     out += [
+        "One base selection (`kind`) with its own keys, below, plus the keys every kind "
+        "accepts: a minimum random rate, a targeting model (`auc`) and the modifiers "
+        "(sub-tables, off unless written). What each stands for, its sources, and how they "
+        "combine: [policies](policies.md).",
+        "",
+    ]
+    base = PolicyConfig.model_fields
+    for kind, cls in sorted(POLICIES.items()):
+        # A kind's own keys, and the shared ones it redefines (auc is required by some).
+        own = vars(cls.Config).get("__annotations__", {})
+        skip = frozenset(k for k in base if k != "kind" and k not in own)
+        out += [f'### `kind = "{kind}"`', "", _first_paragraph(cls.__doc__), ""]
+        out += _table(cls.Config, skip) + [""]
+    out += [
+        "### `[[policy.rules]]`",
+        "",
+        'The profiles of `kind = "profiles"`, tried in the order written.',
+        "",
+        *_table(Rule),
+        "",
+        "### Keys every kind accepts",
+        "",
+        *_table(PolicyConfig, frozenset({"kind"})),
+        "",
+    ]
+    for heading, model in (
+        ("[policy.aeo]", modifiers.AEO),
+        ("[policy.prearrival]", modifiers.Prearrival),
+        ("[policy.priority]", modifiers.Priority),
+        ("[policy.alerts]", modifiers.Alerts),
+        ("[[policy.operations]]", modifiers.Operation),
+    ):
+        doc = _first_paragraph(model.__doc__).split(": ", 1)[-1]
+        out += [f"### `{heading}`", "", doc[:1].upper() + doc[1:], ""]
+        out += _table(model) + [""]
+    out += [
+        "## `[variants.NAME]`",
+        "",
+        "Optional variants of the scenario, for `bordersim compare`: each table overrides only "
+        "the keys it names, e.g. `[variants.strict]` with `policy.rates.red = 0.3`. Tables "
+        "merge key by key, as `--set` would; a variant that changes `policy.kind` replaces the "
+        "whole `[policy]` table. Every variant runs with the scenario's `seed` and "
+        "`replications` (common random numbers), so it cannot set them. `bordersim run` runs "
+        "the scenario itself. See [experiments](experiments.md).",
+        "",
         "## Distributions",
         "",
         "Durations and values are tables with a `dist` key, e.g. "

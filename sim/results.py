@@ -1,28 +1,75 @@
-"""Result files: written into a temporary folder, then renamed, so none is ever half-written."""
+"""Result files, written so that none is ever half-written.
+
+- A run's folder is written under a temporary name and renamed when complete.
+- A comparison's or sweep's folder fills as it runs: ``experiment.json`` (what is being run)
+  first, then one ``points/NNNNN.json`` per point as soon as that point has all its
+  replications, each written to a temporary file and renamed; the tables and
+  ``manifest.json`` come last. An interrupted run keeps every finished point, and
+  ``--resume`` runs only the missing ones.
+
+Tables are CSV by default, Parquet with ``format="parquet"`` (needs ``bordersim[dataframe]``).
+"""
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
 import platform
+import secrets
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sim.experiment import RunResult
+    from sim.experiment import ExperimentResult, PointResult, RunResult
 
 MANIFEST = "manifest.json"
+PLAN = "experiment.json"
+POINTS = "points"
+FORMATS = ("csv", "parquet")
+STATS = ("mean", "ci_low", "ci_high", "half_width", "sd", "n")
+DATAFRAME_HINT = "pip install 'bordersim[dataframe]'"
+IDENTITY = ("kind", "seed", "replications", "policy", "points")
+"""What must match for ``--resume`` to continue a folder."""
 
 
 class OutputError(Exception):
-    """The results folder cannot be written where asked."""
+    """The results folder cannot be written (or resumed) where asked."""
+
+
+class MissingDependencyError(ImportError):
+    """An optional package is needed: the message says which extra installs it."""
+
+
+def require_pandas():
+    """pandas, or a :class:`MissingDependencyError` that says how to install it."""
+    try:
+        import pandas
+    except ImportError:
+        raise MissingDependencyError(f"this needs pandas: {DATAFRAME_HINT}") from None
+    return pandas
+
+
+def check_format(fmt: str) -> None:
+    """Refuse an unknown table format, or Parquet without pandas and pyarrow, before running."""
+    if fmt not in FORMATS:
+        raise OutputError(f"unknown format {fmt!r}; allowed: {', '.join(FORMATS)}")
+    if fmt == "parquet":
+        try:
+            import pandas  # noqa: F401
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise MissingDependencyError(
+                f"--format parquet needs pandas and pyarrow: {DATAFRAME_HINT}"
+            ) from None
 
 
 def _clean(value: Any) -> Any:
@@ -30,7 +77,7 @@ def _clean(value: Any) -> Any:
         return None
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [_clean(v) for v in value]
     return value
 
@@ -42,13 +89,14 @@ def version(package: str) -> str:
         return "unknown"
 
 
-def default_folder(name: str, root: Path = Path("results")) -> Path:
-    """``results/<name>/<timestamp>``, with a suffix when that folder exists already."""
+def default_folder(name: str, root: Path = Path("results"), prefix: str = "") -> Path:
+    """``results/<name>/[<prefix>-]<timestamp>``, with a suffix when that folder exists."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    folder = root / name / stamp
+    stem = f"{prefix}-{stamp}" if prefix else stamp
+    folder = root / name / stem
     k = 2
     while folder.exists():
-        folder = root / name / f"{stamp}-{k}"
+        folder = root / name / f"{stem}-{k}"
         k += 1
     return folder
 
@@ -63,20 +111,115 @@ def check_destination(final: Path) -> None:
         raise OutputError(f"{final} exists and is not a results folder; choose another --out")
 
 
-def save(result: RunResult, out: str | Path | None, command: list[str] | None) -> Path:
-    """Write every result file of a run; returns the folder."""
-    final = Path(out) if out is not None else default_folder(result.scenario.scenario.name)
+# --------------------------------------------------------------------------- writing files
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+UMASK = _umask()
+
+
+def _temporary(path: Path) -> Path:
+    """A fresh name next to ``path`` for writing it (hidden, removed if anything fails)."""
+    return path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write a file under a temporary name in the same folder, then rename it into place."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    tmp = _temporary(path)
+    try:
+        with open(tmp, "xb") as fh:  # permissions as for any new file (the umask's)
+            fh.write(raw)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, data: Any) -> None:
+    write_atomic(path, json.dumps(_clean(data), indent=2) + "\n")
+
+
+def _csv(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:.10g}"
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return value
+
+
+def write_table(
+    folder: Path, name: str, columns: list[str], rows: list[list[Any]], fmt: str = "csv"
+) -> Path:
+    """One table, as ``<name>.csv`` or ``<name>.parquet``, written atomically."""
+    if fmt == "parquet":
+        path = folder / f"{name}.parquet"
+        frame = _frame(columns, rows)
+        tmp = _temporary(path)
+        try:
+            frame.to_parquet(tmp, index=False)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+    path = folder / f"{name}.csv"
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf)
+    w.writerow(columns)
+    for row in rows:
+        w.writerow([_csv(v) for v in row])
+    write_atomic(path, buf.getvalue())
+    return path
+
+
+def _frame(columns: list[str], rows: list[list[Any]]):
+    """A DataFrame with one type per column (mixed columns become text), NaN for missing."""
+    pd = require_pandas()
+    data: dict[str, list[Any]] = {}
+    for k, col in enumerate(columns):
+        values = [row[k] for row in rows]
+        present = [v for v in values if v is not None]
+        if all(isinstance(v, bool) for v in present):
+            pass
+        elif all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+            values = [math.nan if v is None else v for v in values]
+        else:
+            values = [None if v is None else _text(v) for v in values]
+        data[col] = values
+    return pd.DataFrame(data, columns=columns)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def save_folder(final: Path, write: Callable[[Path], None]) -> Path:
+    """Run ``write(tmp)`` into a temporary folder next to ``final``, then rename it to
+    ``final`` (replacing earlier results there); nothing is left behind on failure."""
     check_destination(final)
     created = [p for p in (final.parent, *final.parent.parents) if not p.exists()]
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
+        tmp.chmod(0o777 & ~UMASK)  # mkdtemp makes it private; results are ordinary folders
     except OSError as exc:
         _remove_empty(created)
         raise OutputError(f"cannot create {final}: {exc.strerror or exc}") from None
     old = final.with_name(f".{final.name}.old-{os.getpid()}")
     try:
-        _write_all(result, tmp, command)
+        write(tmp)
         if final.exists():
             final.rename(old)
             tmp.rename(final)
@@ -95,7 +238,7 @@ def save(result: RunResult, out: str | Path | None, command: list[str] | None) -
 
 
 def _remove_empty(folders: list[Path]) -> None:
-    """Remove folders that ``save`` created, innermost first, if they are still empty."""
+    """Remove folders that were created here, innermost first, if they are still empty."""
     for folder in folders:
         try:
             folder.rmdir()
@@ -103,47 +246,76 @@ def _remove_empty(folders: list[Path]) -> None:
             return
 
 
-def _write_all(result: RunResult, tmp: Path, command: list[str] | None) -> None:
-    """Write every result file into ``tmp``."""
-    from sim.records import write_trace
-
-    sc = result.scenario
-    summary = {
-        "scenario": sc.scenario.name,
-        "seed": sc.scenario.seed,
-        "replications": sc.scenario.replications,
-        "confidence": 0.95,
-        "metrics": result.summary,
-    }
-    (tmp / "summary.json").write_text(json.dumps(_clean(summary), indent=2) + "\n")
-    columns = ("mean", "ci_low", "ci_high", "half_width", "sd", "n")
-    with open(tmp / "summary.csv", "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["metric", *columns])
-        for name, s in result.summary.items():
-            w.writerow([name, *(_csv(s[k]) for k in columns)])
-    names = list(result.summary)
-    with open(tmp / "replications.csv", "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["replication", *names])
-        for i, rep in enumerate(result.replications):
-            w.writerow([i, *(_csv(rep.get(n)) for n in names)])
-    (tmp / "scenario.toml").write_text(sc.to_toml())
-    manifest = {
+def _manifest(kind: str, command: list[str] | None, wall: float, **extra: Any) -> dict[str, Any]:
+    return {
         "project": "bordersim",
         "version": version("bordersim"),
-        "scenario": sc.scenario.name,
-        "scenario_sha256": sc.digest(),
-        "seed": sc.scenario.seed,
-        "replications": sc.scenario.replications,
+        "kind": kind,
+        **extra,
         "command": command,
         "created": datetime.now().astimezone().isoformat(timespec="seconds"),
-        "wall_seconds": round(result.wall_seconds, 3),
+        "wall_seconds": round(wall, 3),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "packages": {p: version(p) for p in ("numpy", "simpy", "scipy", "pydantic")},
     }
-    (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+# --------------------------------------------------------------------------- one run
+
+
+def run_tables(result: RunResult) -> dict[str, tuple[list[str], list[list[Any]]]]:
+    """A run's tables: ``summary`` (one row per metric) and ``replications`` (one row per
+    replication, one column per metric)."""
+    stats = result.stats
+    summary = (["metric", *STATS], [[name, *(s[k] for k in STATS)] for name, s in stats.items()])
+    names = list(stats)
+    reps = (
+        ["replication", *names],
+        [[i, *(rep.get(n) for n in names)] for i, rep in enumerate(result.replications)],
+    )
+    return {"summary": summary, "replications": reps}
+
+
+def save(
+    result: RunResult, out: str | Path | None, command: list[str] | None, fmt: str = "csv"
+) -> Path:
+    """Write every result file of a run; returns the folder."""
+    check_format(fmt)
+    final = Path(out) if out is not None else default_folder(result.scenario.scenario.name)
+    return save_folder(final, lambda tmp: _write_run(result, tmp, command, fmt))
+
+
+def _write_run(result: RunResult, tmp: Path, command: list[str] | None, fmt: str) -> None:
+    from sim.records import write_trace
+
+    sc = result.scenario
+    summary: dict[str, Any] = {
+        "scenario": sc.scenario.name,
+        "seed": sc.scenario.seed,
+        "replications": len(result.replications),
+        "confidence": 0.95,
+    }
+    if result.precision is not None:
+        summary["replications_auto"] = result.precision.as_dict()
+    summary["metrics"] = result.stats
+    write_json(tmp / "summary.json", summary)
+    for name, (columns, rows) in run_tables(result).items():
+        write_table(tmp, name, columns, rows, fmt)
+    write_atomic(tmp / "scenario.toml", sc.to_toml())
+    manifest = _manifest(
+        "run",
+        command,
+        result.wall_seconds,
+        scenario=sc.scenario.name,
+        scenario_sha256=sc.digest(),
+        seed=sc.scenario.seed,
+        replications=len(result.replications),
+        executor=result.executor,
+        policy=result.policy,
+    )
+    del manifest["kind"]  # a run's manifest keeps its original keys
+    write_json(tmp / MANIFEST, manifest)
     if result.records:
         write_trace(
             tmp / "shipments.csv.gz",
@@ -151,16 +323,8 @@ def _write_all(result: RunResult, tmp: Path, command: list[str] | None) -> None:
         )
 
 
-def _csv(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return ""
-    if isinstance(value, float):
-        return f"{value:.10g}"
-    return value
-
-
-def _fmt(s: dict[str, Any], digits: int = 2, pct: bool = False) -> str:
-    if s["mean"] is None:
+def _fmt(s: dict[str, Any] | None, digits: int = 2, pct: bool = False) -> str:
+    if not s or s["mean"] is None:
         return "n/a"
     scale = 100.0 if pct else 1.0
     unit = "%" if pct else ""
@@ -170,18 +334,8 @@ def _fmt(s: dict[str, Any], digits: int = 2, pct: bool = False) -> str:
     return text
 
 
-def format_summary(result: RunResult) -> str:
-    """The summary printed by ``bordersim run``."""
-    sc = result.scenario
-    s = result.summary
-    shipments = s["shipments"]["mean"] or 0
-    info = sc.scenario
-    lines = [
-        f"{info.name}: {info.replications} replication(s) of {info.days:g} days, seed {info.seed}, "
-        f"policy {sc.policy.kind}; about {shipments:,.0f} shipments counted each",
-        "Means across replications, ± half-width of the 95% confidence interval.",
-        "",
-    ]
+def key_rows(target_hours: list[float]) -> list[tuple[str, str, bool]]:
+    """(label, metric, is a share) of the metrics every summary shows."""
     rows = [
         ("Clearance time, mean (h)", "clearance_hours_mean", False),
         ("Clearance time, median (h)", "clearance_hours_median", False),
@@ -189,7 +343,7 @@ def format_summary(result: RunResult) -> str:
     ]
     rows += [
         (f"Released within {h:g} h", f"within_{h:g}h_share", True)
-        for h in sorted({*sc.scenario.target_hours, 24.0})
+        for h in sorted({*target_hours, 24.0})
     ]
     rows += [
         ("Interception rate (illicit caught)", "interception_rate", True),
@@ -199,9 +353,27 @@ def format_summary(result: RunResult) -> str:
         ("Spoiled cold-chain shipments", "spoiled", False),
         ("Censored (still inside at the end)", "censored", False),
     ]
+    return rows
+
+
+def format_summary(result: RunResult) -> str:
+    """The summary printed by ``bordersim run``."""
+    sc = result.scenario
+    s = result.stats
+    shipments = s["shipments"]["mean"] or 0
+    info = sc.scenario
+    n = len(result.replications)
+    lines = [
+        f"{info.name}: {n} replication(s) of {info.days:g} days, seed {info.seed}, "
+        f"policy {result.policy or sc.policy.kind}; about {shipments:,.0f} shipments counted each",
+    ]
+    if result.precision is not None:
+        lines.append(f"Replications auto: {result.precision.describe()}.")
+    lines += ["Means across replications, ± half-width of the 95% confidence interval.", ""]
+    rows = key_rows(sc.scenario.target_hours)
     width = max(len(r[0]) for r in rows) + 2
     for label, key, pct in rows:
-        lines.append(f"  {label:<{width}}{_fmt(s[key], 1 if pct else 2, pct)}")
+        lines.append(f"  {label:<{width}}{_fmt(s.get(key), 1 if pct else 2, pct)}")
     lines += ["", f"  {'Station':<14}{'wait h (mean)':>18}{'utilisation':>18}{'queue max':>12}"]
     for name in sc.checks:
         p = f"station.{name}."
@@ -211,3 +383,232 @@ def format_summary(result: RunResult) -> str:
             f"  {name:<14}{wait:>18}{utilisation:>18}{(s[p + 'queue_max']['mean'] or 0):>12.1f}"
         )
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- comparisons, sweeps
+
+
+def experiment_tables(result: ExperimentResult) -> dict[str, tuple[list[str], list[list[Any]]]]:
+    """``summary``: one row per point and metric; ``replications``: one row per point,
+    replication and metric (tidy); then the kind's own tables."""
+    ids = result.id_columns()
+    summary_rows = []
+    rep_rows = []
+    for p in result.points:
+        head = result.id_values(p)
+        for metric, s in p.stats.items():
+            summary_rows.append([*head, metric, *(s[k] for k in STATS)])
+        for r, rep in enumerate(p.replications):
+            for metric, value in rep.items():
+                rep_rows.append([*head, r, metric, value])
+    tables = {
+        "summary": ([*ids, "metric", *STATS], summary_rows),
+        "replications": ([*ids, "replication", "metric", "value"], rep_rows),
+    }
+    tables.update(result.own_tables())
+    return tables
+
+
+def save_experiment(
+    result: ExperimentResult, out: str | Path | None, command: list[str] | None, fmt: str
+) -> Path:
+    """Write a whole comparison or sweep into a folder at once (atomically)."""
+    check_format(fmt)
+    final = (
+        Path(out) if out is not None else default_folder(result.default_name(), prefix=result.kind)
+    )
+
+    def write(tmp: Path) -> None:
+        store = ExperimentStore(tmp, result.plan_dict())
+        store.start(result)
+        for i, p in enumerate(result.points):
+            store.save(i, p)
+        store.write_tables(result, command, fmt)
+
+    return save_folder(final, write)
+
+
+def _point_file(i: int) -> str:
+    return f"{i:05d}.json"
+
+
+def _difference(stored: dict[str, Any], plan: dict[str, Any]) -> str | None:
+    """What differs between a folder's plan and the one asked for now, in words."""
+    for key in IDENTITY:
+        a, b = stored.get(key), plan.get(key)
+        if a == b:
+            continue
+        if key == "points":
+            a, b = a or [], b or []
+            if len(a) != len(b):
+                return f"it has {len(a)} points, this has {len(b)}"
+            for x, y in zip(a, b, strict=True):
+                if x.get("label") != y.get("label") or x.get("values") != y.get("values"):
+                    return f"its point {x.get('label')!r} is {y.get('label')!r} here"
+                if x.get("scenario_sha256") != y.get("scenario_sha256"):
+                    return (
+                        f"the scenario of point {x.get('label')!r} has changed (the file, or a "
+                        "--set)"
+                    )
+        return f"{key} was {json.dumps(a)}, now {json.dumps(b)}"
+    return None
+
+
+class ExperimentStore:
+    """A comparison's or sweep's results folder, filled point by point as the run goes."""
+
+    def __init__(self, folder: Path, plan: dict[str, Any], created: list[Path] | None = None):
+        self.folder = folder
+        self.plan = plan
+        self._created = created  # folders made for a new run (removed if it yields nothing)
+
+    @classmethod
+    def create(cls, folder: Path, plan: dict[str, Any], draft: ExperimentResult) -> ExperimentStore:
+        """Start a new folder; refuse one that holds anything already."""
+        if folder.exists():
+            if not folder.is_dir():
+                raise OutputError(f"{folder} is a file, not a results folder; choose another --out")
+            if (folder / PLAN).is_file():
+                raise OutputError(
+                    f"{folder} already holds a {_kind_of(folder)}; continue it with "
+                    f"--resume {folder}, or choose another --out"
+                )
+            if any(folder.iterdir()):
+                raise OutputError(f"{folder} exists and is not empty; choose another --out")
+        created = [p for p in (folder, *folder.parents) if not p.exists()]
+        store = cls(folder, plan, created)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            store.start(draft)
+        except OSError as exc:
+            store.abandon()
+            raise OutputError(f"cannot write {folder}: {exc.strerror or exc}") from None
+        except BaseException:
+            store.abandon()
+            raise
+        return store
+
+    @classmethod
+    def resume(cls, folder: Path, plan: dict[str, Any]) -> ExperimentStore:
+        """Continue a folder started with the same plan."""
+        file = folder / PLAN
+        if not folder.is_dir():
+            raise OutputError(f"{folder}: no such results folder to resume")
+        if not file.is_file():
+            raise OutputError(
+                f"{folder} is not a compare or sweep results folder ({PLAN} is missing); "
+                "nothing to resume"
+            )
+        stored = _read_json(file)
+        plan = json.loads(json.dumps(_clean(plan)))  # as it reads back from the file
+        why = _difference(stored, plan) if isinstance(stored, dict) else "it is damaged"
+        if isinstance(stored, dict) and stored.get("kind") != plan["kind"]:
+            why = f"it holds a {stored.get('kind')}, not a {plan['kind']}"
+        if why:
+            raise OutputError(
+                f"{folder} was started with different arguments: {why}. Resume with the "
+                "arguments it was started with, or choose another --out"
+            )
+        return cls(folder, plan)
+
+    def start(self, draft: ExperimentResult) -> None:
+        """Write what is being run: the plan and the scenario files."""
+        (self.folder / POINTS).mkdir(exist_ok=True)
+        write_json(self.folder / PLAN, {**self.plan, **draft.plan_notes()})
+        for rel, text in draft.scenario_files().items():
+            path = self.folder / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, text)
+
+    def load(self, i: int) -> list[dict[str, float]] | None:
+        """The replications of point ``i`` if it finished earlier, else None."""
+        path = self.folder / POINTS / _point_file(i)
+        if not path.is_file():
+            return None
+        data = _read_json(path)
+        expected = self.plan["points"][i]
+        if (
+            not isinstance(data, dict)
+            or data.get("label") != expected["label"]
+            or data.get("scenario_sha256") != expected["scenario_sha256"]
+            or not isinstance(data.get("replications"), list)
+        ):
+            raise OutputError(
+                f"{path} does not belong to this run (point {expected['label']!r}); "
+                "delete it to run that point again"
+            )
+        return [
+            {k: math.nan if v is None else float(v) for k, v in rep.items()}
+            for rep in data["replications"]
+        ]
+
+    def save(self, i: int, result: PointResult) -> None:
+        """Write one finished point (atomically)."""
+        point = self.plan["points"][i]
+        data = {
+            "index": i,
+            "label": point["label"],
+            "values": point["values"],
+            "scenario_sha256": point["scenario_sha256"],
+            "precision": result.precision.as_dict() if result.precision else None,
+            "replications": result.replications,
+        }
+        write_json(self.folder / POINTS / _point_file(i), data)
+
+    def done(self) -> int:
+        """How many points are finished and written."""
+        folder = self.folder / POINTS
+        if not folder.is_dir():
+            return 0
+        return sum(1 for p in folder.glob("*.json") if not p.name.startswith("."))
+
+    def finish(self, result: ExperimentResult, command: list[str] | None, fmt: str) -> None:
+        try:
+            self.write_tables(result, command, fmt)
+        except OSError as exc:
+            raise OutputError(f"cannot write {self.folder}: {exc.strerror or exc}") from None
+
+    def write_tables(self, result: ExperimentResult, command: list[str] | None, fmt: str) -> None:
+        for name, (columns, rows) in result.tables().items():
+            write_table(self.folder, name, columns, rows, fmt)
+        write_json(self.folder / "summary.json", result.summary_json())
+        write_json(
+            self.folder / MANIFEST,
+            _manifest(
+                result.kind,
+                command,
+                result.wall_seconds,
+                scenarios=sorted({p.point.scenario.scenario.name for p in result.points}),
+                seed=result.seed,
+                replications=result.plan.as_dict(),
+                executor=result.executor,
+                policy=result.policy,
+            ),
+        )
+
+    def abandon(self) -> None:
+        """After a failure: a new folder in which no point finished is removed again."""
+        if self._created is None or self.done():
+            return
+        if self.folder in self._created:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            _remove_empty(self._created[1:])
+        else:  # an empty folder given with --out: leave it empty
+            for child in self.folder.iterdir():
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+
+
+def _kind_of(folder: Path) -> str:
+    try:
+        return str(json.loads((folder / PLAN).read_text()).get("kind", "run"))
+    except (OSError, ValueError, AttributeError):
+        return "run"
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise OutputError(
+            f"{path} cannot be read ({exc}); delete it to start that part again"
+        ) from None

@@ -12,6 +12,7 @@ import difflib
 import hashlib
 import json
 import math
+import os
 import re
 import tomllib
 import typing
@@ -178,6 +179,31 @@ class Traffic(_Table):
         return v
 
 
+class IllicitSurge(_Table):
+    """``[[illicit.surges]]``: a time window in which illicit goods of some kinds are more
+    common, e.g. falsified medical goods during a pandemic (what Operation STOP answered)."""
+
+    start_day: float = Field(ge=0, description="First day of the surge (by arrival time).")
+    end_day: float = Field(gt=0, description="Day the surge ends.")
+    factor: float = Field(
+        ge=0, le=1000, description="Multiplier of the chance of being illicit of these kinds."
+    )
+    kinds: list[Name] = Field(
+        default_factory=list, description="Illicit kinds that surge; empty means all."
+    )
+    commodities: list[Name] = Field(
+        default_factory=list, description="Commodities affected; empty means all."
+    )
+
+    @field_validator("end_day")
+    @classmethod
+    def _ordered(cls, v: float, info: ValidationInfo) -> float:
+        start = info.data.get("start_day")
+        if start is not None and v <= start:
+            raise ValueError(f"must be after start_day ({start:g}), got {v:g}")
+        return v
+
+
 class Illicit(_Table):
     """``[illicit]``: the ground truth: how many shipments are falsified or substandard."""
 
@@ -191,6 +217,11 @@ class Illicit(_Table):
         min_length=1,
         max_length=20,
         description="Shares of illicit shipments by kind; they sum to 1.",
+    )
+    surges: list[IllicitSurge] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Windows with more (or fewer) illicit goods of some kinds.",
     )
 
     @field_validator("kinds")
@@ -289,6 +320,12 @@ class Scenario(_Table):
     checks: dict[Name, Check] = Field(default_factory=dict, max_length=100)
     lanes: dict[Name, list[str]] = Field(min_length=1, max_length=50)
     policy: PolicySpec
+    variants: dict[Name, dict[str, Any]] | None = Field(
+        None,
+        max_length=100,
+        description="Named variants for `bordersim compare`: each table overrides keys of this "
+        "scenario (see docs/experiments.md); `bordersim run` runs the scenario itself.",
+    )
 
     _policy_config: Any = PrivateAttr(None)
 
@@ -349,9 +386,10 @@ class ScenarioError(Exception):
         return "\n".join(lines)
 
 
-def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The model class that holds the key at ``loc`` (for listing the allowed keys)."""
-    tp: Any = Scenario
+def _model_at(loc: tuple[Any, ...], root: Any = None) -> type[BaseModel] | None:
+    """The model class that holds the key at ``loc`` (for listing the allowed keys), walking
+    from ``root`` (default: the whole scenario)."""
+    tp: Any = Scenario if root is None else root
     for part in loc[:-1]:
         tp = _unwrap(tp)
         if isinstance(tp, type) and issubclass(tp, BaseModel):
@@ -557,7 +595,7 @@ def problems_from(
     for e in err.errors(include_url=False):
         loc = prefix + tuple(e["loc"])
         if e["type"] == "extra_forbidden":
-            owner = model if model is not None and len(e["loc"]) == 1 else _model_at(loc)
+            owner = _model_at(tuple(e["loc"]), model) if model is not None else _model_at(loc)
             name = str(loc[-1])
             allowed = sorted(owner.model_fields) if owner else []
             hint = suggest(name, allowed)
@@ -687,7 +725,10 @@ def parse_override(text: str, source: str = "--set") -> tuple[list[str], Any]:
 
 def apply_overrides(data: dict[str, Any], overrides: list[str], source: str) -> dict[str, Any]:
     """Apply ``--set`` overrides to parsed scenario data (a deep copy is returned)."""
-    data = copy.deepcopy(data)
+    try:
+        data = copy.deepcopy(data)
+    except RecursionError:  # a file nested thousands of tables deep
+        raise ScenarioError(source, [("", "nested too deeply")]) from None
     for text in overrides:
         where = f"{source} (--set {text})"
         parts, value = parse_override(text, where)
@@ -773,6 +814,53 @@ def expected_shipments(s: Scenario) -> float:
     return total
 
 
+MEMORY_ENV = "BORDERSIM_MAX_MEMORY_MB"
+DEFAULT_MAX_MEMORY_MB = 8192
+"""Memory one replication may take, in MB, unless the environment variable says otherwise."""
+BYTES_PER_SHIPMENT = 450
+"""Memory of one shipment's traffic and record columns, the per-shipment lists the model reads
+them from, and its policy draws (measured with tracemalloc: about 420 bytes on CPython 3.11,
+64-bit numpy; tests/validation/test_hostile_input.py checks the estimate against a run)."""
+BYTES_PER_SHIPMENT_CHECK = 100
+"""Memory per shipment for each check: three timestamps and the service and detection draws
+(measured: about 95 bytes). A shipment still inside also holds a SimPy process, about 1.6 kB,
+so a run whose queues grow without bound can take up to that much more per waiting shipment."""
+
+
+def estimated_memory_bytes(s: Scenario) -> float:
+    """About how much memory one replication takes (a run that keeps up with its traffic)."""
+    per_shipment = BYTES_PER_SHIPMENT + BYTES_PER_SHIPMENT_CHECK * len(s.checks)
+    return expected_shipments(s) * per_shipment
+
+
+def _memory_problem(s: Scenario) -> tuple[str, str] | None:
+    """Why a replication would take more memory than the cap allows, or None."""
+    text = os.environ.get(MEMORY_ENV, "").strip()
+    limit = float(DEFAULT_MAX_MEMORY_MB)
+    if text:
+        try:
+            limit = float(text)
+        except ValueError:
+            limit = math.nan
+        if not (math.isfinite(limit) and limit > 0):
+            return (
+                "",
+                f"environment variable {MEMORY_ENV} must be a number of megabytes above "
+                f"0, got {_show(text)}",
+            )
+    need = estimated_memory_bytes(s)
+    if need <= limit * 1e6:
+        return None
+    per_shipment = BYTES_PER_SHIPMENT + BYTES_PER_SHIPMENT_CHECK * len(s.checks)
+    return (
+        "traffic.shipments_per_day",
+        f"a replication would need about {need / 1e6:,.0f} MB of memory "
+        f"({expected_shipments(s):,.0f} shipments x {per_shipment} bytes), more than the "
+        f"limit of {limit:,.0f} MB: lower shipments_per_day, days or the surges, or raise "
+        f"{MEMORY_ENV}",
+    )
+
+
 def _distribution_problem(dist: Any) -> str | None:
     """Why values cannot be drawn from a distribution (parameters too extreme), or None."""
     try:
@@ -841,6 +929,13 @@ def _cross_check(s: Scenario) -> list[tuple[str, str]]:
         for commodity in surge.commodities:
             if commodity not in commodities:
                 unknown(f"traffic.surges[{i}].commodities", "commodity", commodity, commodities)
+    for i, surge in enumerate(s.illicit.surges):
+        for kind in surge.kinds:
+            if kind not in kinds:
+                unknown(f"illicit.surges[{i}].kinds", "illicit kind", kind, kinds)
+        for commodity in surge.commodities:
+            if commodity not in commodities:
+                unknown(f"illicit.surges[{i}].commodities", "commodity", commodity, commodities)
     n = expected_shipments(s)
     if n > MAX_SHIPMENTS:
         problems.append(
@@ -850,6 +945,10 @@ def _cross_check(s: Scenario) -> list[tuple[str, str]]:
                 "are supported: lower shipments_per_day, days or the surges",
             )
         )
+    else:
+        memory = _memory_problem(s)
+        if memory:
+            problems.append(memory)
     if s.illicit.prevalence > 0:
         top = max_illicit_probability(s)
         if math.isinf(top):
@@ -868,6 +967,16 @@ def _cross_check(s: Scenario) -> list[tuple[str, str]]:
                     f"with probability {top:.3g} > 1; lower the prevalence or the factors",
                 )
             )
+        elif s.illicit.surges and not problems:
+            top = max_illicit_probability(s, surges=True)
+            if top > 1 + 1e-9:
+                problems.append(
+                    (
+                        "illicit.surges",
+                        f"during the surges the riskiest shipments would be illicit with "
+                        f"probability {top:.3g} > 1; lower the surge factors or the prevalence",
+                    )
+                )
     return problems
 
 
@@ -899,13 +1008,36 @@ def risk_groups(s: Scenario) -> list[tuple[list[float], list[float]]]:
     return groups
 
 
-def max_illicit_probability(s: Scenario) -> float:
-    """The highest probability of being illicit that any shipment can have."""
+def max_illicit_probability(s: Scenario, surges: bool = False) -> float:
+    """The highest probability of being illicit that any shipment can have (with ``surges``,
+    also inside any overlap of ``[[illicit.surges]]``)."""
     mean = 1.0
     top = 1.0
-    for shares, factors in risk_groups(s):
+    groups = risk_groups(s)
+    for shares, factors in groups:
         mean *= sum(sh * f for sh, f in zip(shares, factors, strict=True))
         top *= max(f for sh, f in zip(shares, factors, strict=True) if sh > 0)
     if mean <= 0:
         return float("inf")
-    return s.illicit.prevalence * top / mean
+    if not surges or not s.illicit.surges:
+        return s.illicit.prevalence * top / mean
+    # Surges change the kind mix by commodity: take the worst commodity at each surge start.
+    rest = top / max(f for sh, f in zip(*groups[0], strict=True) if sh > 0)
+    kinds = list(s.illicit.kinds.items())
+    worst = 0.0
+    for at in [0.0] + [g.start_day for g in s.illicit.surges]:
+        active = [g for g in s.illicit.surges if g.start_day <= at < g.end_day]
+        for name, c in s.traffic.commodities.items():
+            if c.share <= 0:
+                continue
+            mix = 0.0
+            for kind, share in kinds:
+                f = 1.0
+                for g in active:
+                    if (not g.kinds or kind in g.kinds) and (
+                        not g.commodities or name in g.commodities
+                    ):
+                        f *= g.factor
+                mix += share * f
+            worst = max(worst, c.illicit_factor * rest * mix)
+    return s.illicit.prevalence * worst / mean

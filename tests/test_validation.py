@@ -853,7 +853,7 @@ def _run_short(s: sim.Scenario) -> bool:
         return False  # valid, but too big for a unit test
     result = sim.run(short, progress=False)
     assert len(result.replications) == 1
-    assert result.summary["shipments"]["n"] == 1
+    assert result.summary()["shipments"]["n"] == 1
     return True
 
 

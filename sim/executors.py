@@ -1,0 +1,377 @@
+"""Where replications run: in this process, in local worker processes, or on a Dask cluster.
+
+Every executor runs the same pure function on the same inputs (a scenario, a replication's
+seed sequence, the policy) and hands back results keyed by (point, replication), so results are
+bit-identical whatever the executor and the number of workers; only the order in which they
+finish differs, and nothing depends on that order.
+
+- :class:`SerialExecutor` runs each task in this process, in the order submitted.
+- :class:`ProcessExecutor` uses :class:`concurrent.futures.ProcessPoolExecutor` with the
+  *spawn* start method on every platform (what Windows and macOS use anyway), so what is
+  tested on Linux is what runs everywhere, and notebooks work. Workers ignore Ctrl-C: the
+  main process decides what to keep and stops them.
+- :class:`DaskExecutor` starts a ``dask.distributed`` local cluster, or joins a running
+  scheduler (``address``), or uses a client you already have (``client``).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import signal
+import sys
+import types
+from collections import deque
+from collections.abc import Callable, Hashable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+EXECUTORS = ("serial", "processes", "dask")
+DASK_HINT = "pip install 'bordersim[dask]'"
+STARTUP_SECONDS = 2.0
+"""About what starting worker processes costs (each spawns Python and imports bordersim): the
+default uses them only when they save more than that."""
+
+
+class ExecutorError(Exception):
+    """An executor cannot be used as asked (a missing package, an unreachable scheduler...)."""
+
+
+class WorkerLost(ExecutorError):
+    """A worker stopped before finishing its task (killed, or out of memory)."""
+
+
+def cpu_count() -> int:
+    """CPUs this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # Windows, macOS
+        return os.cpu_count() or 1
+
+
+class Executor:
+    """Runs ``fn(arg)`` for each submitted task; :meth:`results` yields ``(key, value)`` pairs
+    as tasks finish, including tasks submitted while iterating."""
+
+    name = "executor"
+    workers = 1
+    remote = True
+    """Whether tasks run in other processes: they are then sent as bytes (see :meth:`dumps`),
+    so that a worker can load the policy plug-ins before it reads them."""
+
+    def dumps(self, obj: Any) -> bytes:
+        return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def submit(self, key: Hashable, fn: Callable[[Any], Any], arg: Any) -> None:
+        raise NotImplementedError
+
+    def results(self) -> Iterator[tuple[Hashable, Any]]:
+        raise NotImplementedError
+
+    def close(self, cancel: bool = False) -> None:
+        """Release the workers; ``cancel`` drops unfinished tasks without waiting for them."""
+
+    def describe(self) -> str:
+        return self.name if self.workers == 1 else f"{self.name} ({self.workers} workers)"
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close(cancel=exc_type is not None)
+
+
+class SerialExecutor(Executor):
+    """Runs every task in this process, one after the other, in the order submitted."""
+
+    name = "serial"
+    remote = False
+
+    def __init__(self) -> None:
+        self._queue: deque[tuple[Hashable, Callable[[Any], Any], Any]] = deque()
+
+    def submit(self, key: Hashable, fn: Callable[[Any], Any], arg: Any) -> None:
+        self._queue.append((key, fn, arg))
+
+    def results(self) -> Iterator[tuple[Hashable, Any]]:
+        while self._queue:
+            key, fn, arg = self._queue.popleft()
+            yield key, fn(arg)
+
+    def close(self, cancel: bool = False) -> None:
+        self._queue.clear()
+
+
+def _ignore_sigint() -> None:
+    """Worker initialiser: Ctrl-C reaches the whole process group; only the parent handles it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class ProcessExecutor(Executor):
+    """Local worker processes (``workers`` defaults to every CPU)."""
+
+    name = "processes"
+
+    def __init__(self, workers: int | None = None, start_method: str = "spawn") -> None:
+        self.workers = workers or cpu_count()
+        if sys.platform == "win32":
+            self.workers = min(self.workers, 61)  # the most Windows can wait on
+        context = multiprocessing.get_context(start_method)
+        self._pool = ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=context, initializer=_ignore_sigint
+        )
+        self._pending: dict[Future, tuple[int, Hashable]] = {}
+        self._seq = 0
+        self._finished = 0
+
+    def submit(self, key: Hashable, fn: Callable[[Any], Any], arg: Any) -> None:
+        try:
+            future = self._pool.submit(fn, arg)
+        except BrokenProcessPool as exc:
+            raise WorkerLost(_LOST) from exc
+        self._pending[future] = (self._seq, key)
+        self._seq += 1
+
+    def results(self) -> Iterator[tuple[Hashable, Any]]:
+        while self._pending:
+            done, _ = wait(list(self._pending), return_when=FIRST_COMPLETED)
+            # Hand over every success before reporting a failure: when a worker dies, the
+            # replications that had finished still count.
+            ordered = sorted(done, key=lambda f: self._pending[f][0])
+            failed = [f for f in ordered if f.exception() is not None]
+            for future in ordered:
+                if future not in failed:
+                    self._finished += 1
+                    yield self._pending.pop(future)[1], future.result()
+            if failed:
+                exc = failed[0].exception()
+                if isinstance(exc, BrokenProcessPool):
+                    raise WorkerLost(_LOST if self._finished else _NEVER_STARTED) from exc
+                raise exc  # type: ignore[misc]
+
+    def close(self, cancel: bool = False) -> None:
+        self._pending.clear()
+        if not cancel:
+            self._pool.shutdown(wait=True)
+            return
+        # Stop now: unstarted tasks are dropped and running ones killed, so an interrupted run
+        # exits at once instead of waiting for the tasks in flight.
+        procs = list((getattr(self._pool, "_processes", None) or {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+        for proc in procs:
+            proc.join(timeout=5)
+
+
+_LOST = (
+    "a worker process stopped before finishing its replication "
+    "(killed, or out of memory: try fewer --workers)"
+)
+_NEVER_STARTED = (
+    "worker processes stopped before finishing any replication. From a script, put the code "
+    'that runs experiments under `if __name__ == "__main__":`, since each worker process '
+    "imports the script; otherwise they were killed or ran out of memory"
+)
+
+
+class DaskExecutor(Executor):
+    """A ``dask.distributed`` cluster: a local one it starts (``workers`` processes, one
+    thread each), a running scheduler at ``address``, or an existing ``client``."""
+
+    name = "dask"
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        *,
+        address: str | None = None,
+        client: Any = None,
+        processes: bool = True,
+        timeout: float = 20.0,
+    ) -> None:
+        distributed = require_dask()
+        self._cluster = None
+        self._own_client = client is None
+        if client is not None:
+            self.client = client
+        elif address is not None:
+            try:
+                self.client = distributed.Client(address, timeout=timeout)
+            except (OSError, TimeoutError) as exc:
+                raise ExecutorError(
+                    f"cannot reach the Dask scheduler at {address}: {exc}; "
+                    "check the address (e.g. tcp://10.0.0.5:8786) and that it is running"
+                ) from None
+        else:
+            import logging
+
+            self._cluster = distributed.LocalCluster(
+                n_workers=workers or cpu_count(),
+                threads_per_worker=1,
+                processes=processes,
+                dashboard_address=":0",  # a free port: never clash with a running one
+                silence_logs=logging.ERROR,
+            )
+            self.client = distributed.Client(self._cluster)
+        info = self.client.scheduler_info() if hasattr(self.client, "scheduler_info") else {}
+        self.workers = max(1, len(info.get("workers", {})) or (workers or 1))
+        self.where = (
+            f"scheduler {address}" if address else "your client" if client else "local cluster"
+        )
+        self._as_completed = distributed.as_completed(with_results=False)
+        self._keys: dict[Any, Hashable] = {}
+
+    def dumps(self, obj: Any) -> bytes:
+        import cloudpickle  # as Dask itself would: lambdas and notebook classes travel too
+
+        return cloudpickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def submit(self, key: Hashable, fn: Callable[[Any], Any], arg: Any) -> None:
+        future = self.client.submit(fn, arg, pure=False)
+        self._keys[future.key] = key
+        self._as_completed.add(future)
+
+    def results(self) -> Iterator[tuple[Hashable, Any]]:
+        distributed = require_dask()
+        for future in self._as_completed:
+            key = self._keys.pop(future.key)
+            try:
+                value = future.result()
+            except distributed.KilledWorker as exc:
+                raise WorkerLost(f"{_LOST}; Dask: {exc}") from None
+            future.release()
+            yield key, value
+
+    def close(self, cancel: bool = False) -> None:
+        if cancel:
+            futures = list(self._as_completed.futures)
+            if futures:
+                self.client.cancel(futures)
+        self._as_completed.clear()
+        self._keys.clear()
+        if self._own_client:
+            self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+    def describe(self) -> str:
+        return f"dask ({self.where}, {self.workers} workers)"
+
+
+def require_dask() -> types.ModuleType:
+    try:
+        import distributed
+    except ImportError:
+        raise ExecutorError(f"the dask executor needs dask.distributed: {DASK_HINT}") from None
+    return distributed
+
+
+# --------------------------------------------------------------------------- choosing one
+
+
+class _Probe(pickle.Pickler):
+    """A pickler that notes references to ``__main__``: a spawned worker cannot import them
+    unless the main module is a file it can run again (not a notebook or ``python -c``)."""
+
+    main_refs: list[str]
+
+    def persistent_id(self, obj: Any) -> None:
+        if isinstance(obj, type | types.FunctionType):
+            module = getattr(obj, "__module__", None)
+        else:
+            module = type(obj).__module__
+        if module == "__main__":
+            self.main_refs.append(getattr(obj, "__qualname__", type(obj).__qualname__))
+        return None
+
+
+def unshippable(obj: Any) -> str | None:
+    """Why ``obj`` cannot be sent to a spawned worker process, or None if it can."""
+    import io
+
+    probe = _Probe(io.BytesIO(), protocol=pickle.HIGHEST_PROTOCOL)
+    probe.main_refs = []
+    try:
+        probe.dump(obj)
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        return f"it cannot be pickled ({exc})"
+    main = sys.modules.get("__main__")
+    if probe.main_refs and not getattr(main, "__file__", None):
+        where = "a notebook or an interactive session"
+        return f"{probe.main_refs[0]} is defined in {where}, which worker processes cannot import"
+    return None
+
+
+def make_executor(
+    kind: str | Executor | None = None,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    tasks: int = 2,
+    seconds: float = float("inf"),
+    payload: Any = None,
+) -> Executor:
+    """The executor asked for; by default local processes on every CPU, or this process when
+    that is faster (fewer than two tasks, or ``seconds`` of work too few for the workers to save
+    their :data:`STARTUP_SECONDS`) or necessary (``payload``, the policy, cannot be sent to
+    another process).
+
+    Explicit choices are never second-guessed: an impossible one raises :class:`ExecutorError`.
+    """
+    if isinstance(kind, Executor):
+        return kind
+    if kind is not None and kind not in EXECUTORS:
+        raise ExecutorError(f"unknown executor {kind!r}; allowed: {', '.join(EXECUTORS)}")
+    if workers is not None and workers < 1:
+        raise ExecutorError(f"workers must be at least 1, got {workers}")
+    if scheduler is not None:
+        if kind not in (None, "dask"):
+            raise ExecutorError(f"--scheduler needs the dask executor, not {kind!r}")
+        return DaskExecutor(workers, address=scheduler)
+    if kind == "serial":
+        if workers not in (None, 1):
+            raise ExecutorError(
+                "the serial executor has one worker; drop --workers or choose --executor processes"
+            )
+        return SerialExecutor()
+    if kind == "dask":
+        return DaskExecutor(workers)
+    why = unshippable(payload) if payload is not None else None
+    if kind == "processes":
+        if why:
+            raise ExecutorError(_cannot_ship(why))
+        return ProcessExecutor(workers)
+    # The default: processes when they pay off.
+    if why:
+        if workers not in (None, 1):
+            raise ExecutorError(_cannot_ship(why))
+        return SerialExecutor()
+    n = min(workers or cpu_count(), tasks)
+    if n < 2 or (workers is None and seconds * (1 - 1 / n) < STARTUP_SECONDS):
+        return SerialExecutor()
+    return ProcessExecutor(n)
+
+
+def _cannot_ship(why: str) -> str:
+    return (
+        f"the policy cannot be sent to worker processes: {why}. Pass a sim.Policy subclass "
+        "defined in a module (or 'module:Class'), or use executor='serial' or 'dask'"
+    )
+
+
+__all__ = [
+    "EXECUTORS",
+    "DaskExecutor",
+    "Executor",
+    "ExecutorError",
+    "ProcessExecutor",
+    "SerialExecutor",
+    "WorkerLost",
+    "cpu_count",
+    "make_executor",
+    "unshippable",
+]

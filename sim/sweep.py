@@ -1,0 +1,480 @@
+"""Sweeps: one scenario run over a grid of one or two keys, under common random numbers.
+
+``--vary KEY=START:STOP:COUNT`` takes COUNT evenly spaced values from START to STOP (both
+included; whole numbers when they fall on whole numbers); ``--vary KEY=V1,V2,...`` takes the
+values listed, each read as TOML like a ``--set`` value. Two ``--vary`` make a grid. Every
+point runs with the same seed, so replication *i* of every point sees the same shipments.
+
+The trade-off table has one row per point: clearance time against interception rate with
+their intervals; a point is *Pareto-efficient* when no other point has both a lower mean
+clearance time (``clearance_hours_mean``, over released shipments) and a higher mean
+interception rate.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import math
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.compare import cell
+from sim.experiment import (
+    ExperimentError,
+    ExperimentResult,
+    Point,
+    PointResult,
+    PolicySource,
+    Replications,
+    run_points,
+    settle,
+)
+from sim.plugins import load_plugins
+from sim.scenario import Scenario, ScenarioError, apply_overrides, from_dict, read_toml
+
+VARY_USAGE = (
+    "a --vary is KEY=START:STOP:COUNT (e.g. policy.rates.red=0:0.3:13) or KEY=V1,V2,... "
+    "(e.g. checks.physical.servers=2,4,6)"
+)
+MAX_KEYS = 2
+MAX_VALUES = 1000
+MAX_POINTS = 10_000
+FIXED_KEYS = {
+    "scenario.seed": "every point shares one seed (common random numbers); use --seed",
+    "scenario.replications": "every point has the same replications; use --replications",
+}
+TIME = "clearance_hours_mean"
+CATCH = "interception_rate"
+TRADEOFF = (
+    TIME,
+    CATCH,
+    "clearance_hours_p90",
+    "within_24h_share",
+    "inspection_rate",
+    "hit_rate",
+    "censored",
+)
+
+
+@dataclass(frozen=True)
+class Vary:
+    """One swept key and its values."""
+
+    key: str
+    values: tuple[Any, ...]
+    text: str = ""
+
+
+def _value(text: str) -> Any:
+    """A value as ``--set`` reads it: TOML if it is one, else plain text."""
+    try:
+        doc = tomllib.loads(f"v = {text}")
+    except (tomllib.TOMLDecodeError, RecursionError):
+        return text
+    return doc["v"] if list(doc) == ["v"] else text
+
+
+def _number(text: str) -> int | float | None:
+    value = _value(text.strip())
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value
+
+
+def parse_vary(text: str, source: str = "--vary") -> Vary:
+    """Parse ``KEY=START:STOP:COUNT`` or ``KEY=V1,V2,...``; a mistake raises the
+    :class:`ScenarioError` of a bad ``--set``: the source, the key and what is allowed."""
+    where = f"{source} (--vary {text})"
+    key, sep, spec = text.partition("=")
+    key = key.strip()
+    parts = [p.strip() for p in key.split(".")]
+    if not sep or not key or any(not p for p in parts):
+        raise ScenarioError(where, [(key, VARY_USAGE)])
+    key = ".".join(parts)
+    if key in FIXED_KEYS:
+        raise ScenarioError(where, [(key, f"cannot be varied: {FIXED_KEYS[key]}")])
+    if parts[0] == "variants":
+        raise ScenarioError(where, [(key, "cannot be varied: sweep a key of the scenario")])
+    spec = spec.strip()
+    if not spec:
+        raise ScenarioError(where, [(key, f"no values given; {VARY_USAGE}")])
+
+    def bad(message: str) -> ScenarioError:
+        return ScenarioError(where, [(key, message)])
+
+    values: list[Any]
+    as_list = _value(f"[{spec}]")
+    if isinstance(as_list, list):
+        values = as_list
+    elif re.fullmatch(r"[^,:]*:[^,:]*(:[^,:]*)?", spec):
+        pieces = spec.split(":")
+        if len(pieces) != 3:
+            raise bad(f"a range is START:STOP:COUNT, e.g. 0:0.3:13; got {spec!r}")
+        start, stop, count = (_number(p) for p in pieces)
+        if start is None or stop is None:
+            raise bad(f"a range's START and STOP must be numbers, got {spec!r}")
+        if not isinstance(count, int) or count < 2:
+            raise bad(f"a range's COUNT must be a whole number of at least 2, got {pieces[2]!r}")
+        if count > MAX_VALUES:
+            raise bad(f"at most {MAX_VALUES} values per key, got {count}")
+        if start == stop:
+            raise bad(f"a range needs START and STOP to differ, got {spec!r}")
+        values = _range(start, stop, count)
+    else:
+        items = [item.strip() for item in spec.split(",")]
+        if any(not item for item in items):
+            raise bad(f"an empty value in the list {spec!r}; {VARY_USAGE}")
+        if any(":" in item for item in items):
+            raise bad(f"{spec!r} is neither a range nor a list; {VARY_USAGE}")
+        values = [_value(item) for item in items]
+    if not values:
+        raise bad(f"no values given; {VARY_USAGE}")
+    if len(values) > MAX_VALUES:
+        raise bad(f"at most {MAX_VALUES} values per key, got {len(values)}")
+    seen: list[Any] = []
+    for v in values:
+        if any(_same(v, w) for w in seen):
+            raise bad(f"the value {show(v)} is listed twice")
+        seen.append(v)
+    return Vary(key, tuple(values), text)
+
+
+def _same(a: Any, b: Any) -> bool:
+    return (
+        type(a) is type(b)
+        and a == b
+        or (isinstance(a, int | float) and isinstance(b, int | float) and a == b)
+    )
+
+
+def _range(start: float, stop: float, count: int) -> list[Any]:
+    """``count`` evenly spaced values, whole numbers when every one is whole."""
+    if isinstance(start, int) and isinstance(stop, int) and (stop - start) % (count - 1) == 0:
+        step = (stop - start) // (count - 1)
+        return [start + k * step for k in range(count)]
+    # 12 significant digits: 0.025 rather than 0.025000000000000001.
+    return [float(f"{v:.12g}") for v in np.linspace(start, stop, count)]
+
+
+def show(value: Any) -> str:
+    """A value as typed on the command line."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value) if not value.is_integer() else f"{value:.1f}"
+    if isinstance(value, int | str):
+        return str(value)
+    return json.dumps(value, separators=(",", ":"))
+
+
+def parse_all(vary: Sequence[str] | Mapping[str, Any] | str, source: str) -> list[Vary]:
+    """The ``--vary`` arguments (strings, or ``{key: values or spec}`` from Python)."""
+    if isinstance(vary, str):
+        vary = [vary]
+    if isinstance(vary, Mapping):
+        parsed = []
+        for key, values in vary.items():
+            if isinstance(values, str):
+                parsed.append(parse_vary(f"{key}={values}", source))
+            else:
+                text = f"{key}={','.join(show(v) for v in values)}"
+                checked = parse_vary(text, source)  # the key's checks, and duplicates
+                parsed.append(Vary(checked.key, tuple(values), text))
+    else:
+        parsed = [parse_vary(str(text), source) for text in vary]
+    if not parsed:
+        raise ExperimentError(f"nothing to sweep: give --vary KEY=... ({VARY_USAGE})")
+    if len(parsed) > MAX_KEYS:
+        extra = parsed[MAX_KEYS]
+        raise ScenarioError(
+            f"{source} (--vary {extra.text})",
+            [(extra.key, f"at most {MAX_KEYS} keys can be varied at once, got {len(parsed)}")],
+        )
+    keys = [v.key for v in parsed]
+    for i, v in enumerate(parsed):
+        for other in keys[:i]:
+            if v.key == other or v.key.startswith(other + ".") or other.startswith(v.key + "."):
+                raise ScenarioError(
+                    f"{source} (--vary {v.text})",
+                    [(v.key, f"already varied by --vary {other}=...")],
+                )
+    total = math.prod(len(v.values) for v in parsed)
+    if total > MAX_POINTS:
+        raise ScenarioError(
+            f"{source} (--vary {parsed[-1].text})",
+            [(parsed[-1].key, f"at most {MAX_POINTS} points in a sweep, this grid has {total}")],
+        )
+    return parsed
+
+
+def _set(data: dict[str, Any], key: str, value: Any, where: str) -> None:
+    parts = key.split(".")
+    node = data
+    for i, part in enumerate(parts[:-1]):
+        nxt = node.get(part)
+        if nxt is None:
+            nxt = node[part] = {}
+        if not isinstance(nxt, dict):
+            path = ".".join(parts[: i + 1])
+            raise ScenarioError(
+                where,
+                [(path, f"holds {show(nxt)}, not a table, so it has no key {parts[i + 1]!r}")],
+            )
+        node = nxt
+    node[parts[-1]] = copy.deepcopy(value)
+
+
+def label_of(values: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={show(v)}" for k, v in values.items())
+
+
+def sweep_points(
+    data: dict[str, Any], vary: list[Vary], source: str, seed: int, count: int
+) -> list[Point]:
+    """Every point of the grid, validated (the first bad one raises a ScenarioError that
+    names the ``--vary`` value)."""
+    points = []
+    base = copy.deepcopy(data)
+    base["scenario"] = {**base.get("scenario", {}), "seed": seed, "replications": count}
+    for combo in itertools.product(*(v.values for v in vary)):
+        values = {v.key: value for v, value in zip(vary, combo, strict=True)}
+        where = f"{source} (--vary {label_of(values)})"
+        point = copy.deepcopy(base)
+        for key, value in values.items():
+            _set(point, key, value, where)
+        points.append(Point(label_of(values), from_dict(point, where), values))
+    return points
+
+
+def pareto_efficient(times: Sequence[float | None], catches: Sequence[float | None]) -> list[bool]:
+    """Which points no other point beats on both (lower time, higher catch); a point with a
+    missing value is not efficient."""
+    idx = [
+        i
+        for i, (t, c) in enumerate(zip(times, catches, strict=True))
+        if t is not None and c is not None and math.isfinite(t) and math.isfinite(c)
+    ]
+    out = [False] * len(times)
+    best = -math.inf  # the highest catch among points strictly faster
+    idx.sort(key=lambda i: times[i])  # type: ignore[arg-type, return-value]
+    for _, group in itertools.groupby(idx, key=lambda i: times[i]):
+        members = list(group)
+        top = max(catches[i] for i in members)  # type: ignore[type-var]
+        for i in members:
+            out[i] = catches[i] == top and top > best
+        best = max(best, top)  # type: ignore[type-var]
+    return out
+
+
+@dataclass
+class SweepResult(ExperimentResult):
+    """Points of a grid; :meth:`tradeoff` and :attr:`pareto` read the trade-off."""
+
+    kind = "sweep"
+    keys: list[str] = field(default_factory=list)
+    base: Scenario | None = None
+
+    @property
+    def pareto(self) -> list[bool]:
+        """Whether each point is Pareto-efficient (see the module's documentation)."""
+        return pareto_efficient(
+            [p.stats.get(TIME, {}).get("mean") for p in self.points],
+            [p.stats.get(CATCH, {}).get("mean") for p in self.points],
+        )
+
+    def tradeoff(self) -> tuple[list[str], list[list[Any]]]:
+        """One row per point: its values, replications, each trade-off metric's mean and
+        interval, and whether it is Pareto-efficient."""
+        columns = ["point", *self.keys, "replications"]
+        for m in TRADEOFF:
+            columns += [m, f"{m}_ci_low", f"{m}_ci_high"]
+        columns.append("pareto")
+        rows = []
+        for p, efficient in zip(self.points, self.pareto, strict=True):
+            row: list[Any] = [*self.id_values(p), len(p.replications)]
+            for m in TRADEOFF:
+                s = p.stats.get(m) or {}
+                row += [s.get("mean"), s.get("ci_low"), s.get("ci_high")]
+            rows.append([*row, efficient])
+        return columns, rows
+
+    def id_columns(self) -> list[str]:
+        return ["point", *self.keys]
+
+    def id_values(self, p: PointResult) -> list[Any]:
+        return [p.label, *(p.point.values.get(k) for k in self.keys)]
+
+    def own_tables(self) -> dict[str, tuple[list[str], list[list[Any]]]]:
+        return {"tradeoff": self.tradeoff()}
+
+    def scenario_files(self) -> dict[str, str]:
+        return {"scenario.toml": self.base.to_toml()} if self.base is not None else {}
+
+    def plan_notes(self) -> dict[str, Any]:
+        return {"notes": self.notes, "keys": self.keys}
+
+    def point_extras(self, i: int) -> dict[str, Any]:
+        return {"pareto": self.pareto[i]}
+
+    def text(self) -> str:
+        """The trade-off table printed by ``bordersim sweep``."""
+        name = self.default_name()
+        counts = sorted({len(p.replications) for p in self.points})
+        reps = (
+            f"{counts[0]} replications each"
+            if len(counts) == 1
+            else f"{counts[0]}-{counts[-1]} replications"
+        )
+        lines = [
+            f"Sweep of {name} over {' and '.join(self.keys)}: {len(self.points)} points under "
+            f"common random numbers (seed {self.seed}, {reps}).",
+            "Means ± half-width of the 95% confidence interval. * = Pareto-efficient: no other "
+            "point has both",
+            "a lower mean clearance time and a higher mean interception rate.",
+        ]
+        lines += [f"Note: {n}." for n in self.notes]
+        lines.append("")
+        header = [
+            *self.keys,
+            *(["reps"] if self.plan.auto else []),
+            "clearance h (mean)",
+            "interception",
+            "inspection",
+            "within 24 h",
+            "",
+        ]
+        table = [header]
+        for p, efficient in zip(self.points, self.pareto, strict=True):
+            s = p.stats
+            table.append(
+                [
+                    *(show(p.point.values[k]) for k in self.keys),
+                    *([str(len(p.replications))] if self.plan.auto else []),
+                    cell(s.get(TIME)),
+                    cell(s.get(CATCH), 1, True),
+                    cell(s.get("inspection_rate"), 1, True),
+                    cell(s.get("within_24h_share"), 1, True),
+                    "*" if efficient else "",
+                ]
+            )
+        widths = [max(len(r[c]) for r in table) for c in range(len(header))]
+        nkeys = len(self.keys)
+        for r in table:
+            cells = [
+                r[c].ljust(widths[c]) if c < nkeys else r[c].rjust(widths[c])
+                for c in range(len(header))
+            ]
+            lines.append(("  " + "   ".join(cells)).rstrip())
+        censored = [p for p in self.points if (p.stats.get("censored") or {}).get("mean")]
+        if censored:
+            lines.append(
+                f"{len(censored)} point(s) left shipments inside at the end (censored); the "
+                "clearance time counts released\nshipments only: see 'censored' in the "
+                "trade-off table."
+            )
+        if self.plan.auto:
+            missed = [p for p in self.points if p.precision and not p.precision.reached]
+            if missed:
+                lines.append(
+                    f"{len(missed)} point(s) stopped at the maximum of {self.plan.maximum} "
+                    f"replications before reaching ±{self.plan.precision:.0%}: "
+                    + ", ".join(p.label for p in missed[:5])
+                    + (" ..." if len(missed) > 5 else "")
+                )
+            else:
+                lines.append(
+                    f"Every point reached the precision target (±{self.plan.precision:.0%} of "
+                    "the mean)."
+                )
+        return "\n".join(lines)
+
+
+def sweep(
+    scenario: str | Path | Scenario,
+    vary: Sequence[str] | Mapping[str, Any] | str,
+    *,
+    replications: int | str | None = None,
+    seed: int | None = None,
+    overrides: Sequence[str] = (),
+    policy: Any = None,
+    progress: bool | None = None,
+    executor: Any = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    precision: float | None = None,
+    max_replications: int | None = None,
+    plugins: Sequence[str] = (),
+    out: str | Path | None = None,
+    resume: str | Path | None = None,
+    format: str = "csv",
+    command: list[str] | None = None,
+) -> SweepResult:
+    """Run a scenario over a grid of one or two keys.
+
+    ``vary`` is a list of ``"KEY=START:STOP:COUNT"`` or ``"KEY=V1,V2,..."`` texts (as on the
+    command line) or a ``{key: [values] or "spec"}`` mapping. ``overrides`` (``--set``) apply
+    before the sweep. A scenario's ``[variants]`` are not part of a sweep.
+
+    With ``out`` each point is written to that folder as it finishes, and the tables at the
+    end; ``resume`` continues such a folder, running only the points it lacks, with exactly
+    the results an uninterrupted sweep gives. The other arguments are those of
+    :func:`sim.run`.
+    """
+    load_plugins(tuple(plugins))
+    source_policy = PolicySource.of(policy)
+    if isinstance(scenario, Scenario):
+        origin = f"<{scenario.scenario.name}>"
+        raw = scenario.to_dict()
+    else:
+        origin = str(scenario)
+        raw = read_toml(scenario)
+    where = origin
+    if overrides:
+        raw = apply_overrides(raw, list(overrides), origin)
+        where = f"{origin} (with --set {' --set '.join(overrides)})"
+    base = from_dict(raw, where)
+    parsed = parse_all(vary, origin)
+    data = {k: v for k, v in raw.items() if k != "variants"}
+    info = base.scenario
+    common_seed, fixed = settle(seed, replications, base)
+    count = fixed if fixed is not None else info.replications
+    plan = Replications.resolve(replications, precision, max_replications, count)
+    notes = []
+    if base.variants:
+        notes.append(f"the file's variants ({', '.join(base.variants)}) are not part of a sweep")
+    points = sweep_points(data, parsed, origin, common_seed, plan.count)
+    base_data = copy.deepcopy(data)
+    base_data["scenario"] = {
+        **base_data["scenario"],
+        "seed": common_seed,
+        "replications": plan.count,
+    }
+    return run_points(  # type: ignore[return-value]
+        SweepResult,
+        points,
+        seed=common_seed,
+        plan=plan,
+        policy=source_policy,
+        plugins=tuple(plugins),
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+        out=out,
+        resume=resume,
+        notes=notes,
+        extra={"keys": [v.key for v in parsed], "base": from_dict(base_data, where)},
+        command=command,
+        format=format,
+    )
+
+
+__all__ = ["SweepResult", "Vary", "pareto_efficient", "parse_all", "parse_vary", "sweep"]
