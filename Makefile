@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: run test lint clean
+.PHONY: run test validate baselines lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +23,18 @@ $(STAMP_TEST): pyproject.toml | $(BIN)/python
 run: $(STAMP_RUN)
 	$(BIN)/bordersim run scenarios/baseline.toml
 
-## test: install the test extras and run the whole test suite
+## test: install the test extras and run the test suite (tests marked slow are skipped)
 test: $(STAMP_TEST)
 	$(BIN)/python -m pytest
+
+## validate: the validation suite, slow cases included, then write docs/validation.md
+validate: $(STAMP_TEST)
+	$(BIN)/python -m pytest tests/validation --runslow
+	$(BIN)/python -m sim.validation --jobs 2
+
+## baselines: rewrite tests/baselines/ after a change that is meant to move the numbers
+baselines: $(STAMP_TEST)
+	$(BIN)/python -m sim.validation --update-baselines
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check .

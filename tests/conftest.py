@@ -117,3 +117,22 @@ def write_toml(path: Path, data: dict[str, Any]) -> Path:
 @pytest.fixture
 def small() -> dict[str, Any]:
     return small_data()
+
+
+# --------------------------------------------------------------------------- slow tests
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--runslow", action="store_true", help="also run tests marked slow (make validate)"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked slow are skipped unless --runslow is given or -m selects them."""
+    if config.getoption("--runslow") or "slow" in (config.getoption("-m") or ""):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --runslow (make validate)")
+    for item in items:
+        if item.get_closest_marker("slow"):
+            item.add_marker(skip)

@@ -1,0 +1,49 @@
+"""Every validation case of :mod:`sim.validation` (the ones in docs/validation.md): each
+simulation agrees with its formula inside a 95% interval narrow enough to mean something, each
+identity holds to rounding, each property holds. Cases marked slow run with --runslow
+(``make validate``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim import validation as v
+
+
+def _params():
+    for case in v.CASES.values():
+        marks = [pytest.mark.slow] if case.slow else []
+        yield pytest.param(case.id, id=case.id, marks=marks)
+
+
+@pytest.mark.parametrize("case_id", list(_params()))
+def test_case(case_id):
+    rows = v.evaluate(case_id)
+    assert rows, "a case must compare something"
+    assert all(r.case == case_id for r in rows)
+    failed = [str(r) for r in rows if not r.ok]
+    assert not failed, "\n".join(failed)
+    # Every case compares at least one number with theory or an identity, not only n/a rows.
+    assert any(not r.verdict.startswith("n/a") for r in rows)
+
+
+def test_every_shipped_scenario_has_a_littles_law_case():
+    """New files in scenarios/ are picked up by the glob, without editing the validation."""
+    scenarios = v.shipped_scenarios()
+    assert scenarios, "no scenario is shipped"
+    for path in scenarios:
+        assert f"little/{path.stem}" in v.CASES
+
+
+def test_every_section_has_a_quick_case():
+    """`make test` exercises every family of validation, not only `make validate`."""
+    for section in v.SECTIONS:
+        assert any(c.section == section and not c.slow for c in v.CASES.values()), section
+
+
+def test_register_refuses_duplicates_and_unknown_sections():
+    case = next(iter(v.CASES.values()))
+    with pytest.raises(ValueError):
+        v.register(case.id, case.section, "again", case.run)
+    with pytest.raises(ValueError):
+        v.register("new/case", "nowhere", "x", case.run)
