@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import tomli_w
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -112,23 +113,27 @@ class Commodity(Group):
     value_usd: Distribution | None = Field(None, description="Declared value, a distribution.")
 
 
+def end_after_start(v: float, info: ValidationInfo) -> float:
+    """Validator of a window's ``end_day``: it must come after its ``start_day``."""
+    start = info.data.get("start_day")
+    if start is not None and v <= start:
+        raise ValueError(f"must be after start_day ({start:g}), got {v:g}")
+    return v
+
+
+EndDay = Annotated[float, Field(gt=0), AfterValidator(end_after_start)]
+"""The last day of a time window, after its start_day."""
+
+
 class Surge(_Table):
     """``[[traffic.surges]]``: a time window in which arrivals are multiplied."""
 
     start_day: float = Field(ge=0, description="First day of the surge (whole hours).")
-    end_day: float = Field(gt=0, description="Day the surge ends.")
+    end_day: EndDay = Field(description="Day the surge ends.")
     factor: float = Field(ge=0, le=1000, description="Multiplier of the arrival rate.")
     commodities: list[Name] = Field(
         default_factory=list, description="Commodities that surge; empty means all."
     )
-
-    @field_validator("end_day")
-    @classmethod
-    def _ordered(cls, v: float, info: ValidationInfo) -> float:
-        start = info.data.get("start_day")
-        if start is not None and v <= start:
-            raise ValueError(f"must be after start_day ({start:g}), got {v:g}")
-        return v
 
 
 class Traffic(_Table):
@@ -184,7 +189,7 @@ class IllicitSurge(_Table):
     common, e.g. falsified medical goods during a pandemic (what Operation STOP answered)."""
 
     start_day: float = Field(ge=0, description="First day of the surge (by arrival time).")
-    end_day: float = Field(gt=0, description="Day the surge ends.")
+    end_day: EndDay = Field(description="Day the surge ends.")
     factor: float = Field(
         ge=0, le=1000, description="Multiplier of the chance of being illicit of these kinds."
     )
@@ -194,14 +199,6 @@ class IllicitSurge(_Table):
     commodities: list[Name] = Field(
         default_factory=list, description="Commodities affected; empty means all."
     )
-
-    @field_validator("end_day")
-    @classmethod
-    def _ordered(cls, v: float, info: ValidationInfo) -> float:
-        start = info.data.get("start_day")
-        if start is not None and v <= start:
-            raise ValueError(f"must be after start_day ({start:g}), got {v:g}")
-        return v
 
 
 class Illicit(_Table):

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from sim.policies.fields import Day, KindShare, PositiveHours, Rate
-from sim.scenario import Name
+from sim.scenario import Name, end_after_start
 
 
 class Modifier(BaseModel):
@@ -90,9 +90,9 @@ class Operation(Modifier):
 
     name: Name | None = Field(None, description="Name of the operation; default operationN.")
     start_day: Day = Field(description="Day the operation starts (by selection time).")
-    end_day: Annotated[float, Field(gt=0, le=3650, strict=True)] = Field(
-        description="Day the operation ends."
-    )
+    end_day: Annotated[
+        float, Field(gt=0, le=3650, strict=True), AfterValidator(end_after_start)
+    ] = Field(description="Day the operation ends.")
     commodities: list[Name] = Field(
         default_factory=list, max_length=100, description="Commodities targeted; empty: all."
     )
@@ -101,14 +101,6 @@ class Operation(Modifier):
     )
     rate: Rate = Field(description="Extra selection rate of the targeted declarations.")
     lane: Name = Field("red", description="Lane the operation selects into.")
-
-    @field_validator("end_day")
-    @classmethod
-    def _ordered(cls, v: float, info: ValidationInfo) -> float:
-        start = info.data.get("start_day")
-        if start is not None and v <= start:
-            raise ValueError(f"must be after start_day ({start:g}), got {v:g}")
-        return v
 
 
 __all__ = ["AEO", "Alerts", "Modifier", "Operation", "Prearrival", "Priority"]
