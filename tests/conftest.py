@@ -136,3 +136,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("slow"):
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _restore_policy_registry():
+    """Plug-ins a test registers (e.g. through --policy-plugin) do not leak into other tests."""
+    saved = dict(sim.POLICIES)
+    yield
+    sim.POLICIES.clear()
+    sim.POLICIES.update(saved)
