@@ -8,7 +8,9 @@ Three lines in a notebook::
 
 Experiments: ``sim.compare([...])`` (scenarios or variants side by side, with paired
 differences) and ``sim.sweep(file, vary=[...])`` (a trade-off curve); each result has
-``.summary()``, ``.text()``, ``.to_dataframe()`` and ``.save(folder)``.
+``.summary()``, ``.text()``, ``.to_dataframe()`` and ``.save(folder)``. Pictures:
+``sim.write_report(folder)`` writes a saved folder's ``report.html`` and figures, and
+``sim.write_explorer(folder)`` a sweep's interactive ``explore.html``.
 """
 
 from sim.border import Border, PolicyError, simulate
@@ -21,6 +23,7 @@ from sim.executors import (
     SerialExecutor,
 )
 from sim.experiment import AUTO_METRICS, ExperimentError, RunResult, run
+from sim.explore import write_explorer
 from sim.metrics import KEY_METRICS, replication_metrics, summarise
 from sim.policies import (
     POLICIES,
@@ -39,7 +42,9 @@ from sim.policies import (
     policy_factory,
     register_policy,
 )
+from sim.profiles import Profile
 from sim.records import Records
+from sim.report import write_report
 from sim.scenario import Scenario, ScenarioError, from_dict, load_scenario, loads_scenario
 from sim.streams import Streams, replication_seeds
 from sim.sweep import SweepResult, sweep
@@ -61,6 +66,8 @@ __all__ = [
     "simulate",
     "summarise",
     "sweep",
+    "write_explorer",
+    "write_report",
     "Border",
     "BorderView",
     "CapacityAware",
@@ -76,6 +83,7 @@ __all__ = [
     "PolicyContext",
     "PolicyError",
     "ProcessExecutor",
+    "Profile",
     "Profiles",
     "Quota",
     "RandomSelection",

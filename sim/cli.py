@@ -1,5 +1,7 @@
 """The ``bordersim`` command: ``run`` a scenario, ``compare`` scenarios or variants, ``sweep`` a
-scenario over one or two keys, ``validate`` a scenario file.
+scenario over one or two keys, ``validate`` a scenario file; ``report`` writes a results
+folder's ``report.html`` (``run``, ``compare`` and ``sweep`` do it by default) and ``explore``
+a sweep's interactive ``explore.html``.
 
 Bad input never shows a traceback: it prints what is wrong and where, and exits with status 2,
 leaving no results folder behind. Ctrl-C exits with status 130; a comparison or sweep keeps
@@ -27,6 +29,7 @@ from sim.results import (
 )
 from sim.scenario import ScenarioError, load_scenario
 
+TIME_CHOICES = ("mean", "p90")
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -153,6 +156,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ADDRESS",
         help="join a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask)",
     )
+    runs.add_argument(
+        "--no-report",
+        dest="report",
+        action="store_false",
+        help="do not write report.html and figures/ into the results folder",
+    )
+    runs.add_argument(
+        "--time",
+        choices=TIME_CHOICES,
+        default="mean",
+        help="the report's trade-off axis: mean or 90th percentile clearance time of "
+        "legitimate shipments (default mean)",
+    )
 
     p = sub.add_parser("run", parents=[scenario, runs], help="run a scenario and write its results")
     p.add_argument("file", help="scenario file (TOML)")
@@ -201,14 +217,44 @@ def build_parser() -> argparse.ArgumentParser:
         "validate", parents=[scenario], help="check a scenario file and report every problem"
     )
     v.add_argument("file", help="scenario file (TOML)")
-    parser._subparsers_by_name = {"run": p, "compare": c, "sweep": s, "validate": v}  # type: ignore[attr-defined]
+
+    shows = argparse.ArgumentParser(add_help=False)
+    shows.add_argument(
+        "folder", metavar="RESULTS_DIR", help="a folder written by run, compare or sweep"
+    )
+    shows.add_argument(
+        "--time",
+        choices=TIME_CHOICES,
+        default="mean",
+        help="the trade-off's time axis: mean or 90th percentile clearance time of legitimate "
+        "shipments (default mean)",
+    )
+    r = sub.add_parser(
+        "report",
+        parents=[shows],
+        help="write RESULTS_DIR/report.html (self-contained) and the figures, PNG and SVG",
+    )
+    e = sub.add_parser(
+        "explore",
+        parents=[shows],
+        help="write RESULTS_DIR/explore.html for a sweep: a self-contained page with a slider "
+        "over the swept lever, for trainers",
+    )
+    parser._subparsers_by_name = {  # type: ignore[attr-defined]
+        "run": p,
+        "compare": c,
+        "sweep": s,
+        "validate": v,
+        "report": r,
+        "explore": e,
+    }
     return parser
 
 
 def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Combinations argparse cannot check: a usage error, before anything runs."""
     sub = parser._subparsers_by_name[args.command]  # type: ignore[attr-defined]
-    if args.command == "validate":
+    if args.command in ("validate", "report", "explore"):
         return
     if args.replications != "auto":
         for flag, value in (
@@ -262,11 +308,57 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         trace=args.trace,
         **_common(args),
     )
+    result.source = str(Path(args.file).resolve())
     folder = result.save(args.out, command=["bordersim", *argv], format=args.format)
     if not args.quiet:
         print(result.text())
         print()
+    return _finish(args, folder)
+
+
+def _finish(args: argparse.Namespace, folder: Path) -> int:
+    """Write the report (unless --no-report), then say where the results went."""
+    code = 0
+    if args.report:
+        try:
+            path = _write_report(folder, args.time)
+        except KeyboardInterrupt:
+            print(
+                f"interrupted while writing the report; the results are kept in {folder}/ "
+                f"(bordersim report {folder} writes it)",
+                file=sys.stderr,
+            )
+            return EXIT_INTERRUPTED
+        except Exception as err:  # the results are written: keep them, say what failed
+            print(
+                f"error: the report could not be written ({type(err).__name__}: {err}); the "
+                f"results are kept in {folder}/. Try again with: bordersim report {folder}",
+                file=sys.stderr,
+            )
+            code = EXIT_FAILED
+        else:
+            if not args.quiet:
+                print(f"Report: {path}")
     print(f"Results written to {folder}/")
+    return code
+
+
+def _write_report(folder: Path, time: str) -> Path:
+    from sim.report import write_report
+
+    return write_report(folder, time=time)
+
+
+def _show(args: argparse.Namespace) -> int:
+    """``report`` and ``explore``: a page built from a results folder alone."""
+    if args.command == "report":
+        path = _write_report(Path(args.folder), args.time)
+        print(f"Report written to {path}")
+    else:
+        from sim.explore import write_explorer
+
+        path = write_explorer(Path(args.folder), time=args.time)
+        print(f"Trainer's page written to {path} (open it in any browser; it works offline)")
     return 0
 
 
@@ -335,8 +427,10 @@ def _experiment(args: argparse.Namespace, argv: list[str]) -> int:
     if not args.quiet:
         print(result.text())
         print()
-    print(f"Results written to {result.folder}/")
-    return 0
+        if args.command == "sweep" and args.report:
+            print(f"For the trainer's interactive page: bordersim explore {result.folder}")
+    assert result.folder is not None
+    return _finish(args, result.folder)
 
 
 def _kept(folder: Path) -> tuple[int, int] | None:
@@ -425,6 +519,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args, argv)
         if args.command in ("compare", "sweep"):
             return _experiment(args, argv)
+        if args.command in ("report", "explore"):
+            return _show(args)
         return _validate(args)
     except WorkerLost as err:
         print(f"error: {err}", file=sys.stderr)

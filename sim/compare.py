@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -195,6 +195,8 @@ class CompareResult(ExperimentResult):
     """Points side by side; :meth:`differences` against the first, paired."""
 
     kind = "compare"
+    origins: list[int] = field(default_factory=list)
+    """For each point, which of :attr:`files` (or scenarios given) it came from."""
 
     @property
     def reference(self) -> str:
@@ -240,22 +242,33 @@ class CompareResult(ExperimentResult):
             "differences": (["scenario", "reference", "metric", *STATS], long_rows),
         }
 
-    def scenario_files(self) -> dict[str, str]:
-        files: dict[str, str] = {}
+    def _file_names(self) -> list[str]:
+        """Where each point's scenario is written in the folder, in point order."""
+        names: list[str] = []
         for p in self.points:
             name = _safe(p.label)
             k = 2
-            while f"scenarios/{name}.toml" in files:
+            while f"scenarios/{name}.toml" in names:
                 name = f"{_safe(p.label)}-{k}"
                 k += 1
-            files[f"scenarios/{name}.toml"] = p.point.scenario.to_toml()
-        return files
+            names.append(f"scenarios/{name}.toml")
+        return names
+
+    def scenario_files(self) -> dict[str, str]:
+        return {
+            rel: p.point.scenario.to_toml()
+            for rel, p in zip(self._file_names(), self.points, strict=True)
+        }
 
     def point_extras(self, i: int) -> dict[str, Any]:
+        where: dict[str, Any] = {"scenario_file": self._file_names()[i]}
+        if i < len(self.origins):
+            where["source"] = self.origins[i]
         if i == 0:
-            return {}
+            return where
         ref = self.points[0].replications
         return {
+            **where,
             "reference": self.reference,
             "differences": paired_differences(ref, self.points[i].replications),
         }
@@ -396,6 +409,10 @@ def compare(
         out=out,
         resume=resume,
         notes=notes,
+        extra={
+            "files": [str(Path(i).resolve()) for _, i in items if isinstance(i, str | Path)],
+            "origins": [k for k, src in enumerate(sources) for _ in range(1 + len(src.variants))],
+        },
         command=command,
         format=format,
     )

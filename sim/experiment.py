@@ -3,8 +3,10 @@ engine that runs them on any executor.
 
 The unit of work is one replication of one *point* (a scenario, a variant of it, or a point of
 a sweep): :func:`run_replication` simulates it from the replication's seed sequence and returns
-its metrics. ``numpy.random.SeedSequence(seed)`` spawns one child per replication
-(:func:`sim.streams.replication_seeds`), and replication *i* of every point uses child *i*:
+its metrics and its profile (the small, fixed-size distributions behind the pictures, see
+:mod:`sim.profiles`; never per-shipment arrays). ``numpy.random.SeedSequence(seed)`` spawns
+one child per replication (:func:`sim.streams.replication_seeds`), and replication *i* of
+every point uses child *i*:
 every policy, variant and sweep point sees the same shipments, so their differences are paired
 (common random numbers). Results are keyed by (point, replication), never by the order in which
 they finish, so they are bit-identical whatever the executor and the number of workers.
@@ -33,6 +35,7 @@ from sim.executors import Executor, make_executor
 from sim.metrics import KEY_METRICS, replication_metrics, summarise
 from sim.plugins import load_plugin, load_plugins
 from sim.policies import Policy, PolicyError, policy_factory
+from sim.profiles import Profile
 from sim.records import Records
 from sim.scenario import (
     Scenario,
@@ -248,18 +251,24 @@ class Task:
     trace: bool = False
 
 
-def run_replication(task: Task) -> tuple[dict[str, float], Records | None]:
-    """Simulate one replication; its metrics (plain floats) and, with ``trace``, its records.
-    A pure function of the task: the same task gives the same numbers in any process."""
+Outcome = tuple[dict[str, float], Profile, Records | None]
+"""What one replication hands back: its metrics, its profile and, with ``trace``, its records."""
+
+
+def run_replication(task: Task) -> Outcome:
+    """Simulate one replication; its metrics (plain floats), its profile and, with ``trace``,
+    its records. A pure function of the task: the same task gives the same numbers in any
+    process."""
     for spec in task.plugins:
         load_plugin(spec)
     policy = task.policy.make() if task.policy is not None else None
     records = simulate(task.scenario, task.seed, policy)
     metrics = {k: float(v) for k, v in replication_metrics(task.scenario, records).items()}
-    return metrics, (records if task.trace else None)
+    profile = Profile.of(task.scenario, records)
+    return metrics, profile, (records if task.trace else None)
 
 
-def run_packed(packed: tuple[tuple[str, ...], bytes]) -> tuple[dict[str, float], Records | None]:
+def run_packed(packed: tuple[tuple[str, ...], bytes]) -> Outcome:
     """:func:`run_replication` in a worker process: load the plug-ins first, so that the
     classes the task refers to can be found, then read the task (pickled by this program)."""
     import pickle
@@ -284,12 +293,14 @@ class Point:
 
 @dataclass
 class PointResult:
-    """The replications of one point, their summary, and where ``auto`` stopped."""
+    """The replications of one point, their summary, where ``auto`` stopped, and the pooled
+    profile of its replications (None for a point read from a folder written without one)."""
 
     point: Point
     replications: list[dict[str, float]]
     precision: Precision | None = None
     records: list[Records] = field(default_factory=list)
+    profile: Profile | None = None
     stats: dict[str, dict[str, Any]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -360,9 +371,9 @@ def execute(
         for i, point in enumerate(points):
             reps = store.load(i)
             if reps is not None:
-                results[i] = _finish(point, reps, replications, [])
+                results[i] = _finish(point, reps, replications, [], store.load_profile(i))
     target = {i: replications.count for i, r in enumerate(results) if r is None}
-    got: dict[int, dict[int, tuple[dict[str, float], Records | None]]] = {i: {} for i in target}
+    got: dict[int, dict[int, Outcome]] = {i: {} for i in target}
     # Tasks are handed over a few at a time, in order: points finish (and are written) one
     # after the other, and a huge sweep never holds all its tasks in memory at once.
     waiting: deque[tuple[int, int]] = deque((i, r) for i in target for r in range(target[i]))
@@ -383,10 +394,10 @@ def execute(
     feed()
     bar = _progress(len(waiting) + in_flight, desc, progress)
     try:
-        for key, (metrics, records) in executor.results():
+        for key, outcome in executor.results():
             in_flight -= 1
             i, r = key  # type: ignore[misc]
-            got[i][r] = (metrics, records)
+            got[i][r] = outcome
             bar.update(1)
             n = target[i]
             if len(got[i]) == n:
@@ -398,8 +409,9 @@ def execute(
                     bar.total += more - n
                     bar.refresh()
                 else:
-                    kept = [got[i][k][1] for k in range(n)] if trace else []
-                    result = _finish(points[i], reps, replications, kept)
+                    kept = [got[i][k][2] for k in range(n)] if trace else []
+                    profile = Profile.pool([got[i][k][1] for k in range(n)])
+                    result = _finish(points[i], reps, replications, kept, profile)
                     if store is not None:
                         store.save(i, result)
                     results[i] = result
@@ -411,10 +423,14 @@ def execute(
 
 
 def _finish(
-    point: Point, reps: list[dict[str, float]], plan: Replications, records: list
+    point: Point,
+    reps: list[dict[str, float]],
+    plan: Replications,
+    records: list,
+    profile: Profile | None = None,
 ) -> PointResult:
     precision = next_count(reps, plan)[1] if plan.auto else None
-    return PointResult(point, reps, precision, [r for r in records if r is not None])
+    return PointResult(point, reps, precision, [r for r in records if r is not None], profile)
 
 
 def _progress(total: int, name: str, enabled: bool | None):
@@ -459,6 +475,10 @@ class RunResult:
     executor: str = "serial"
     precision: Precision | None = None
     policy: str | None = None
+    profile: Profile | None = None
+    """The replications' pooled profile: what the pictures draw (see :mod:`sim.profiles`)."""
+    source: str | None = None
+    """The scenario file it came from, if any (the report shows its comments)."""
 
     def summary(self) -> dict[str, dict[str, Any]]:
         """Every metric: ``{"mean", "ci_low", "ci_high", "half_width", "sd", "n"}``."""
@@ -536,6 +556,7 @@ def run(
         extra.append(f"scenario.seed={int(seed)}")
     if fixed:
         extra.append(f"scenario.replications={int(replications)}")
+    file = str(Path(scenario).resolve()) if isinstance(scenario, str | Path) else None
     scenario = _scenario(scenario, extra)
     info = scenario.scenario
     plan = Replications.resolve(replications, precision, max_replications, info.replications)
@@ -565,6 +586,8 @@ def run(
         name,
         result.precision,
         source.describe() if source else None,
+        result.profile,
+        file,
     )
 
 
@@ -603,6 +626,8 @@ class ExperimentResult:
     policy: str | None = None
     notes: list[str] = field(default_factory=list)
     folder: Path | None = None
+    files: list[str] = field(default_factory=list)
+    """The scenario files it came from (the report shows their comments)."""
 
     @property
     def labels(self) -> list[str]:
@@ -624,6 +649,7 @@ class ExperimentResult:
                     executor=self.executor,
                     precision=p.precision,
                     policy=self.policy,
+                    profile=p.profile,
                 )
         raise KeyError(f"no point {label!r}; points: {', '.join(self.labels)}")
 

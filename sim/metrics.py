@@ -26,7 +26,12 @@ after the warm-up and before the end of the arrival window.
   targeting model; alerts, alerts.precision, alerts.coverage = alerted shipments, the share
   of them illicit, the share of illicit shipments alerted, when it has alerts;
 - station.<check>.* = time-weighted queue length and utilisation (busy / on-duty officer hours)
-  over the window, mean wait of shipments that joined the queue in the window.
+  over the window, mean wait of shipments that joined the queue in the window;
+- legit.clearance_hours_mean, _median, _p90 = clearance time of released legitimate shipments
+  (what the trade-off figure puts against the interception rate);
+- kind.<kind>.shipments = illicit shipments of that kind; intercepted_at.<check>.<kind> = those
+  intercepted at that check; leaked_via.<lane>.<kind> = those released through that lane
+  (where illicit goods were caught, and where they got through).
 """
 
 from __future__ import annotations
@@ -131,7 +136,38 @@ def replication_metrics(scenario: Scenario, rec: Records) -> dict[str, float]:
 
     m.update(_segments(scenario, rec, released))
     m.update(_stations(scenario, rec))
+    m.update(_outcomes(scenario, rec, counted, released, intercepted))
     return m
+
+
+def _outcomes(
+    scenario: Scenario,
+    rec: Records,
+    counted: np.ndarray,
+    released: np.ndarray,
+    intercepted: np.ndarray,
+) -> dict[str, float]:
+    """Legitimate shipments' clearance time; where illicit shipments were caught (by check)
+    and where they got through (by lane), by kind."""
+    t = rec.traffic
+    legit = (rec.released - t.arrival)[released & (t.truth == 0)]
+    out = {
+        "legit.clearance_hours_mean": _mean(legit),
+        "legit.clearance_hours_median": _q(legit, 0.5),
+        "legit.clearance_hours_p90": _q(legit, 0.9),
+    }
+    for k, kind in enumerate(scenario.illicit.kinds, start=1):
+        of_kind = counted & (t.truth == k)
+        out[f"kind.{kind}.shipments"] = float(of_kind.sum())
+        caught = of_kind & intercepted
+        for c, check in enumerate(rec.checks):
+            out[f"intercepted_at.{check}.{kind}"] = float(
+                (caught & (rec.intercepted_at == c)).sum()
+            )
+        leaked = of_kind & released
+        for i, lane in enumerate(rec.lanes):
+            out[f"leaked_via.{lane}.{kind}"] = float((leaked & (rec.lane == i)).sum())
+    return out
 
 
 def auc(positive: np.ndarray, negative: np.ndarray) -> float:

@@ -12,6 +12,7 @@ Tables are CSV by default, Parquet with ``format="parquet"`` (needs ``bordersim[
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -23,6 +24,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
@@ -31,9 +33,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sim.experiment import ExperimentResult, PointResult, RunResult
 
+from sim.profiles import Profile
+
 MANIFEST = "manifest.json"
 PLAN = "experiment.json"
 POINTS = "points"
+PROFILES = "profiles"
+PROFILE = "profile.json"
+SUMMARY = "summary.json"
 FORMATS = ("csv", "parquet")
 STATS = ("mean", "ci_low", "ci_high", "half_width", "sd", "n")
 DATAFRAME_HINT = "pip install 'bordersim[dataframe]'"
@@ -143,8 +150,24 @@ def write_atomic(path: Path, data: str | bytes) -> None:
         raise
 
 
-def write_json(path: Path, data: Any) -> None:
-    write_atomic(path, json.dumps(_clean(data), indent=2) + "\n")
+def write_json(path: Path, data: Any, compact: bool = False) -> None:
+    if compact:  # profiles: long lists of numbers
+        write_atomic(path, json.dumps(_clean(data), separators=(",", ":")) + "\n")
+    else:
+        write_atomic(path, json.dumps(_clean(data), indent=2) + "\n")
+
+
+def file_record(path: str | None) -> dict[str, Any] | None:
+    """A scenario file as the manifest records it: its absolute path and the SHA-256 of its
+    bytes, so that the report can tell whether it still holds what was run."""
+    if not path:
+        return None
+    import hashlib
+
+    record: dict[str, Any] = {"path": str(Path(path).resolve()), "sha256": None}
+    with contextlib.suppress(OSError):
+        record["sha256"] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return record
 
 
 def _csv(value: Any) -> Any:
@@ -299,15 +322,18 @@ def _write_run(result: RunResult, tmp: Path, command: list[str] | None, fmt: str
     if result.precision is not None:
         summary["replications_auto"] = result.precision.as_dict()
     summary["metrics"] = result.stats
-    write_json(tmp / "summary.json", summary)
+    write_json(tmp / SUMMARY, summary)
     for name, (columns, rows) in run_tables(result).items():
         write_table(tmp, name, columns, rows, fmt)
     write_atomic(tmp / "scenario.toml", sc.to_toml())
+    if result.profile is not None:
+        write_json(tmp / PROFILE, result.profile.to_json(), compact=True)
     manifest = _manifest(
         "run",
         command,
         result.wall_seconds,
         scenario=sc.scenario.name,
+        scenario_file=file_record(result.source),
         scenario_sha256=sc.digest(),
         seed=sc.scenario.seed,
         replications=len(result.replications),
@@ -542,8 +568,23 @@ class ExperimentStore:
             for rep in data["replications"]
         ]
 
+    def load_profile(self, i: int) -> Profile | None:
+        """The pooled profile of point ``i`` if it was written (None for a folder written by
+        a version without profiles, or a damaged file: the point's numbers still count)."""
+        from sim.profiles import Profile
+
+        path = self.folder / PROFILES / _point_file(i)
+        try:
+            return Profile.from_json(json.loads(path.read_text()))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
     def save(self, i: int, result: PointResult) -> None:
-        """Write one finished point (atomically)."""
+        """Write one finished point (atomically): its profile first, then its numbers, whose
+        file says that the point is finished."""
+        if result.profile is not None:
+            (self.folder / PROFILES).mkdir(exist_ok=True)
+            write_json(self.folder / PROFILES / _point_file(i), result.profile.to_json(), True)
         point = self.plan["points"][i]
         data = {
             "index": i,
@@ -571,7 +612,7 @@ class ExperimentStore:
     def write_tables(self, result: ExperimentResult, command: list[str] | None, fmt: str) -> None:
         for name, (columns, rows) in result.tables().items():
             write_table(self.folder, name, columns, rows, fmt)
-        write_json(self.folder / "summary.json", result.summary_json())
+        write_json(self.folder / SUMMARY, result.summary_json())
         write_json(
             self.folder / MANIFEST,
             _manifest(
@@ -579,6 +620,7 @@ class ExperimentStore:
                 command,
                 result.wall_seconds,
                 scenarios=sorted({p.point.scenario.scenario.name for p in result.points}),
+                scenario_files=[file_record(f) for f in result.files],
                 seed=result.seed,
                 replications=result.plan.as_dict(),
                 executor=result.executor,
@@ -612,3 +654,176 @@ def _read_json(path: Path) -> Any:
         raise OutputError(
             f"{path} cannot be read ({exc}); delete it to start that part again"
         ) from None
+
+
+# --------------------------------------------------------------------------- reading a folder
+
+
+@dataclass
+class SavedPoint:
+    """One point of a results folder as read back: a run has one."""
+
+    label: str
+    values: dict[str, Any]
+    stats: dict[str, dict[str, Any]]
+    replications: int
+    profile: Profile | None = None
+    scenario: dict[str, Any] | None = None  # the resolved scenario, as data
+    scenario_file: str | None = None  # relative to the folder
+    differences: dict[str, dict[str, Any]] | None = None
+    pareto: bool | None = None
+    precision: dict[str, Any] | None = None
+    source: int | None = None  # a comparison's point: which scenario file it came from
+
+
+@dataclass
+class Saved:
+    """A results folder written by ``run``, ``compare`` or ``sweep``, read back: everything a
+    report or the trainer's page is built from."""
+
+    folder: Path
+    kind: str  # "run", "compare" or "sweep"
+    seed: int | None
+    points: list[SavedPoint]
+    summary: dict[str, Any]
+    manifest: dict[str, Any]
+    keys: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        if self.kind == "run":
+            return str(self.summary.get("scenario") or self.points[0].label)
+        scenario = self.points[0].scenario or {}
+        return str((scenario.get("scenario") or {}).get("name") or self.points[0].label)
+
+
+def _read_folder_json(path: Path, folder: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except OSError as exc:
+        raise OutputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except ValueError:
+        raise OutputError(
+            f"{folder} is not a readable results folder: {path.name} is damaged"
+        ) from None
+
+
+def _read_toml(path: Path) -> dict[str, Any] | None:
+    import tomllib
+
+    try:
+        return tomllib.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def load_results(folder: str | Path) -> Saved:
+    """Read a results folder; an :class:`OutputError` that says what is wrong when it is not
+    one (missing, a file, an unfinished comparison or sweep, damaged)."""
+    from sim.profiles import Profile
+
+    folder = Path(folder)
+    hint = "give a folder written by bordersim run, compare or sweep"
+    if not folder.exists():
+        raise OutputError(f"{folder}: no such results folder; {hint}")
+    if not folder.is_dir():
+        raise OutputError(f"{folder} is a file, not a results folder; {hint}")
+    if not (folder / SUMMARY).is_file():
+        if (folder / PLAN).is_file():
+            kind = _kind_of(folder)
+            raise OutputError(
+                f"{folder} holds an unfinished {kind} (no {SUMMARY} yet): finish it with "
+                f"bordersim {kind} ... --resume {folder}, then make its report"
+            )
+        raise OutputError(f"{folder} is not a bordersim results folder (no {SUMMARY}); {hint}")
+    summary = _read_folder_json(folder / SUMMARY, folder)
+    manifest = _read_folder_json(folder / MANIFEST, folder) if (folder / MANIFEST).is_file() else {}
+    if not isinstance(summary, dict) or not isinstance(manifest, dict):
+        raise OutputError(f"{folder} is not a readable results folder: {SUMMARY} is damaged")
+
+    def profile(path: Path) -> Profile | None:
+        try:
+            return Profile.from_json(json.loads(path.read_text()))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    try:
+        if isinstance(summary.get("metrics"), dict):  # a run
+            point = SavedPoint(
+                str(summary.get("scenario", "run")),
+                {},
+                summary["metrics"],
+                int(summary.get("replications") or 0),
+                profile(folder / PROFILE),
+                _read_toml(folder / "scenario.toml"),
+                "scenario.toml",
+                precision=summary.get("replications_auto"),
+            )
+            return Saved(folder, "run", summary.get("seed"), [point], summary, manifest)
+        kind = summary.get("kind")
+        if kind not in ("compare", "sweep") or not isinstance(summary.get("points"), list):
+            raise KeyError("kind")
+        base = _read_toml(folder / "scenario.toml") if kind == "sweep" else None
+        plan = _read_folder_json(folder / PLAN, folder) if (folder / PLAN).is_file() else {}
+        keys = list(plan.get("keys") or []) if isinstance(plan, dict) else []
+        if kind == "sweep" and not keys and summary["points"]:
+            keys = list(summary["points"][0].get("values") or {})
+        points = []
+        for i, p in enumerate(summary["points"]):
+            rel = p.get("scenario_file")
+            if kind == "sweep":
+                scenario = _with_values(base, p.get("values") or {})
+                rel = "scenario.toml"
+            else:
+                scenario = _read_toml(folder / rel) if rel else None
+            points.append(
+                SavedPoint(
+                    str(p["label"]),
+                    dict(p.get("values") or {}),
+                    dict(p["metrics"]),
+                    int(p.get("replications") or 0),
+                    profile(folder / PROFILES / _point_file(i)),
+                    scenario,
+                    rel,
+                    p.get("differences"),
+                    p.get("pareto"),
+                    p.get("precision"),
+                    p.get("source"),
+                )
+            )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise OutputError(
+            f"{folder} is not a readable results folder: {SUMMARY} is not one bordersim wrote"
+        ) from None
+    if not points:
+        raise OutputError(f"{folder} holds no points")
+    return Saved(
+        folder,
+        kind,
+        summary.get("seed"),
+        points,
+        summary,
+        manifest,
+        keys,
+        list(summary.get("notes") or []),
+    )
+
+
+def _with_values(base: dict[str, Any] | None, values: dict[str, Any]) -> dict[str, Any] | None:
+    """A sweep point's scenario: the base with the point's values set."""
+    import copy
+
+    if base is None:
+        return None
+    data = copy.deepcopy(base)
+    for key, value in values.items():
+        node = data
+        parts = key.split(".")
+        for part in parts[:-1]:
+            nxt = node.get(part)
+            if not isinstance(nxt, dict):
+                nxt = node[part] = {}
+            node = nxt
+        node[parts[-1]] = value
+    return data

@@ -471,7 +471,11 @@ def sweep(
         out=out,
         resume=resume,
         notes=notes,
-        extra={"keys": [v.key for v in parsed], "base": from_dict(base_data, where)},
+        extra={
+            "keys": [v.key for v in parsed],
+            "base": from_dict(base_data, where),
+            "files": [] if isinstance(scenario, Scenario) else [str(Path(scenario).resolve())],
+        },
         command=command,
         format=format,
     )

@@ -33,7 +33,16 @@ KEY_METRICS = [
     "spoiled",
     "censored",
 ]
-FILES = ["summary.json", "summary.csv", "replications.csv", "scenario.toml", "manifest.json"]
+FILES = [
+    "summary.json",
+    "summary.csv",
+    "replications.csv",
+    "scenario.toml",
+    "manifest.json",
+    "profile.json",
+    "report.html",  # the command writes the report unless --no-report
+    "figures",
+]
 
 
 def short_data() -> dict[str, Any]:

@@ -271,6 +271,7 @@ def test_compare_result_files_and_dataframes(tmp_path):
             "experiment.json",
             "manifest.json",
             "points",
+            "profiles",
             "replications.csv",
             "scenarios",
             "summary.csv",

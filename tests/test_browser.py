@@ -1,0 +1,174 @@
+"""The report and the trainer's page in a real browser: Debian's chromium (which .ci/run
+installs where it is missing), driven by Playwright through its executable path; Playwright
+never downloads a browser of its own here. Skipped, saying why, where either is missing.
+
+The screenshot test saves PNGs a person can look at: under pytest's temporary folder (the
+path is printed; run with -s to see it) and copied to results/screenshots/ (git-ignored)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from test_report import commented_file
+
+from sim.cli import main
+
+from conftest import ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+if not CHROMIUM.is_file():
+    pytest.skip(
+        f"no chromium at {CHROMIUM}: install Debian's chromium (apt-get install chromium; "
+        ".ci/run does) to run the browser tests",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip(
+    "playwright.sync_api",
+    reason="Playwright for Python is missing: pip install 'bordersim[test]'",
+)
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory):
+    """A run's report, and a sweep's report and trainer's page."""
+    root = tmp_path_factory.mktemp("browser")
+    file = commented_file(root / "office.toml")
+    assert main(["run", str(file), "--out", str(root / "run"), "--quiet"]) == 0
+    sweep = root / "sweep"
+    args = ["sweep", str(file), "--vary", "policy.rates.red=0,0.1,0.2,0.3", "--out", str(sweep)]
+    assert main([*args, "--quiet"]) == 0
+    assert main(["explore", str(sweep)]) == 0
+    return {
+        "run": root / "run" / "report.html",
+        "sweep": sweep / "report.html",
+        "explore": sweep / "explore.html",
+        "root": root,
+    }
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A fresh headless chromium with its own profile folder, closed afterwards."""
+    profile = tempfile.mkdtemp(prefix="bordersim-chromium-")
+    with sync_api.sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            profile,
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=FLAGS,
+            viewport={"width": 1400, "height": 900},
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+            shutil.rmtree(profile, ignore_errors=True)
+
+
+class Watched:
+    """A page with everything that went wrong in it: console errors, script errors, failed
+    loads, and any request that would need a network."""
+
+    def __init__(self, context, path: Path):
+        self.page = context.new_page()
+        self.problems: list[str] = []
+        self.page.on(
+            "console",
+            lambda m: (
+                self.problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None
+            ),
+        )
+        self.page.on("pageerror", lambda e: self.problems.append(f"script error: {e}"))
+        self.page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url[:80]}"))
+        self.page.on(
+            "request",
+            lambda r: (
+                None
+                if r.url.startswith(("file:", "data:"))
+                else self.problems.append(f"network request: {r.url}")
+            ),
+        )
+        self.page.goto(path.as_uri(), wait_until="load")
+
+    def images_drawn(self) -> bool:
+        return self.page.evaluate(
+            "Array.from(document.images).every(i => i.complete && i.naturalWidth > 1)"
+        )
+
+
+@pytest.mark.parametrize("which", ["run", "sweep", "explore"])
+def test_pages_load_without_errors(browser, pages, which):
+    w = Watched(browser, pages[which])
+    try:
+        assert w.page.title()
+        assert w.images_drawn(), "every figure decodes"
+        assert not w.problems, w.problems
+    finally:
+        w.page.close()
+
+
+def test_moving_the_slider_changes_the_numbers(browser, pages):
+    w = Watched(browser, pages["explore"])
+    page = w.page
+    try:
+
+        def shown() -> dict[str, str]:
+            ids = ("now-0", "hours", "caught", "spoiled", "more")
+            numbers = {k: page.text_content(f"#{k}") or "" for k in ids}
+            numbers["figure"] = page.get_attribute("figure[data-slot=tradeoff] img", "src") or ""
+            return numbers
+
+        before = shown()
+        assert before["hours"] not in ("", "n/a") and before["figure"].startswith("data:image/png")
+        page.focus("#lever-0")
+        page.keyboard.press("Home")
+        low = shown()
+        page.keyboard.press("End")
+        high = shown()
+        assert (low["now-0"], high["now-0"]) == ("0", "0.3")
+        assert low["hours"] != high["hours"], "hours to clear follow the slider"
+        assert low["more"] != high["more"] and low["figure"] != high["figure"]
+        page.click("#prev")
+        assert shown()["now-0"] == "0.2", "the arrow buttons step through the values"
+        assert w.images_drawn()
+        assert not w.problems, w.problems
+    finally:
+        page.close()
+
+
+def test_screenshots_a_person_can_look_at(browser, pages):
+    shots = []
+    for which, size in (("explore", (1400, 900)), ("run", (1200, 900))):
+        w = Watched(browser, pages[which])
+        try:
+            w.page.set_viewport_size({"width": size[0], "height": size[1]})
+            path = pages["root"] / f"{which}.png"
+            w.page.screenshot(path=str(path), full_page=True)
+            shots.append(path)
+        finally:
+            w.page.close()
+    keep = ROOT / "results" / "screenshots"
+    for path in shots:
+        data = path.read_bytes()
+        assert data.startswith(b"\x89PNG") and len(data) > 50_000
+        assert int.from_bytes(data[16:20], "big") >= 1200
+        try:
+            keep.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, keep / path.name)
+            print(f"screenshot: {path} (copy: {keep / path.name})")
+        except OSError:
+            print(f"screenshot: {path}")
