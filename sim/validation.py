@@ -830,8 +830,10 @@ def little_rows(case: str, path: Path, max_half_width: float = 0.05) -> list[Row
             out[f"{k}.unfinished"] = float(unfinished.sum())
             wq = np.mean((rec.start[k] - enter)[inside]) if inside.any() else math.nan
             w = np.mean((rec.end[k] - enter)[inside]) if inside.any() else math.nan
-            out[f"{k}.lq_ratio"] = lam * wq / (stats.queue_area / span)
-            out[f"{k}.l_ratio"] = lam * w / ((stats.queue_area + stats.busy_area) / span)
+            # A station where nobody ever queued has no ratio to check (0 / 0).
+            lq, l_ = stats.queue_area / span, (stats.queue_area + stats.busy_area) / span
+            out[f"{k}.lq_ratio"] = lam * wq / lq if lq > 0 else math.nan
+            out[f"{k}.l_ratio"] = lam * w / l_ if l_ > 0 else math.nan
             out[f"{k}.queue_area"] = stats.queue_area
             out[f"{k}.queue_records"] = overlap(enter, rec.start[k], lo, hi, end)
             out[f"{k}.busy_area"] = stats.busy_area
