@@ -240,6 +240,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="write RESULTS_DIR/explore.html for a sweep: a self-contained page with a slider "
         "over the swept lever, for trainers",
     )
+    sub.add_parser(
+        "schema",
+        help="print the JSON Schema of scenario files, for editors that check TOML "
+        "(see docs/scenario-reference.md)",
+    )
     parser._subparsers_by_name = {  # type: ignore[attr-defined]
         "run": p,
         "compare": c,
@@ -253,9 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Combinations argparse cannot check: a usage error, before anything runs."""
-    sub = parser._subparsers_by_name[args.command]  # type: ignore[attr-defined]
-    if args.command in ("validate", "report", "explore"):
+    if args.command in ("validate", "report", "explore", "schema"):
         return
+    sub = parser._subparsers_by_name[args.command]  # type: ignore[attr-defined]
     if args.replications != "auto":
         for flag, value in (
             ("--precision", args.precision),
@@ -521,6 +526,11 @@ def main(argv: list[str] | None = None) -> int:
             return _experiment(args, argv)
         if args.command in ("report", "explore"):
             return _show(args)
+        if args.command == "schema":
+            from sim.reference import render_json_schema
+
+            print(render_json_schema(), end="")
+            return 0
         return _validate(args)
     except WorkerLost as err:
         print(f"error: {err}", file=sys.stderr)

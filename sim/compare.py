@@ -45,13 +45,18 @@ RESERVED = {
 
 
 def merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """``base`` with the keys ``override`` names replaced (tables merged key by key); a new
+    """``base`` with the keys ``override`` names replaced (tables merged key by key); a
+    distribution (a table with ``dist``) is replaced whole, as ``--set`` does, and a new
     ``policy.kind`` replaces the whole ``[policy]`` table."""
     out = copy.deepcopy(base)
 
     def into(dst: dict[str, Any], src: Mapping[str, Any]) -> None:
         for key, value in src.items():
-            if isinstance(value, Mapping) and isinstance(dst.get(key), dict):
+            if (
+                isinstance(value, Mapping)
+                and "dist" not in value
+                and isinstance(dst.get(key), dict)
+            ):
                 into(dst[key], value)
             else:
                 dst[key] = copy.deepcopy(value)

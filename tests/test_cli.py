@@ -359,3 +359,11 @@ def test_real_console_script(tmp_path):
     proc = _process([script, "run", tmp_path / "nothere.toml"], tmp_path)
     assert proc.returncode == 2
     assert proc.stderr == f"error: {tmp_path / 'nothere.toml'}: no such file\n"
+
+
+def test_schema_command_prints_the_committed_json_schema(capsys):
+    """`bordersim schema` prints the JSON Schema that docs/scenario.schema.json holds."""
+    from conftest import ROOT
+
+    assert main(["schema"]) == 0
+    assert capsys.readouterr().out == (ROOT / "docs" / "scenario.schema.json").read_text()

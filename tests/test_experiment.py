@@ -324,3 +324,17 @@ def test_ranges_include_both_ends_evenly(start, stop, count):
     assert values[-1] == pytest.approx(stop, rel=1e-11, abs=1e-9)
     steps = np.diff(values)
     assert np.allclose(steps, (stop - start) / (count - 1), rtol=1e-6, atol=1e-6)
+
+
+def test_a_variant_can_switch_a_distribution_to_another_kind():
+    """A variant's distribution replaces the base's whole (a lognormal's cv does not leak into
+    a fixed duration), as --set does."""
+    from sim.compare import merge
+
+    base = {"checks": {"desk": {"duration_hours": {"dist": "lognormal", "mean": 1.0, "cv": 0.5}}}}
+    new = merge(base, {"checks": {"desk": {"duration_hours": {"dist": "fixed", "value": 0.5}}}})
+    assert new["checks"]["desk"]["duration_hours"] == {"dist": "fixed", "value": 0.5}
+    same_kind = merge(
+        base, {"checks": {"desk": {"duration_hours": {"dist": "lognormal", "mean": 2}}}}
+    )
+    assert same_kind["checks"]["desk"]["duration_hours"] == {"dist": "lognormal", "mean": 2}
