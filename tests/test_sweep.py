@@ -317,11 +317,16 @@ def test_ctrl_c_in_a_real_process_with_workers(capsys, tmp_path, monkeypatch):
         [*command, "--out", "sw"], cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True
     )
     points = tmp_path / "sw" / "points"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not list(points.glob("*.json")):
-        time.sleep(0.02)
-    os.kill(proc.pid, signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not list(points.glob("*.json")):
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:  # it hung: fail without leaving it running
+            proc.kill()
+            proc.communicate()
     if proc.returncode == 0:
         pytest.skip("the sweep finished before it could be interrupted")
     assert proc.returncode == 130, err
