@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: run test validate baselines lint clean
+.PHONY: run test validate baselines lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ validate: $(STAMP_TEST)
 ## baselines: rewrite tests/baselines/ after a change that is meant to move the numbers
 baselines: $(STAMP_TEST)
 	$(BIN)/python -m sim.validation --update-baselines
+
+## bench: every script in benchmarks/, one line of figures each (minutes; not part of test)
+bench: $(STAMP_TEST)
+	@for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check .

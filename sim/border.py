@@ -7,19 +7,50 @@ queued shipments wait for the next opening. A shipment passes each check at most
 check already passed on an alarm's referral is not repeated, and an alarm referred to a check
 already passed gets that check's verdict. The model only writes timestamps into
 :class:`sim.records.Records`; every figure is derived from them afterwards.
+
+How a shipment moves (both paths give bit-identical records; ``tests/test_fastpath.py``):
+
+- Shipments are driven by callbacks on SimPy events, not one generator process each: an
+  arrival is a :class:`simpy.Timeout` whose callback starts every shipment arriving at that
+  instant, a station's service end calls the shipment's continuation, and a shipment moving
+  on to another check does so through one event scheduled at the instant its check ended,
+  exactly where the process of a one-process-per-shipment model would have resumed.
+- **Exact path** (any policy that may read the state of the border: ``capacity_aware``,
+  plug-ins): each shipment is selected by the policy at its own event, in simulation order.
+- **Fast path** (the built-in policies that never read the border: ``random``, ``quota``,
+  ``profiles``, ``risk_score``): the order and the instant of every selection depend on the
+  traffic alone, so all selections are made before the run, in that order (vectorised for
+  ``random`` and a ``risk_score`` threshold). A shipment whose route has no check is then
+  released without any event at all; only shipments with checks enter the event loop, at
+  their selection instant. Two actions at the same station at the same instant whose order
+  could differ from the exact path's make the replication rerun on the exact path (it takes
+  an exact tie of two event times: a fixed service time, say); see :class:`Station`.
 """
 
 from __future__ import annotations
 
 import bisect
 import math
+from array import array
 from heapq import heappop, heappush
 
 import numpy as np
 import simpy
-from simpy.events import Event
+from simpy.core import URGENT
+from simpy.events import Event, Timeout
 
-from sim.policies import Declaration, Policy, PolicyContext, PolicyError, Selectivity, make_policy
+from sim.policies import (
+    Declaration,
+    Policy,
+    PolicyContext,
+    PolicyError,
+    Profiles,
+    Quota,
+    RandomSelection,
+    RiskScore,
+    Selectivity,
+    make_policy,
+)
 from sim.records import INTERCEPTED, RELEASED, Records
 from sim.roster import Schedule, schedule_for
 from sim.scenario import Check, Scenario
@@ -30,7 +61,36 @@ HIGH, NORMAL = 0, 1
 GOODS_KINDS = frozenset({"scan", "physical", "screening", "lab"})
 """Checks that need the goods themselves: under pre-arrival processing they wait for arrival."""
 
+PURE_POLICIES = (RandomSelection, Quota, Profiles, RiskScore)
+"""Policies that never read the border's state: the fast path selects for them before the run
+(exactly these classes, not subclasses, which may read it)."""
+
 __all__ = ["Border", "PolicyError", "Station", "capacity_changes", "simulate"]
+
+_BOOL = (False, True)
+ENTRY_CHUNK = 16384
+"""Fast path: entries read as Python tuples this many at a time (the rest stay in compact
+arrays). A small replication reads all of its entries at once."""
+
+# Kinds of station actions, for the fast path's check of simultaneous actions (Station._tie).
+_ENTRY, _ROSTER, _NEXT, _OTHER = 1, 2, 3, 4
+
+
+class _Tie(Exception):
+    """Two actions at one station at the same instant, in an order the fast path cannot vouch
+    for: the replication is rerun on the exact path."""
+
+
+class _Urgent(Event):
+    """An event after ``delay`` hours that comes before every ordinary event at its instant
+    (as SimPy's own Initialize does): the fast path's shipment entries."""
+
+    def __init__(self, env: simpy.Environment, delay: float, value: object = None):
+        self.env = env
+        self.callbacks = []
+        self._value = value
+        self._ok = True
+        env.schedule(self, URGENT, delay)
 
 
 def capacity_changes(
@@ -61,7 +121,19 @@ def capacity_changes(
 
 
 class Station:
-    """One check: a priority queue served by the officers on duty."""
+    """One check: a priority queue served by the officers on duty.
+
+    Queue entries are ``(queue class, sequence, shipment id, then)``; at the end of a service
+    the station calls the shipment's continuation (``then``: see :meth:`submit`).
+
+    On the fast path (``watch``) every action (a shipment joining, a service ending, a roster
+    change) notes its instant, and two actions at the same instant must be in an order that
+    the exact path would give too: entries selected at one instant (in their selection order),
+    a roster change against entries by which of the two events was created first in the exact
+    path (the roster's earlier change or the shipment's start), and a shipment moving on from
+    another check after them (its event is created at that instant). Any other simultaneous
+    pair raises :class:`_Tie`.
+    """
 
     def __init__(self, border: Border, index: int, name: str, check: Check, streams: Streams):
         self.env = border.env
@@ -70,12 +142,14 @@ class Station:
         self.records = border.records
         self.stats = border.records.stations[name]
         self.t0, self.t1 = border.window
-        self.queue: list[tuple[int, int, int, Event]] = []
+        self.queue: list[tuple[int, int, int, Trip]] = []
         self.seq = 0
         self.busy = 0
         self.capacity = 0  # on duty since the last roster change processed (for the time totals)
         self._last = 0.0
         self.guarantee = check.release_on_guarantee
+        self.alone = check.on_alarm == "intercept" and not check.release_on_guarantee
+        """A shipment whose route is this check alone can skip its Trip (see submit)."""
         self.needs_goods = check.kind in GOODS_KINDS
         self.refer: int | None = None
         kinds = list(border.scenario.illicit.kinds)
@@ -93,15 +167,44 @@ class Station:
         self._hq = [0.0] * n_hours  # area under queue length, busy and on duty, by hour
         self._hb = [0.0] * n_hours
         self._hc = [0.0] * n_hours
+        self._n_hours = n_hours
         self._change_times = [t for t, _ in changes]
         self._change_caps = [cap for _, cap in changes]
-        self.env.process(self._roster(changes))
+        self._ci = 0  # index of the roster change in force at the last on_duty() call
+        self._cap_now = 0  # officers on duty until _cap_until (cached on_duty())
+        self._cap_until = -math.inf
+        self._changes = changes
+        self._ri = 0  # index of the next roster change to apply
+        self._rnext_t = math.inf  # instant of the pending roster event ...
+        self._rnext_p = 0.0  # ... and when it was created (see _tie)
+        rec = border.records
+        self._released = border._released
+        self._outcome = border._outcome
+        self._intercepted_at = border._intercepted_at
+        self._enter = memoryview(rec.enter[index])
+        self._start = memoryview(rec.start[index])
+        self._end = memoryview(rec.end[index])
+        self.watch = border.fast
+        self._tie_t = -math.inf  # instant, kind and key of the last action (fast path)
+        self._tie_k = 0
+        self._tie_c = -math.inf
+        self.env.process(self._roster_init())
 
     def on_duty(self) -> int:
         """Officers on duty now. A roster change counts from its very instant, even before the
-        roster process has run: no service starts at closing time because a shipment finished
-        or arrived at that same instant."""
-        return self._change_caps[bisect.bisect_right(self._change_times, self.env.now) - 1]
+        roster event has been processed: no service starts at closing time because a shipment
+        finished or arrived at that same instant."""
+        now = self.env.now
+        times = self._change_times
+        i = self._ci
+        if times[i] > now:  # never, as time only moves on (kept for safety)
+            i = bisect.bisect_right(times, now) - 1
+        else:
+            last = len(times) - 1
+            while i < last and times[i + 1] <= now:
+                i += 1
+        self._ci = i
+        return self._change_caps[i]
 
     def _account(self) -> None:
         now = self.env.now
@@ -109,64 +212,189 @@ class Station:
         if now <= last:
             return
         q, b, c = len(self.queue), self.busy, self.capacity
-        lo, hi = max(last, self.t0), min(now, self.t1)
-        if hi > lo:
-            dt = hi - lo
+        t0, t1 = self.t0, self.t1
+        if t0 <= last and now <= t1:  # inside the measurement window (hi - lo = now - last)
+            dt = now - last
             st = self.stats
             st.queue_area += q * dt
             st.busy_area += b * dt
             st.capacity_area += c * dt
+        else:
+            lo = last if last > t0 else t0
+            hi = now if now < t1 else t1
+            dt = hi - lo
+            if hi > lo:
+                st = self.stats
+                st.queue_area += q * dt
+                st.busy_area += b * dt
+                st.capacity_area += c * dt
+            dt = now - last
         if q or b or c:
-            hq, hb, hc = self._hq, self._hb, self._hc
             h = int(last)
-            while last < now and h < len(hq):
-                edge = now if now < h + 1 else h + 1.0
-                dt = edge - last
-                hq[h] += q * dt
-                hb[h] += b * dt
-                hc[h] += c * dt
-                last = edge
-                h += 1
+            if now <= h + 1 and h < self._n_hours:  # within one hour: the loop below in one step
+                self._hq[h] += q * dt
+                self._hb[h] += b * dt
+                self._hc[h] += c * dt
+            else:
+                hq, hb, hc = self._hq, self._hb, self._hc
+                n = self._n_hours
+                while last < now and h < n:
+                    edge = now if now < h + 1 else h + 1.0
+                    dt = edge - last
+                    hq[h] += q * dt
+                    hb[h] += b * dt
+                    hc[h] += c * dt
+                    last = edge
+                    h += 1
         self._last = now
 
-    def _roster(self, changes: list[tuple[float, int]]):
+    # Roster --------------------------------------------------------------------------------
+    def _roster_init(self):
+        """At time 0, before any shipment: the roster's first change (a process, so that its
+        Initialize event orders it exactly as the roster process of a process-based model)."""
+        self._roster_step(-2.0)
+        return
+        yield  # a generator that never waits
+
+    def _roster_step(self, created: float) -> None:
+        """Apply the next roster change now, and schedule the one after it."""
+        if self.watch:
+            self._tie(_ROSTER, created)
         env = self.env
-        for t, cap in changes:
-            if t > env.now:
-                yield env.timeout(t - env.now)
+        changes = self._changes
+        while True:
+            _, cap = changes[self._ri]
+            self._ri += 1
             self._account()
             self.capacity = cap
-            self._dispatch()
+            self._dispatch(env.now)
+            if self._ri >= len(changes):
+                self._rnext_t = math.inf
+                return
+            t = changes[self._ri][0]
+            now = env.now
+            if t > now:
+                timer = Timeout(env, t - now, self._ri)
+                timer.callbacks.append(self._roster_event)
+                self._rnext_t = now + (t - now)  # the event's instant, as SimPy computes it
+                self._rnext_p = now if created > -2.0 else -1.0  # created during start-up
+                return
 
-    def submit(self, sid: int, priority: int) -> Event:
-        """Queue a shipment; the returned event fires when its check is done."""
-        self._account()
+    def _roster_event(self, event: Timeout) -> None:
+        if event._value == self._ri:  # not applied early by a simultaneous entry
+            self._roster_step(self._rnext_p)
+
+    # Shipments -----------------------------------------------------------------------------
+    def _tie(self, kind: int, key: float) -> None:
+        """Fast path: check the order of this action against an earlier one at this instant.
+        ``key`` orders entries and roster changes: when their event was created in the exact
+        path (see Border._entry_plan and _roster_step)."""
         now = self.env.now
-        done = Event(self.env)
-        self.records.enter[self.index, sid] = now
-        heappush(self.queue, (priority, self.seq, sid, done))
+        if kind == _ENTRY and self._rnext_t == now:
+            # This station's roster changes at this very instant and has not yet: in the
+            # exact path the older of the two events goes first.
+            if self._rnext_p < key:
+                self._roster_step(self._rnext_p)
+            elif self._rnext_p == key:
+                raise _Tie
+        if now != self._tie_t:
+            self._tie_t, self._tie_k, self._tie_c = now, kind, key
+            return
+        last = self._tie_k
+        if kind == _ENTRY:
+            ok = last == _ENTRY or (last == _ROSTER and self._tie_c < key)
+        elif kind == _ROSTER:
+            ok = last == _ENTRY and self._tie_c < key
+        elif kind == _NEXT:
+            ok = last != _NEXT
+        else:
+            ok = False
+        if not ok:
+            raise _Tie
+        self._tie_k = kind
+        if kind != _NEXT:
+            self._tie_c = key
+
+    def submit(
+        self, sid: int, queue_class: int, then: Trip | int, kind: int = _OTHER, key: float = 0.0
+    ) -> None:
+        """Queue a shipment. ``then`` says what follows its check: a :class:`Trip`, whose
+        ``checked(self, now)`` the station calls, or, for a shipment whose route is this check
+        alone (not before arrival, no referral, not on guarantee), its truth code: the station
+        then intercepts or releases it itself. ``kind`` and ``key``: see :meth:`_tie`."""
+        now = self.env.now
+        if self.watch:
+            if now == self._tie_t or (kind == _ENTRY and now == self._rnext_t):
+                self._tie(kind, key)
+            else:
+                self._tie_t, self._tie_k, self._tie_c = now, kind, key
+        self._account()
+        self._enter[sid] = now
+        queue = self.queue
+        entry = (queue_class, self.seq, sid, then)
         self.seq += 1
-        self._dispatch()
-        if self.t0 <= now < self.t1 and len(self.queue) > self.stats.queue_max:
-            self.stats.queue_max = len(self.queue)
-        return done
-
-    def _dispatch(self) -> None:
-        env = self.env
-        on_duty = self.on_duty()
-        while self.busy < on_duty and self.queue:
-            _, _, sid, done = heappop(self.queue)
+        if not queue and self.busy < (
+            self._cap_now if now < self._cap_until else self._on_duty(now)
+        ):  # an officer is free and nobody waits: pushed and popped at once
             self.busy += 1
-            self.records.start[self.index, sid] = env.now
-            timer = env.timeout(self.service[sid])
-            timer.callbacks.append(lambda _ev, sid=sid, done=done: self._finish(sid, done))
+            self._start[sid] = now
+            Timeout(self.env, self.service[sid], entry).callbacks.append(self._finish)
+            return
+        heappush(queue, entry)
+        if self.busy < self._on_duty(now):
+            self._dispatch(now)
+        if self.t0 <= now < self.t1 and len(queue) > self.stats.queue_max:
+            self.stats.queue_max = len(queue)
 
-    def _finish(self, sid: int, done: Event) -> None:
+    def _on_duty(self, now: float) -> int:
+        """on_duty() at ``now``, cached until the next roster change."""
+        if now < self._cap_until:
+            return self._cap_now
+        cap = self.on_duty()
+        i = self._ci + 1
+        self._cap_now = cap
+        self._cap_until = self._change_times[i] if i < len(self._change_times) else math.inf
+        return cap
+
+    def _dispatch(self, now: float) -> None:
+        queue = self.queue
+        on_duty = self._on_duty(now)
+        if self.busy >= on_duty or not queue:
+            return
+        env = self.env
+        service = self.service
+        finish = self._finish
+        start = self._start
+        while self.busy < on_duty and queue:
+            entry = heappop(queue)
+            sid = entry[2]
+            self.busy += 1
+            start[sid] = now
+            Timeout(env, service[sid], entry).callbacks.append(finish)
+
+    def _finish(self, event: Timeout) -> None:
+        now = self.env.now
+        if self.watch:
+            if now == self._tie_t:
+                self._tie(_OTHER, 0.0)
+            else:
+                self._tie_t, self._tie_k = now, _OTHER
         self._account()
         self.busy -= 1
-        self.records.end[self.index, sid] = self.env.now
-        done.succeed()
-        self._dispatch()
+        _, _, sid, then = event._value
+        self._end[sid] = now
+        if then.__class__ is int:  # this check was its whole route (see submit)
+            p = self.alarm_p[then]
+            if p > 0.0 and self.alarm_u[sid] < p:
+                self._outcome[sid] = INTERCEPTED
+                self._intercepted_at[sid] = self.index
+            else:
+                self._released[sid] = now
+                self._outcome[sid] = RELEASED
+        else:
+            then.checked(self, now)
+        if self.queue:
+            self._dispatch(now)
 
     def alarms(self, sid: int, truth: int) -> bool:
         """Whether checking this shipment raised an alarm (a finding, or a false alarm)."""
@@ -186,42 +414,202 @@ class Station:
         self.stats.hourly_on_duty = np.asarray(self._hc) / span
 
 
-class Border:
-    """One replication: the traffic, the stations, the policy, and the records they fill."""
+class Trip:
+    """A selected shipment's way along its route: which checks it has passed, and what it does
+    when a check is done. Each step happens where the generator process of a
+    one-process-per-shipment model would have run it, without the process."""
 
-    def __init__(self, scenario: Scenario, streams: Streams, policy: Policy | None = None):
+    __slots__ = (
+        "border",
+        "sid",
+        "route",
+        "pos",
+        "visited",
+        "queue_class",
+        "truth",
+        "early",
+        "arrival",
+        "created",
+        "_next",
+    )
+
+    def __init__(
+        self,
+        border: Border,
+        sid: int,
+        route: tuple[int, ...],
+        queue_class: int,
+        truth: int,
+        early: bool,
+        arrival: float,
+        created: float,
+    ):
+        self.border = border
+        self.sid = sid
+        self.route = route
+        self.pos = 1  # the first check is visited at once (see Trip.visit)
+        self.visited = 0  # bit k: check k passed (a shipment passes each check at most once)
+        self.queue_class = queue_class
+        self.truth = truth
+        self.early = early  # selected before arrival: checks on the goods wait for them
+        self.arrival = arrival
+        self.created = created  # fast path: when its entry event was created in the exact path
+        self._next: Station | None = None
+
+    def _upcoming(self) -> Station | None:
+        """The next check of the route not yet passed (advancing past it), or None."""
+        route = self.route
+        visited = self.visited
+        pos = self.pos
+        while pos < len(route):
+            k = route[pos]
+            pos += 1
+            if not visited >> k & 1:
+                self.pos = pos
+                return self.border.stations[k]
+        self.pos = pos
+        return None
+
+    def go(self, kind: int) -> None:
+        """Move on along the route now (at selection, or after a check), or be released."""
+        station = self._upcoming()
+        if station is None:
+            border = self.border
+            border.release(self.sid, self.early, self.arrival, border.env.now)
+        else:
+            self.visit(station, kind)
+
+    def visit(self, station: Station, kind: int) -> None:
+        self.visited |= 1 << station.index
+        env = self.border.env
+        if self.early and station.needs_goods and env.now < self.arrival:
+            self._next = station
+            Timeout(env, self.arrival - env.now).callbacks.append(self._goods_arrived)
+            return
+        station.submit(self.sid, self.queue_class, self, kind, self.created)
+        if station.guarantee:  # the shipment goes on while the test runs
+            self.go(kind)
+
+    def _goods_arrived(self, _event: Event) -> None:
+        station = self._next
+        station.submit(self.sid, self.queue_class, self, _OTHER, self.created)
+        if station.guarantee:
+            self.go(_OTHER)
+
+    def checked(self, station: Station, now: float) -> None:
+        """Called by ``station`` at the end of this shipment's check, at ``now``."""
+        border = self.border
+        sid, truth = self.sid, self.truth
+        p = station.alarm_p[truth]  # (a uniform draw is never below 0: no alarm when p is 0)
+        if station.guarantee:  # a finding now comes after release
+            if truth and p > 0.0 and station.alarm_u[sid] < p:
+                border._post_release_at[sid] = station.index
+            return
+        nxt = None
+        if p > 0.0 and station.alarm_u[sid] < p:  # an alarm
+            refer = station.refer
+            if refer is None or self.visited >> refer & 1:
+                if refer is None or border.stations[refer].alarms(sid, truth):
+                    border.intercept(sid, station.index)
+                    return
+            else:
+                nxt = border.stations[refer]
+        if nxt is None and (self.pos >= len(self.route) or (nxt := self._upcoming()) is None):
+            # released: nothing in it depends on what else happens at this instant
+            border.release(sid, self.early, self.arrival, now)
+            return
+        # It joins another check: at the instant this one ended, after the events already
+        # due then (a zero-delay event, where a shipment process would have resumed).
+        self._next = nxt
+        Timeout(border.env, 0.0).callbacks.append(self._resume)
+
+    def _resume(self, _event: Event) -> None:
+        self.visit(self._next, _NEXT)
+
+
+class _Clock:
+    """The border as a policy sees it while the fast path selects before the run: only the
+    time of the selection (the policies selected there never read anything else)."""
+
+    __slots__ = ("now",)
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def queue_length(self, check: str) -> int:
+        raise PolicyError("internal: a policy selected before the run read the border")
+
+    busy = on_duty = queue_length
+
+
+class Border:
+    """One replication: the traffic, the stations, the policy, and the records they fill.
+
+    ``exact=True`` forces the exact path (every selection at its own event) whatever the
+    policy; results are the same either way.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        streams: Streams,
+        policy: Policy | None = None,
+        *,
+        exact: bool = False,
+    ):
         self.scenario = scenario
-        self.env = simpy.Environment()
+        self.streams = streams
         self.traffic: Traffic = generate(scenario, streams)
         self.records = Records(self.traffic, list(scenario.checks), list(scenario.lanes))
         self.window = (scenario.warmup_hours, scenario.hours)
+        self.lane_index = {name: i for i, name in enumerate(scenario.lanes)}
+        self.routes = self._routes()
+        self.policy = policy or make_policy(scenario)
+        self.selectivity = Selectivity(self.policy, scenario)
+        self._signals()
+        self._names = (
+            list(scenario.traffic.commodities),
+            list(scenario.traffic.origins),
+            list(scenario.traffic.compliance),
+        )
+        self.fast = not exact and type(self.policy) in PURE_POLICIES
+        self._setup()
+
+    def _setup(self) -> None:
+        """The event loop, the stations and the policy's streams, ready to run."""
+        scenario = self.scenario
+        self.env = simpy.Environment()
+        rec = self.records
+        self._released = memoryview(rec.released)
+        self._outcome = memoryview(rec.outcome)
+        self._intercepted_at = memoryview(rec.intercepted_at)
+        self._post_release_at = memoryview(rec.post_release_at)
         self.stations = [
-            Station(self, k, name, check, streams)
+            Station(self, k, name, check, self.streams)
             for k, (name, check) in enumerate(scenario.checks.items())
         ]
         self._by_name = {s.name: s for s in self.stations}
         for station, check in zip(self.stations, scenario.checks.values(), strict=True):
             if check.on_alarm != "intercept":
                 station.refer = self._by_name[check.on_alarm].index
-        self.lane_index = {name: i for i, name in enumerate(scenario.lanes)}
-        self.routes = self._routes()
-        self.policy = policy or make_policy(scenario)
-        self.selectivity = Selectivity(self.policy, scenario)
-        self._signals()
-        self.selectivity.start(PolicyContext(scenario, streams.per_shipment))
+        self.selectivity.start(PolicyContext(scenario, self.streams.per_shipment))
         self._decide = self.selectivity.decide
-        self._names = (
-            list(scenario.traffic.commodities),
-            list(scenario.traffic.origins),
-            list(scenario.traffic.compliance),
-        )
-        self._lodged = self.traffic.lodged.copy()
+        self._end_hours = scenario.end_hours
+        if self.fast:
+            self.env.process(self._fast_start())
+        else:
+            self._cols = self._columns()
+            self.env.process(self._exact_start())
+
+    def _lodged(self) -> np.ndarray:
+        """When customs deals with each declaration: lodged, or, under pre-arrival
+        processing, ``lead_hours`` before arrival for a declaration lodged before it."""
+        lodged = self.traffic.lodged.copy()
         lead = self.selectivity.prearrival_lead
-        if lead is not None:  # pre-lodged declarations are processed before arrival
+        if lead is not None:
             pre = self.traffic.prearrival
-            self._lodged[pre] = np.maximum(self.traffic.arrival[pre] - lead, 0.0)
-        self._cols = self._columns()
-        self.env.process(self._arrivals())
+            lodged[pre] = np.maximum(self.traffic.arrival[pre] - lead, 0.0)
+        return lodged
 
     def _signals(self) -> None:
         """The risk score and alert of every shipment, from the traffic's own noise and the
@@ -265,119 +653,380 @@ class Border:
     def on_duty(self, check: str) -> int:
         return self._by_name[check].on_duty()
 
-    # Processes ---------------------------------------------------------------------------
-    def _arrivals(self):
-        """Start each shipment's process when customs first deals with it: at arrival, or
-        before it for a declaration processed before arrival."""
-        env = self.env
-        process = env.process
-        shipment = self._shipment
-        start = np.minimum(self.traffic.arrival, self._lodged)
-        order = np.argsort(start, kind="stable")
-        for sid, t in zip(order.tolist(), start[order].tolist(), strict=True):
-            if t > env.now:
-                yield env.timeout(t - env.now)
-            process(shipment(sid))
+    # Outcomes ------------------------------------------------------------------------------
+    def release(self, sid: int, early: bool, arrival: float, now: float) -> None:
+        """Released ``now``, or on arrival if cleared before it (when that is before the end)."""
+        if early and now < arrival:
+            now = now + (arrival - now)  # the instant of a timeout until arrival
+            if now >= self._end_hours:
+                return  # still inside when the run stops
+        self._released[sid] = now
+        self._outcome[sid] = RELEASED
 
-    def _columns(self) -> tuple[list, ...]:
-        """What the shipment process reads, as Python lists (far cheaper to index per shipment
-        than numpy arrays)."""
+    def intercept(self, sid: int, station: int) -> None:
+        self._outcome[sid] = INTERCEPTED
+        self._intercepted_at[sid] = station
+
+    # Exact path ----------------------------------------------------------------------------
+    def _start_order(self) -> tuple[np.ndarray, np.ndarray]:
+        """Shipments in the order customs first deals with them (at arrival, or before it for
+        a declaration processed before arrival), and those instants."""
+        start = np.minimum(self.traffic.arrival, self._lodged())
+        order = np.argsort(start, kind="stable")
+        return order, start[order]
+
+    def _exact_start(self):
+        """Start the arrivals at time 0, after the rosters' first changes."""
+        order, times = self._start_order()
+        self._order = array("q", order.astype(np.int64).tobytes())
+        self._times = array("d", times.tobytes())
+        self._pos = 0
+        if self._times and self._times[0] > self.env.now:
+            self._arrival_event(self._times[0] - self.env.now)
+        else:
+            self._arrive()
+        return
+        yield  # a generator that never waits
+
+    def _arrival_event(self, delay: float) -> None:
+        Timeout(self.env, delay).callbacks.append(self._arrive)
+
+    def _arrive(self, _event: Event | None = None) -> None:
+        """Start every shipment due now; the next arrival's event is created first."""
+        now = self.env.now
+        times = self._times
+        p = self._pos
+        q = p + 1
+        n = len(times)
+        while q < n and times[q] <= now:
+            q += 1
+        if q < n:
+            self._arrival_event(times[q] - now)
+        self._pos = q
+        lodged = self._cols[1]
+        for sid in self._order[p:q]:
+            t = lodged[sid]
+            if t > now:  # lodged later: selected then
+                Timeout(self.env, t - now, sid).callbacks.append(self._lodged_event)
+            else:
+                self._select(sid)
+
+    def _lodged_event(self, event: Timeout) -> None:
+        self._select(event._value)
+
+    def _columns(self) -> tuple:
+        """What selection reads, as compact Python arrays (8 bytes a float, 1 or 2 a code or
+        flag, and far cheaper to index per shipment than numpy arrays)."""
         tr = self.traffic
-        names = self._names
+
+        def floats(x: np.ndarray) -> array:
+            return array("d", np.ascontiguousarray(x, dtype=np.float64).tobytes())
+
+        def codes(x: np.ndarray, kind: str = "h") -> array:
+            return array(kind, np.ascontiguousarray(x, dtype=np.dtype(kind)).tobytes())
+
         return (
-            tr.arrival.tolist(),
-            self._lodged.tolist(),
-            tr.commodity.tolist(),
-            [names[0][k] for k in tr.commodity.tolist()],
-            [names[1][k] for k in tr.origin.tolist()],
-            [names[2][k] for k in tr.compliance.tolist()],
-            tr.aeo.tolist(),
-            tr.prearrival.tolist(),
-            tr.priority.tolist(),
-            tr.value_usd.tolist(),
-            tr.truth.tolist(),
-            self.records.risk_score.tolist(),
-            self.records.alert.tolist(),
+            floats(tr.arrival),
+            floats(self._lodged()),
+            codes(tr.commodity),
+            codes(tr.origin),
+            codes(tr.compliance),
+            codes(tr.aeo, "b"),
+            codes(tr.prearrival, "b"),
+            codes(tr.priority, "b"),
+            floats(tr.value_usd),
+            codes(tr.truth, "b"),
+            floats(self.records.risk_score),
+            codes(self.records.alert, "b"),
         )
 
-    def _shipment(self, sid: int):
-        env = self.env
-        rec = self.records
-        (arr, lod, com, com_n, ori_n, cmp_n, aeo, pre, pri, val, tru, score, alert) = self._cols
-        lodged = lod[sid]
-        if lodged > env.now:
-            yield env.timeout(lodged - env.now)
-        arrival = arr[sid]
-        declaration = Declaration(
+    def _declaration(self, sid: int) -> Declaration:
+        (arr, lod, com, ori, cmp, aeo, pre, pri, val, _, score, alert) = self._cols
+        names = self._names
+        return Declaration(
             sid,
-            arrival,
-            lodged,
-            com_n[sid],
-            ori_n[sid],
-            cmp_n[sid],
-            aeo[sid],
-            pre[sid],
-            pri[sid],
+            arr[sid],
+            lod[sid],
+            names[0][com[sid]],
+            names[1][ori[sid]],
+            names[2][cmp[sid]],
+            _BOOL[aeo[sid]],
+            _BOOL[pre[sid]],
+            _BOOL[pri[sid]],
             val[sid],
             score[sid],
-            alert[sid],
+            _BOOL[alert[sid]],
         )
+
+    def _select(self, sid: int) -> None:
+        """Selectivity now, then the shipment's route."""
+        declaration = self._declaration(sid)
         lane_k, priority, reason = self._decide(declaration, self)
         if priority is None:
             priority = declaration.priority
+        rec = self.records
+        now = self.env.now
         rec.lane[sid] = lane_k
         rec.selected_by[sid] = reason
-        rec.selected[sid] = env.now
+        rec.selected[sid] = now
         rec.priority[sid] = priority
+        arrival = declaration.arrival_hours
+        early = now < arrival
+        route = self.routes[lane_k][self._cols[2][sid]]
+        if not route:
+            self.release(sid, early, arrival, now)
+            return
         queue_class = HIGH if priority else NORMAL
-        truth = tru[sid]
-        early = env.now < arrival  # processed before arrival: goods checks wait for the goods
+        truth = self._cols[9][sid]
+        station = self.stations[route[0]]
+        if len(route) == 1 and station.alone and not early:
+            station.submit(sid, queue_class, truth)
+        else:
+            Trip(self, sid, route, queue_class, truth, early, arrival, 0.0).visit(station, _OTHER)
+
+    # Fast path -----------------------------------------------------------------------------
+    def _entry_plan(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every selection of the run, in the order and at the instant the exact path makes
+        them: (shipment ids, instants, creation keys), for selections before the end.
+
+        In the exact path, the shipments starting at one instant are started by one arrival
+        event, created when the previous arrival instant was processed; a shipment lodged later
+        is selected by its own event, created when it started. Events at one instant are taken
+        in the order they were created, so selections are ordered by (instant, when their event
+        was created, arrival event first, start order). The instants are computed with SimPy's
+        own arithmetic (``now + (t - now)``), so they are bit-identical.
+        """
+        order, ts = self._start_order()
+        n = ts.size
+        # Arrival events: now = now + (t - now) at each new instant (exact unless rounding
+        # bites, which the loop below then follows step by step).
+        first = np.ones(n, dtype=bool)
+        if n:
+            np.not_equal(ts[1:], ts[:-1], out=first[1:])
+        group_t = ts[first]
+        exact = group_t.size < 2 or np.array_equal(
+            group_t[:-1] + (group_t[1:] - group_t[:-1]), group_t[1:]
+        )
+        del group_t
+        if exact:
+            arrive = ts  # every arrival instant is exact
+        else:
+            arrive_list, first_list = [], []
+            now = 0.0
+            for p, t in enumerate(ts.tolist()):
+                if t > now:  # a timeout until t
+                    now = now + (t - now)
+                    first_list.append(True)
+                else:  # started with the previous ones (or at time 0)
+                    first_list.append(p == 0)
+                arrive_list.append(now)
+            arrive = np.asarray(arrive_list)
+            first = np.asarray(first_list, dtype=bool)
+            del arrive_list, first_list
+        del ts
+        # When each group's arrival event was created: at the previous group's instant; the
+        # first group's during start-up (-0.5 if it is processed then, at time 0).
+        created = np.empty(n)
+        if n:
+            starts = np.flatnonzero(first)
+            made = np.empty(starts.size)
+            made[1:] = arrive[starts[:-1]]
+            made[0] = -0.5 if arrive[0] == 0 else 0.0
+            del starts
+            group = np.cumsum(first, dtype=np.int64)
+            group -= 1
+            np.take(made, group, out=created)
+            del made, group
+        del first
+        lodged = self._lodged()[order]
+        later = lodged > arrive
+        when = arrive.copy()
+        when[later] += lodged[later] - arrive[later]  # arrive + (lodged - arrive), as SimPy
+        del lodged
+        created[later] = arrive[later]
+        del arrive
+        keep = when < self._end_hours
+        if not keep.all():
+            order, when, created, later = order[keep], when[keep], created[keep], later[keep]
+        del keep
+        # By instant (stable: start order within one), then, among selections at one instant
+        # (office openings, time 0), by (creation, arrival event first, start order).
+        rank = np.argsort(when, kind="stable")
+        ordered = when[rank]
+        same = ordered[1:] == ordered[:-1]
+        del ordered
+        if same.any():
+            tied = np.zeros(rank.size, dtype=bool)
+            tied[1:] |= same
+            tied[:-1] |= same
+            sub = rank[tied]
+            rank[tied] = sub[np.lexsort((sub, later[sub], created[sub], when[sub]))]
+        del same, later
+        return order[rank], when[rank], created[rank]
+
+    def _fast_start(self):
+        """Select every shipment in order before the run; release those with no check; queue
+        the entry of the others at their selection instants."""
+        sids, when, created = self._entry_plan()
+        lanes, priority, reasons = self._select_all(sids, when)
+        rec, tr = self.records, self.traffic
+        rec.lane[sids] = lanes
+        rec.selected_by[sids] = reasons
+        rec.selected[sids] = when
+        rec.priority[sids] = priority
+        del reasons
+        commodity = tr.commodity[sids]
+        n_com = len(self._names[0])
+        lengths = np.array([len(r) for per in self.routes for r in per], dtype=np.int64)
+        route = lanes.astype(np.int64)
+        route *= n_com
+        route += commodity
+        del lanes, commodity
+        routed = lengths[route] > 0
+        # No check: released at selection, or on arrival when selected before it.
+        green = ~routed
+        ids, t = sids[green], when[green]
+        arrival = tr.arrival[ids]
+        early = t < arrival
+        t[early] += arrival[early] - t[early]  # t + (arrival - t), as a timeout would
+        done = t < self._end_hours
+        rec.released[ids[done]] = t[done]
+        rec.outcome[ids[done]] = RELEASED
+        del green, ids, t, arrival, early, done
+        # Shipments with checks enter the event loop at their selection instants.
+        ids = sids[routed]
+        self._flat_routes = [route for per in self.routes for route in per]
+        self._entries = (
+            array("q", ids.tobytes()),
+            array("d", when[routed].tobytes()),
+            array("d", created[routed].tobytes()),
+            array("q", route[routed].tobytes()),
+            array("b", np.where(priority[routed], HIGH, NORMAL).astype(np.int8).tobytes()),
+            array("b", tr.truth[ids].astype(np.int8).tobytes()),
+            array("d", tr.arrival[ids].tobytes()),
+        )
+        del sids, when, created, route, priority, routed
+        self._e_pos = 0
+        self._e_chunk, self._e_i = self._next_entries(), 0
+        if ids.size:
+            self._entry_event(self._e_chunk[0][1])
+        return
+        yield  # a generator that never waits
+
+    def _entry_event(self, t: float) -> None:
+        """An event at instant ``t`` exactly, before any ordinary event then."""
+        env = self.env
+        now = env.now
+        if now + (t - now) != t:  # not reachable in one step: hop via t / 2^k, each exact
+            h = t
+            while h * 0.5 > now:
+                h *= 0.5
+            if h < t:
+                _Urgent(env, h - now, t).callbacks.append(self._hop)
+                return
+        _Urgent(env, t - now).callbacks.append(self._enter)
+
+    def _hop(self, event: Event) -> None:
+        t = event._value
+        now = self.env.now
+        nxt = now * 2.0 if now * 2.0 < t else t
+        if nxt < t:
+            _Urgent(self.env, nxt - now, t).callbacks.append(self._hop)
+        else:
+            _Urgent(self.env, t - now).callbacks.append(self._enter)
+
+    def _next_entries(self) -> list[tuple]:
+        """The next entries, as tuples: fast to read, and at most ENTRY_CHUNK of them at a
+        time (about 4 MB) however long the run."""
+        columns = self._entries
+        p = self._e_pos
+        q = min(p + ENTRY_CHUNK, len(columns[0]))
+        self._e_pos = q
+        return list(zip(*(c[p:q].tolist() for c in columns), strict=True))
+
+    def _enter(self, _event: Event) -> None:
+        """Every shipment selected at this instant joins its first check, in selection order."""
+        now = self.env.now
+        chunk, i = self._e_chunk, self._e_i
+        flat = self._flat_routes
         stations = self.stations
-        visited: set[int] = set()  # a shipment passes each check at most once
-        for k in self.routes[lane_k][com[sid]]:
-            if k in visited:
-                continue  # already passed on an alarm's referral
-            station = stations[k]
-            while True:
-                visited.add(station.index)
-                if early and station.needs_goods and env.now < arrival:
-                    yield env.timeout(arrival - env.now)
-                done = station.submit(sid, queue_class)
-                if station.guarantee:
-                    done.callbacks.append(
-                        lambda _ev, st=station: self._late_finding(st, sid, truth)
-                    )
+        while True:
+            if i == len(chunk):
+                chunk, i = self._next_entries(), 0
+                self._e_chunk = chunk
+                if not chunk:
                     break
-                yield done
-                if not station.alarms(sid, truth):
-                    break
-                refer = station.refer
-                if refer in visited and not stations[refer].alarms(sid, truth):
-                    break  # the check it refers to has already cleared this shipment
-                if refer is None or refer in visited:
-                    rec.outcome[sid] = INTERCEPTED
-                    rec.intercepted_at[sid] = station.index
-                    return
-                station = stations[refer]
-        if early and env.now < arrival:
-            yield env.timeout(arrival - env.now)  # cleared before arrival: released on arrival
-        rec.released[sid] = env.now
-        rec.outcome[sid] = RELEASED
+            sid, when, created, route, queue_class, truth, a = chunk[i]
+            if when != now:  # the next instant: its own event
+                if now + (when - now) == when:
+                    _Urgent(self.env, when - now).callbacks.append(self._enter)
+                else:
+                    self._entry_event(when)
+                break
+            i += 1
+            route = flat[route]
+            station = stations[route[0]]
+            if len(route) == 1 and station.alone and now >= a:
+                station.submit(sid, queue_class, truth, _ENTRY, created)
+            else:
+                Trip(self, sid, route, queue_class, truth, now < a, a, created).visit(
+                    station, _ENTRY
+                )
+        self._e_i = i
 
-    def _late_finding(self, station: Station, sid: int, truth: int) -> None:
-        if truth and station.alarms(sid, truth):
-            self.records.post_release_at[sid] = station.index
+    def _select_all(
+        self, sids: np.ndarray, when: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(lane, queue priority, reason) of each shipment, selected in the given order."""
+        if sids.size == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty.astype(bool), empty.astype(np.int8)
+        many = self.selectivity.decide_many(sids, when, self.records)
+        if many is not None:
+            lanes, priority, reasons = many
+        else:
+            self._cols = self._columns()
+            clock = _Clock()
+            decide = self._decide
+            declaration = self._declaration
+            lanes = np.empty(sids.size, dtype=np.int64)
+            priority = np.empty(sids.size, dtype=np.int8)
+            reasons = np.empty(sids.size, dtype=np.int8)
+            for i, (sid, t) in enumerate(zip(sids.tolist(), when.tolist(), strict=True)):
+                clock.now = t
+                k, pr, reason = decide(declaration(sid), clock)
+                lanes[i] = k
+                priority[i] = -1 if pr is None else bool(pr)
+                reasons[i] = reason
+            del self._cols
+        own = self.traffic.priority[sids]
+        priority = np.where(priority < 0, own, priority > 0)
+        return lanes, priority, reasons
 
+    # Running ---------------------------------------------------------------------------------
     def run(self) -> Records:
         """Simulate to the end of the drain period and return the records."""
-        self.env.run(until=self.scenario.end_hours)
+        try:
+            self.env.run(until=self.scenario.end_hours)
+        except _Tie:
+            # Simultaneous actions the fast path cannot order: start again on the exact path.
+            self.fast = False
+            self.records.__post_init__()
+            self._signals()
+            self._setup()
+            self.env.run(until=self.scenario.end_hours)
         for station in self.stations:
             station.close()
+        self._entries = self._flat_routes = self._e_chunk = None
         return self.records
 
 
 def simulate(
-    scenario: Scenario, seed_seq: np.random.SeedSequence, policy: Policy | None = None
+    scenario: Scenario,
+    seed_seq: np.random.SeedSequence,
+    policy: Policy | None = None,
+    *,
+    exact: bool = False,
 ) -> Records:
-    """Simulate one replication from its seed sequence."""
-    return Border(scenario, Streams(seed_seq), policy).run()
+    """Simulate one replication from its seed sequence (``exact``: see :class:`Border`)."""
+    return Border(scenario, Streams(seed_seq), policy, exact=exact).run()

@@ -795,7 +795,7 @@ def loads_scenario(text: str, source: str = "<string>") -> Scenario:
 
 
 MAX_SHIPMENTS = 10_000_000
-"""Most shipments one replication may simulate (each is a SimPy process with its records)."""
+"""Most shipments one replication may simulate (each keeps its traffic and record columns)."""
 
 
 def expected_shipments(s: Scenario) -> float:
@@ -815,13 +815,13 @@ MEMORY_ENV = "BORDERSIM_MAX_MEMORY_MB"
 DEFAULT_MAX_MEMORY_MB = 8192
 """Memory one replication may take, in MB, unless the environment variable says otherwise."""
 BYTES_PER_SHIPMENT = 450
-"""Memory of one shipment's traffic and record columns, the per-shipment lists the model reads
-them from, and its policy draws (measured with tracemalloc: about 420 bytes on CPython 3.11,
-64-bit numpy; tests/validation/test_hostile_input.py checks the estimate against a run)."""
+"""Memory of one shipment's traffic and record columns and its policy draws: a cautious
+estimate (the exact path measured about 420 bytes with tracemalloc on CPython 3.11; the fast
+path takes about 200); tests/validation/test_hostile_input.py checks it against a run."""
 BYTES_PER_SHIPMENT_CHECK = 100
 """Memory per shipment for each check: three timestamps and the service and detection draws
-(measured: about 95 bytes). A shipment still inside also holds a SimPy process, about 1.6 kB,
-so a run whose queues grow without bound can take up to that much more per waiting shipment."""
+(measured: about 95 bytes on the exact path, about 30 on the fast path). A shipment waiting in
+a queue holds a little more, so a run whose queues grow without bound can exceed the estimate."""
 
 
 def estimated_memory_bytes(s: Scenario) -> float:

@@ -85,11 +85,13 @@ def generate(scenario: Scenario, streams: Streams) -> Traffic:
     rng = streams.rng("arrivals")
     total = rates.sum(axis=1)
     counts = rng.poisson(total)
-    hour_of = np.repeat(np.arange(n_hours), counts)
-    arrival = hour_of + rng.random(hour_of.size)
-    arrival = np.minimum(arrival, scenario.end_hours)
+    hour_of = np.repeat(np.arange(n_hours, dtype=np.int32), counts)
+    arrival = rng.random(hour_of.size)
+    arrival += hour_of
+    np.minimum(arrival, scenario.end_hours, out=arrival)
     order = np.argsort(arrival, kind="stable")
     arrival, hour_of = arrival[order], hour_of[order]
+    del order
     n = arrival.size
 
     # Commodity mix may vary by hour (commodity-specific surges): inverse CDF per hour.
@@ -98,9 +100,14 @@ def generate(scenario: Scenario, streams: Streams) -> Traffic:
         probs = np.where(total[:, None] > 0, rates / total[:, None], 0.0)
     cum = np.cumsum(probs, axis=1)
     u = rng.random(n)
-    commodity = np.minimum((u[:, None] >= cum[hour_of]).sum(axis=1), len(t.commodities) - 1)
-    origin = _choose(rng, n, [g.share for g in t.origins.values()])
-    compliance = _choose(rng, n, [g.share for g in t.compliance.values()])
+    # How many of the hour's cumulative shares u reaches (column by column: less memory).
+    commodity = np.zeros(n, dtype=np.int16)
+    for j in range(cum.shape[1]):
+        commodity += u >= cum[hour_of, j]
+    np.minimum(commodity, len(t.commodities) - 1, out=commodity)
+    del u, hour_of
+    origin = _choose(rng, n, [g.share for g in t.origins.values()]).astype(np.int16)
+    compliance = _choose(rng, n, [g.share for g in t.compliance.values()]).astype(np.int16)
     aeo = rng.random(n) < t.aeo_share
     prearrival = rng.random(n) < t.prearrival_share
 
@@ -129,9 +136,9 @@ def generate(scenario: Scenario, streams: Streams) -> Traffic:
     return Traffic(
         arrival=arrival,
         lodged=lodged,
-        commodity=commodity.astype(np.int16),
-        origin=origin.astype(np.int16),
-        compliance=compliance.astype(np.int16),
+        commodity=commodity,
+        origin=origin,
+        compliance=compliance,
         aeo=aeo,
         prearrival=prearrival,
         priority=priority,

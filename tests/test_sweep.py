@@ -322,7 +322,7 @@ def test_ctrl_c_in_a_real_process_with_workers(capsys, tmp_path, monkeypatch):
         while time.monotonic() < deadline and not list(points.glob("*.json")):
             time.sleep(0.02)
         os.kill(proc.pid, signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=90)
     finally:
         if proc.poll() is None:  # it hung: fail without leaving it running
             proc.kill()

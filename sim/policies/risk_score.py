@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
+import numpy as np
 from pydantic import Field, model_validator
 
 from sim.policies.base import BorderView, Declaration, Policy, PolicyConfig, PolicyContext
@@ -78,6 +79,14 @@ class RiskScore(Policy):
             return self._lane if declaration.risk_score >= self._threshold else self._default
         above = self._rank.above(declaration.risk_score)
         return self._lane if above < self._budget else self._default
+
+    def _select_many(self, ids: np.ndarray, records) -> tuple[np.ndarray, list[str]] | None:
+        """:meth:`select` for many declarations at once (the fast path's hook); only with a
+        threshold (a budget ranks each score against the ones before it)."""
+        if self._threshold is None:
+            return None
+        above = records.risk_score[ids] >= self._threshold  # NaN: False, as in select()
+        return np.where(above, 0, 1), [self._lane, self._default]
 
 
 class CapacityAwareConfig(PolicyConfig):

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from sim.policies.base import (
     Decision,
     Declaration,
@@ -95,6 +97,8 @@ class Selectivity:
     def __init__(self, policy: Policy, scenario: Scenario):
         self.policy = policy
         self.kind = getattr(policy, "kind", "") or type(policy).__name__
+        self._commodities = list(scenario.traffic.commodities)
+        self._origins = list(scenario.traffic.origins)
         cfg = policy.config
         lanes = list(scenario.lanes)
         self.lanes = lanes
@@ -234,4 +238,82 @@ class Selectivity:
             if self.queue_priority:
                 priority = True
             k = self.reroute.get(k, k)
+        return k, priority, reason
+
+    def decide_many(self, ids: np.ndarray, now: np.ndarray, records) -> tuple | None:
+        """:meth:`decide` for many declarations at once, vectorised: ``(lanes, priority,
+        reasons)`` with priority -1 for None (the commodity's), 0 or 1; or None when the base
+        policy cannot select many at once (it has no ``_select_many``, or says no).
+
+        Only for a base policy whose selection does not depend on the order of declarations
+        or on the border; the results are those of :meth:`decide` called one by one.
+        """
+        many = getattr(self.policy, "_select_many", None)
+        base = many(ids, records) if many is not None else None
+        if base is None:
+            return None
+        choice, names = base
+        index = np.array([self.lane_index.get(name, -1) for name in names], dtype=np.int64)
+        k = index[choice]
+        if np.any(k < 0):
+            lane = names[int(choice[np.flatnonzero(k < 0)[0]])]
+            defined = ", ".join(self.lanes)
+            raise PolicyError(f"policy '{self.kind}' chose lane {lane!r}; defined: {defined}")
+        n = ids.size
+        priority = np.full(n, -1, dtype=np.int8)
+        default = self.default
+        reason = np.where(k == default, NOT_SELECTED, self.base_reason).astype(np.int8)
+        if self.plain:
+            return k, priority, reason
+        traffic = records.traffic
+        commodity = traffic.commodity[ids]
+
+        def among(names: frozenset[str], codes: np.ndarray, all_names: list[str]) -> np.ndarray:
+            table = np.array([name in names for name in all_names], dtype=bool)
+            return table[codes]
+
+        if self.ops:
+            origin = traffic.origin[ids]
+            for start, end, coms, oris, rate, u, lane in self.ops:
+                m = (reason == NOT_SELECTED) & (start <= now) & (now < end)
+                if coms:
+                    m &= among(coms, commodity, self._commodities)
+                if oris:
+                    m &= among(oris, origin, self._origins)
+                if m.any():
+                    m[m] = u.take(ids[m]) < rate
+                    k[m] = lane
+                    reason[m] = OPERATION
+        if self.random_rate > 0:
+            m = reason == NOT_SELECTED
+            if m.any():
+                m[m] = self.u_random.take(ids[m]) < self.random_rate
+                k[m] = self.random_lane
+                reason[m] = RANDOM
+        in_priority = None
+        if self.priority_set is not None:
+            in_priority = among(self.priority_set, commodity, self._commodities)
+            if self.exempt:
+                m = ((reason == RANDOM) | (reason == OPERATION)) & in_priority
+                k[m] = default
+                reason[m] = NOT_SELECTED
+        if self.aeo_factor is not None:
+            m = traffic.aeo[ids] & (reason != NOT_SELECTED)
+            if m.any():
+                m[m] = self.u_aeo.take(ids[m]) >= self.aeo_factor
+                k[m] = default
+                reason[m] = NOT_SELECTED
+        if self.alert_lane >= 0:  # alerted declarations skip everything above
+            m = np.asarray(records.alert[ids], dtype=bool)
+            k[m] = self.alert_lane
+            priority[m] = -1
+            reason[m] = ALERT
+        if in_priority is not None:
+            if self.queue_priority:
+                priority[in_priority] = 1
+            if self.reroute:
+                table = np.arange(len(self.lanes), dtype=np.int64)
+                for a, b in self.reroute.items():
+                    table[a] = b
+                k[in_priority] = table[k[in_priority]]
         return k, priority, reason
