@@ -209,13 +209,18 @@ class DaskExecutor(Executor):
         else:
             import logging
 
-            self._cluster = distributed.LocalCluster(
-                n_workers=workers or cpu_count(),
-                threads_per_worker=1,
-                processes=processes,
-                dashboard_address=":0",  # a free port: never clash with a running one
-                silence_logs=logging.ERROR,
-            )
+            import dask
+
+            # The workers' statistical profiler samples every task's stack: overhead that a
+            # simulation task pays for nothing. Workers read the setting when they start.
+            with dask.config.set({"distributed.worker.profile.enabled": False}):
+                self._cluster = distributed.LocalCluster(
+                    n_workers=workers or cpu_count(),
+                    threads_per_worker=1,
+                    processes=processes,
+                    dashboard_address=":0",  # a free port: never clash with a running one
+                    silence_logs=logging.ERROR,
+                )
             self.client = distributed.Client(self._cluster)
         info = self.client.scheduler_info() if hasattr(self.client, "scheduler_info") else {}
         self.workers = max(1, len(info.get("workers", {})) or (workers or 1))
