@@ -97,6 +97,23 @@ def small_data() -> dict[str, Any]:
     }
 
 
+def tiny(days: float = 3, replications: int = 2, **scenario: Any) -> dict[str, Any]:
+    """small_data() shortened to a few days and replications, for tests of the machinery."""
+    data = small_data()
+    data["scenario"].update(days=days, replications=replications, **scenario)
+    return data
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: Any) -> tuple[int, str, str]:
+    """Run ``bordersim ARGS`` in this process: (exit status, stdout, stderr), never a traceback."""
+    from sim.cli import main
+
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
 def build(data: dict[str, Any], **changes: Any) -> sim.Scenario:
     """Validate scenario data after ``changes``, keyed by dotted paths (``a__b`` = ``a.b``)."""
     data = copy.deepcopy(data)

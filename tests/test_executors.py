@@ -19,9 +19,10 @@ from sim.executors import (
     make_executor,
     unshippable,
 )
-from sim.policies import POLICIES, PolicyConfig
+from sim.policies import PolicyConfig
 
-from conftest import build, small_data, write_toml
+from conftest import build, write_toml
+from conftest import tiny as shared_tiny
 
 
 class EveryOtherRed(sim.Policy):
@@ -55,19 +56,8 @@ class CrashingPolicy(EveryOtherRed):
         super().start(context)
 
 
-@pytest.fixture(autouse=True)
-def _restore_policy_registry():
-    """Plug-ins loaded here register their kinds: leave the registry as it was."""
-    saved = dict(POLICIES)
-    yield
-    POLICIES.clear()
-    POLICIES.update(saved)
-
-
 def tiny(replications: int = 3) -> dict[str, Any]:
-    data = small_data()
-    data["scenario"].update(days=3, replications=replications)
-    return data
+    return shared_tiny(replications=replications)
 
 
 def numbers(result) -> str:

@@ -18,13 +18,12 @@ from sim.compare import merge, paired_differences
 from sim.experiment import ExperimentError, Replications, next_count
 from sim.sweep import _range, pareto_efficient
 
-from conftest import build, small_data, write_toml
+from conftest import build, write_toml
+from conftest import tiny as shared_tiny
 
 
 def tiny(days: float = 3, replications: int = 3, **scenario: Any) -> dict[str, Any]:
-    data = small_data()
-    data["scenario"].update(days=days, replications=replications, **scenario)
-    return data
+    return shared_tiny(days, replications, **scenario)
 
 
 def flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:

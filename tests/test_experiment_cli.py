@@ -9,38 +9,13 @@ from typing import Any
 
 import pytest
 
-from sim.cli import main
-from sim.policies import POLICIES
-
-from conftest import small_data, write_toml
-
-
-@pytest.fixture(autouse=True)
-def _restore_policy_registry():
-    """Plug-ins loaded here register their kinds: leave the registry as it was."""
-    saved = dict(POLICIES)
-    yield
-    POLICIES.clear()
-    POLICIES.update(saved)
-
-
-def tiny(replications: int = 2) -> dict[str, Any]:
-    data = small_data()
-    data["scenario"].update(days=3, replications=replications)
-    return data
+from conftest import cli, tiny, write_toml
 
 
 @pytest.fixture
 def file(tmp_path: Path, monkeypatch) -> Path:
     monkeypatch.chdir(tmp_path)
     return write_toml(tmp_path / "s.toml", tiny())
-
-
-def cli(capsys, *args: Any) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
 
 
 def summary(folder: Path) -> dict[str, Any]:

@@ -18,13 +18,7 @@ from sim import plots
 from sim.profiles import EDGES, MAX_STEPS, Profile
 from sim.results import load_results
 
-from conftest import build, small_data
-
-
-def tiny(days: float = 3, replications: int = 2, **scenario) -> dict:
-    data = small_data()
-    data["scenario"].update(days=days, replications=replications, **scenario)
-    return data
+from conftest import build, tiny
 
 
 @pytest.fixture(scope="module")

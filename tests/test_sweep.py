@@ -12,37 +12,22 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import sim
-from sim.cli import main
 from sim.results import ExperimentStore
 from sim.sweep import parse_vary
 
-from conftest import ROOT, small_data, write_toml
+from conftest import ROOT, cli, tiny, write_toml
 
 TABLES = ("tradeoff.csv", "summary.csv", "replications.csv", "summary.json")
-
-
-def tiny(days: float = 3, replications: int = 2) -> dict[str, Any]:
-    data = small_data()
-    data["scenario"].update(days=days, replications=replications)
-    return data
 
 
 @pytest.fixture
 def file(tmp_path: Path, monkeypatch) -> Path:
     monkeypatch.chdir(tmp_path)
     return write_toml(tmp_path / "s.toml", tiny())
-
-
-def cli(capsys, *args: Any) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
 
 
 def assert_nothing_written(tmp_path: Path) -> None:
