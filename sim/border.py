@@ -39,6 +39,7 @@ import simpy
 from simpy.core import URGENT
 from simpy.events import Event, Timeout
 
+from sim.heap import bound_heap, release_freed_memory
 from sim.policies import (
     Declaration,
     Policy,
@@ -51,7 +52,7 @@ from sim.policies import (
     Selectivity,
     make_policy,
 )
-from sim.records import INTERCEPTED, RELEASED, Records
+from sim.records import INTERCEPTED, RELEASED, Records, Visits
 from sim.roster import Schedule, schedule_for
 from sim.scenario import Check, Scenario
 from sim.streams import Streams
@@ -68,6 +69,8 @@ PURE_POLICIES = (RandomSelection, Quota, Profiles, RiskScore)
 __all__ = ["Border", "PolicyError", "Station", "capacity_changes", "simulate"]
 
 _BOOL = (False, True)
+PLAN_BLOCK = 1 << 16
+"""Fast path: shipments selected before the run this many at a time."""
 ENTRY_CHUNK = 16384
 """Fast path: entries read as Python tuples this many at a time (the rest stay in compact
 arrays). A small replication reads all of its entries at once."""
@@ -120,10 +123,25 @@ def capacity_changes(
     return out
 
 
+def _steps_exact(times: np.ndarray) -> bool:
+    """Whether SimPy reaches each distinct instant of sorted ``times`` from the one before it
+    exactly (``a + (b - a) == b``), as the fast path's plan assumes."""
+    for lo in range(0, max(times.size - 1, 0), PLAN_BLOCK):
+        a = times[lo : lo + PLAN_BLOCK]
+        b = times[lo + 1 : lo + 1 + PLAN_BLOCK]
+        a = a[: b.size]
+        step = a != b
+        a, b = a[step], b[step]
+        if not np.array_equal(a + (b - a), b):
+            return False
+    return True
+
+
 class Station:
     """One check: a priority queue served by the officers on duty.
 
-    Queue entries are ``(queue class, sequence, shipment id, then)``; at the end of a service
+    Queue entries are ``(queue class, sequence, shipment id, then)``, the sequence numbering
+    the station's visits (the rows of its visit columns); at the end of a service
     the station calls the shipment's continuation (``then``: see :meth:`submit`).
 
     On the fast path (``watch``) every action (a shipment joining, a service ending, a roster
@@ -177,13 +195,14 @@ class Station:
         self._ri = 0  # index of the next roster change to apply
         self._rnext_t = math.inf  # instant of the pending roster event ...
         self._rnext_p = 0.0  # ... and when it was created (see _tie)
-        rec = border.records
         self._released = border._released
         self._outcome = border._outcome
         self._intercepted_at = border._intercepted_at
-        self._enter = memoryview(rec.enter[index])
-        self._start = memoryview(rec.start[index])
-        self._end = memoryview(rec.end[index])
+        # One row per visit, in the order shipments joined (row = the queue entry's sequence).
+        self._sid = array("i")
+        self._enter = array("d")
+        self._start = array("d")
+        self._end = array("d")
         self.watch = border.fast
         self._tie_t = -math.inf  # instant, kind and key of the last action (fast path)
         self._tie_k = 0
@@ -329,7 +348,10 @@ class Station:
             else:
                 self._tie_t, self._tie_k, self._tie_c = now, kind, key
         self._account()
-        self._enter[sid] = now
+        self._sid.append(sid)
+        self._enter.append(now)
+        self._start.append(math.nan)
+        self._end.append(math.nan)
         queue = self.queue
         entry = (queue_class, self.seq, sid, then)
         self.seq += 1
@@ -337,7 +359,7 @@ class Station:
             self._cap_now if now < self._cap_until else self._on_duty(now)
         ):  # an officer is free and nobody waits: pushed and popped at once
             self.busy += 1
-            self._start[sid] = now
+            self._start[entry[1]] = now
             Timeout(self.env, self.service[sid], entry).callbacks.append(self._finish)
             return
         heappush(queue, entry)
@@ -367,10 +389,9 @@ class Station:
         start = self._start
         while self.busy < on_duty and queue:
             entry = heappop(queue)
-            sid = entry[2]
             self.busy += 1
-            start[sid] = now
-            Timeout(env, service[sid], entry).callbacks.append(finish)
+            start[entry[1]] = now
+            Timeout(env, service[entry[2]], entry).callbacks.append(finish)
 
     def _finish(self, event: Timeout) -> None:
         now = self.env.now
@@ -381,8 +402,8 @@ class Station:
                 self._tie_t, self._tie_k = now, _OTHER
         self._account()
         self.busy -= 1
-        _, _, sid, then = event._value
-        self._end[sid] = now
+        _, row, sid, then = event._value
+        self._end[row] = now
         if then.__class__ is int:  # this check was its whole route (see submit)
             p = self.alarm_p[then]
             if p > 0.0 and self.alarm_u[sid] < p:
@@ -412,6 +433,23 @@ class Station:
         self.stats.hourly_queue = np.asarray(self._hq) / span
         self.stats.hourly_busy = np.asarray(self._hb) / span
         self.stats.hourly_on_duty = np.asarray(self._hc) / span
+        self.records.visits[self.index] = self._visits()
+        self.service.forget()
+        self.alarm_u.forget()
+
+    def _visits(self) -> Visits:
+        """The visit columns, in shipment order."""
+        if not self._sid:
+            return Visits.empty()
+        sid = np.frombuffer(self._sid, dtype=np.int32)
+        order = np.argsort(sid, kind="stable")
+        columns = [sid[order]]
+        del sid
+        self._sid = None
+        for name in ("_enter", "_start", "_end"):  # one column at a time: little memory
+            columns.append(np.frombuffer(getattr(self, name))[order])
+            setattr(self, name, None)
+        return Visits(*columns)
 
 
 class Trip:
@@ -573,6 +611,7 @@ class Border:
             list(scenario.traffic.compliance),
         )
         self.fast = not exact and type(self.policy) in PURE_POLICIES
+        self._route_lengths: np.ndarray | None = None
         self._setup()
 
     def _setup(self) -> None:
@@ -604,9 +643,10 @@ class Border:
     def _lodged(self) -> np.ndarray:
         """When customs deals with each declaration: lodged, or, under pre-arrival
         processing, ``lead_hours`` before arrival for a declaration lodged before it."""
-        lodged = self.traffic.lodged.copy()
+        lodged = self.traffic.lodged
         lead = self.selectivity.prearrival_lead
         if lead is not None:
+            lodged = lodged.copy()
             pre = self.traffic.prearrival
             lodged[pre] = np.maximum(self.traffic.arrival[pre] - lead, 0.0)
         return lodged
@@ -865,25 +905,144 @@ class Border:
         return order[rank], when[rank], created[rank]
 
     def _fast_start(self):
-        """Select every shipment in order before the run; release those with no check; queue
-        the entry of the others at their selection instants."""
+        """Select every shipment before the run; release those with no check; queue the entry
+        of the others at their selection instants."""
+        plan = self._plan_by_shipment()
+        if plan is None:
+            plan = self._plan_in_order()
+        ids, when, created, route, priority = plan
+        tr = self.traffic
+        tr.forget()  # the lodgement times and the like: not needed during the run
+        self._flat_routes = [route for per in self.routes for route in per]
+        self._entries = (
+            np.asarray(ids, dtype=np.int32),
+            when,
+            created,
+            np.asarray(route, dtype=np.int32),
+            np.where(priority, HIGH, NORMAL).astype(np.int8),
+        )
+        del plan, when, created, route, priority
+        release_freed_memory()  # the plan's temporaries
+        self._e_pos = 0
+        self._e_chunk, self._e_i = self._next_entries(), 0
+        if ids.size:
+            self._entry_event(self._e_chunk[0][1])
+        return
+        yield  # a generator that never waits
+
+    def _plan_in_order(self) -> tuple[np.ndarray, ...]:
+        """The fast path's plan for any policy: every selection in the exact path's order;
+        returns what :meth:`_settle` returns."""
         sids, when, created = self._entry_plan()
         lanes, priority, reasons = self._select_all(sids, when)
+        routed, route = self._settle(sids, when, lanes, priority, reasons)
+        return sids[routed], when[routed], created[routed], route[routed], priority[routed]
+
+    def _plan_by_shipment(self) -> tuple[np.ndarray, ...] | None:
+        """The fast path's plan, in blocks of shipments (little memory), for a policy that
+        selects many declarations at once whatever their order (``decide_many``), when every
+        arrival instant is exact (see :meth:`_entry_plan`); None otherwise.
+
+        Each shipment's selection instant and the creation key of its entry event follow from
+        its own start and lodgement times, and its selection does not depend on the others:
+        only the shipments with checks are then put in the exact path's order, by (instant,
+        creation, arrival event first, start time, id).
+        """
+        tr, rec = self.traffic, self.records
+        arrival = tr.arrival
+        n = len(tr)
+        lodged = self._lodged()
+        if self.selectivity.prearrival_lead is None and bool(np.all(lodged >= arrival)):
+            start = arrival  # nothing starts before its arrival
+        else:
+            start = np.minimum(arrival, lodged)
+        starts = start if bool(np.all(start[1:] >= start[:-1])) else np.sort(start)
+        if not _steps_exact(starts):
+            return None
+        # The entry event of the first arrival instant is created during start-up.
+        first = -0.5 if n and starts[0] == 0 else 0.0
+        end = self._end_hours
+        parts: list[list[np.ndarray]] = [[], [], [], [], []]
+        decided = False
+        for lo in range(0, n, PLAN_BLOCK):
+            s = start[lo : lo + PLAN_BLOCK]
+            lod = lodged[lo : lo + PLAN_BLOCK]
+            later = lod > s  # selected at lodgement, by its own event created at its start
+            when = s.copy()
+            when[later] += lod[later] - s[later]  # s + (lodged - s), as SimPy
+            keep = when < end
+            ids = np.flatnonzero(keep)
+            ids += lo
+            if not ids.size:
+                continue
+            when, later, s = when[keep], later[keep], s[keep]
+            many = self.selectivity.decide_many(ids, when, rec)
+            if many is None:
+                if decided:
+                    raise PolicyError("internal: a policy stopped selecting many at once")
+                return None
+            decided = True
+            lanes, priority, reasons = many
+            priority = np.where(priority < 0, tr.priority[ids], priority > 0)
+            routed, route = self._settle(ids, when, lanes, priority, reasons)
+            s, later = s[routed], later[routed]
+            # Entry events are created at the previous arrival instant (the arrival event),
+            # or at the shipment's start (its own lodgement event).
+            previous = np.searchsorted(starts, s, side="left") - 1
+            created = np.where(previous >= 0, starts[np.maximum(previous, 0)], first)
+            created[later] = s[later]
+            for column, values in zip(
+                parts,
+                (ids[routed], when[routed], created, route[routed], priority[routed]),
+                strict=True,
+            ):
+                column.append(values.astype(np.int32) if values.dtype == np.int64 else values)
+        del start, starts, lodged
+        ids, when, created, route, priority = (
+            np.concatenate(parts.pop(0)) if parts[0] else np.zeros(0, dtype)
+            for dtype in (np.int32, float, float, np.int32, bool)
+        )
+        # By instant (stable: shipment order within one); among the few selections at one
+        # instant, by (creation, arrival event first, start, id).
+        order = np.argsort(when, kind="stable")
+        ordered = when[order]
+        same = ordered[1:] == ordered[:-1]
+        del ordered
+        if same.any():
+            tied = np.zeros(order.size, dtype=bool)
+            tied[1:] |= same
+            tied[:-1] |= same
+            sub = order[tied]
+            sid = ids[sub]
+            lod = self._lodged()[sid]
+            s = np.minimum(tr.arrival[sid], lod)
+            order[tied] = sub[np.lexsort((sid, s, lod > s, created[sub], when[sub]))]
+        return ids[order], when[order], created[order], route[order], priority[order]
+
+    def _settle(
+        self,
+        sids: np.ndarray,
+        when: np.ndarray,
+        lanes: np.ndarray,
+        priority: np.ndarray,
+        reasons: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Record the selections of ``sids`` at ``when``; release those whose route has no
+        check (at selection, or on arrival when selected before it). Returns which have checks
+        and every one's route (an index into the flattened routes)."""
         rec, tr = self.records, self.traffic
         rec.lane[sids] = lanes
         rec.selected_by[sids] = reasons
         rec.selected[sids] = when
         rec.priority[sids] = priority
-        del reasons
-        commodity = tr.commodity[sids]
-        n_com = len(self._names[0])
-        lengths = np.array([len(r) for per in self.routes for r in per], dtype=np.int64)
+        if self._route_lengths is None:
+            self._route_lengths = np.array(
+                [len(r) for per in self.routes for r in per], dtype=np.int64
+            )
         route = lanes.astype(np.int64)
-        route *= n_com
-        route += commodity
-        del lanes, commodity
-        routed = lengths[route] > 0
-        # No check: released at selection, or on arrival when selected before it.
+        route *= len(self._names[0])
+        route += tr.commodity[sids]
+        routed = self._route_lengths[route] > 0
         green = ~routed
         ids, t = sids[green], when[green]
         arrival = tr.arrival[ids]
@@ -892,26 +1051,7 @@ class Border:
         done = t < self._end_hours
         rec.released[ids[done]] = t[done]
         rec.outcome[ids[done]] = RELEASED
-        del green, ids, t, arrival, early, done
-        # Shipments with checks enter the event loop at their selection instants.
-        ids = sids[routed]
-        self._flat_routes = [route for per in self.routes for route in per]
-        self._entries = (
-            array("q", ids.tobytes()),
-            array("d", when[routed].tobytes()),
-            array("d", created[routed].tobytes()),
-            array("q", route[routed].tobytes()),
-            array("b", np.where(priority[routed], HIGH, NORMAL).astype(np.int8).tobytes()),
-            array("b", tr.truth[ids].astype(np.int8).tobytes()),
-            array("d", tr.arrival[ids].tobytes()),
-        )
-        del sids, when, created, route, priority, routed
-        self._e_pos = 0
-        self._e_chunk, self._e_i = self._next_entries(), 0
-        if ids.size:
-            self._entry_event(self._e_chunk[0][1])
-        return
-        yield  # a generator that never waits
+        return routed, route
 
     def _entry_event(self, t: float) -> None:
         """An event at instant ``t`` exactly, before any ordinary event then."""
@@ -938,11 +1078,21 @@ class Border:
     def _next_entries(self) -> list[tuple]:
         """The next entries, as tuples: fast to read, and at most ENTRY_CHUNK of them at a
         time (about 4 MB) however long the run."""
-        columns = self._entries
+        ids, *columns = self._entries
         p = self._e_pos
-        q = min(p + ENTRY_CHUNK, len(columns[0]))
+        q = min(p + ENTRY_CHUNK, len(ids))
         self._e_pos = q
-        return list(zip(*(c[p:q].tolist() for c in columns), strict=True))
+        ids = ids[p:q]
+        tr = self.traffic
+        return list(
+            zip(
+                ids.tolist(),
+                *(c[p:q].tolist() for c in columns),
+                tr.truth[ids].tolist(),
+                tr.arrival[ids].tolist(),
+                strict=True,
+            )
+        )
 
     def _enter(self, _event: Event) -> None:
         """Every shipment selected at this instant joins its first check, in selection order."""
@@ -1015,9 +1165,10 @@ class Border:
             self._signals()
             self._setup()
             self.env.run(until=self.scenario.end_hours)
+        self._entries = self._flat_routes = self._e_chunk = None
         for station in self.stations:
             station.close()
-        self._entries = self._flat_routes = self._e_chunk = None
+        release_freed_memory()  # what the run grew and let go, before the metrics need room
         return self.records
 
 
@@ -1029,4 +1180,5 @@ def simulate(
     exact: bool = False,
 ) -> Records:
     """Simulate one replication from its seed sequence (``exact``: see :class:`Border`)."""
+    bound_heap()
     return Border(scenario, Streams(seed_seq), policy, exact=exact).run()

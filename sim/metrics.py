@@ -67,8 +67,10 @@ def _mean(x: np.ndarray) -> float:
     return float(np.mean(x)) if x.size else math.nan
 
 
-def _q(x: np.ndarray, q: float) -> float:
-    return float(np.quantile(x, q)) if x.size else math.nan
+def _q(x: np.ndarray, q: float, scratch: bool = False) -> float:
+    """The q-quantile; ``scratch``: x may be reordered (no copy; its mean changes in the last
+    bits, so take that first)."""
+    return float(np.quantile(x, q, overwrite_input=scratch)) if x.size else math.nan
 
 
 def replication_metrics(scenario: Scenario, rec: Records) -> dict[str, float]:
@@ -80,7 +82,10 @@ def replication_metrics(scenario: Scenario, rec: Records) -> dict[str, float]:
     intercepted = counted & (rec.outcome == INTERCEPTED)
     censored = counted & (rec.outcome == IN_SYSTEM)
     illicit = counted & (t.truth > 0)
-    clearance = (rec.released - t.arrival)[released]
+    # Released shipments' clearance times, in shipment order; a group's are then
+    # clearance[group[released]] (the memory of one more column, not of a copy per group).
+    clearance = rec.released - t.arrival
+    clearance = clearance[released]
 
     m: dict[str, float] = {}
     m["shipments"] = float(counted.sum())
@@ -105,10 +110,11 @@ def replication_metrics(scenario: Scenario, rec: Records) -> dict[str, float]:
     inspection_rows = [
         k for k, check in enumerate(scenario.checks.values()) if check.kind in INSPECTION_KINDS
     ]
-    if inspection_rows:
-        inspected = counted & ~np.isnan(rec.start[inspection_rows]).all(axis=0)
-    else:
-        inspected = np.zeros_like(counted)
+    inspected = np.zeros_like(counted)
+    for k in inspection_rows:
+        visits = rec.visits[k]
+        inspected[visits.sid[~np.isnan(visits.start)]] = True
+    inspected &= counted
     # A hit is a find by the inspection itself, not by a later check of an inspected shipment.
     found = intercepted & np.isin(rec.intercepted_at, inspection_rows)
     m["inspection_rate"] = _ratio(inspected.sum(), counted.sum())
@@ -118,26 +124,42 @@ def replication_metrics(scenario: Scenario, rec: Records) -> dict[str, float]:
     m["spoiled"] = float(_spoiled(scenario, rec, released | censored).sum())
 
     m.update(_selection(scenario, rec, counted, inspected))
-    for i, lane in enumerate(rec.lanes):
-        in_lane = counted & (rec.lane == i)
-        m[f"lane.{lane}.share"] = _ratio(in_lane.sum(), counted.sum())
-        m[f"lane.{lane}.clearance_hours_mean"] = _mean(
-            (rec.released - t.arrival)[released & (rec.lane == i)]
-        )
-    for i, commodity in enumerate(scenario.traffic.commodities):
-        mask = released & (t.commodity == i)
-        m[f"commodity.{commodity}.clearance_hours_mean"] = _mean((rec.released - t.arrival)[mask])
-    for label, mask in (("aeo", t.aeo), ("non_aeo", ~t.aeo)):
-        m[f"trader.{label}.clearance_hours_mean"] = _mean(
-            (rec.released - t.arrival)[released & mask]
-        )
-    for label, mask in (("priority", rec.priority), ("non_priority", ~rec.priority)):
-        m[f"{label}.clearance_hours_mean"] = _mean((rec.released - t.arrival)[released & mask])
+
+    m.update(_groups(scenario, rec, counted, released, clearance))
+    m.update(_outcomes(scenario, rec, counted, released, intercepted, clearance))
+    del clearance
 
     m.update(_segments(scenario, rec, released))
     m.update(_stations(scenario, rec))
-    m.update(_outcomes(scenario, rec, counted, released, intercepted))
     return m
+
+
+def _groups(
+    scenario: Scenario,
+    rec: Records,
+    counted: np.ndarray,
+    released: np.ndarray,
+    clearance: np.ndarray,
+) -> dict[str, float]:
+    """Share and mean clearance time by lane; mean clearance time by commodity, trader and
+    priority. ``clearance``: released shipments' clearance times, in shipment order."""
+    t = rec.traffic
+
+    def of(group: np.ndarray) -> np.ndarray:  # the group's, without a copy of every column
+        return clearance[group[released]]
+
+    out = {}
+    for i, lane in enumerate(rec.lanes):
+        in_lane = rec.lane == i
+        out[f"lane.{lane}.share"] = _ratio((counted & in_lane).sum(), counted.sum())
+        out[f"lane.{lane}.clearance_hours_mean"] = _mean(of(in_lane))
+    for i, commodity in enumerate(scenario.traffic.commodities):
+        out[f"commodity.{commodity}.clearance_hours_mean"] = _mean(of(t.commodity == i))
+    for label, mask in (("aeo", t.aeo), ("non_aeo", ~t.aeo)):
+        out[f"trader.{label}.clearance_hours_mean"] = _mean(of(mask))
+    for label, mask in (("priority", rec.priority), ("non_priority", ~rec.priority)):
+        out[f"{label}.clearance_hours_mean"] = _mean(of(mask))
+    return out
 
 
 def _outcomes(
@@ -146,16 +168,16 @@ def _outcomes(
     counted: np.ndarray,
     released: np.ndarray,
     intercepted: np.ndarray,
+    clearance: np.ndarray,
 ) -> dict[str, float]:
     """Legitimate shipments' clearance time; where illicit shipments were caught (by check)
     and where they got through (by lane), by kind."""
     t = rec.traffic
-    legit = (rec.released - t.arrival)[released & (t.truth == 0)]
-    out = {
-        "legit.clearance_hours_mean": _mean(legit),
-        "legit.clearance_hours_median": _q(legit, 0.5),
-        "legit.clearance_hours_p90": _q(legit, 0.9),
-    }
+    legit = clearance[(t.truth == 0)[released]]
+    out = {"legit.clearance_hours_mean": _mean(legit)}
+    out["legit.clearance_hours_median"] = _q(legit, 0.5, scratch=True)
+    out["legit.clearance_hours_p90"] = _q(legit, 0.9, scratch=True)
+    del legit
     for k, kind in enumerate(scenario.illicit.kinds, start=1):
         of_kind = counted & (t.truth == k)
         out[f"kind.{kind}.shipments"] = float(of_kind.sum())
@@ -219,31 +241,45 @@ def _selection(
 
 def _spoiled(scenario: Scenario, rec: Records, candidates: np.ndarray) -> np.ndarray:
     t = rec.traffic
-    tolerance = np.array(
-        [c.cold_chain_hours or math.inf for c in scenario.traffic.commodities.values()]
-    )[t.commodity]
-    held = np.where(np.isnan(rec.released), scenario.end_hours, rec.released) - t.arrival
-    return candidates & (held > tolerance)
+    spoiled = np.zeros_like(candidates)
+    for k, commodity in enumerate(scenario.traffic.commodities.values()):
+        if commodity.cold_chain_hours:
+            ids = np.flatnonzero(candidates & (t.commodity == k))
+            released = rec.released[ids]
+            held = np.where(np.isnan(released), scenario.end_hours, released) - t.arrival[ids]
+            spoiled[ids] = held > commodity.cold_chain_hours
+    return spoiled
 
 
 def _segments(scenario: Scenario, rec: Records, released: np.ndarray) -> dict[str, float]:
     """Time Release Study breakdown: mean hours per released shipment in each segment."""
     t = rec.traffic
-    # Only time after arrival is clearance time: work done before arrival (pre-arrival
-    # processing) is clipped away, so the segments still add up to the clearance time.
     arrival = t.arrival
+    lodgement = rec.selected[released]
+    lodgement -= arrival[released]
+    out = {"segment.lodgement": _mean(np.maximum(lodgement, 0.0, out=lodgement))}
+    del lodgement
+    # Each released shipment's row among the released ones (0 for a shipment not visiting).
+    row = np.cumsum(released, dtype=np.int64 if released.size >= 2**31 else np.int32)
+    row -= 1
+    n_released = int(row[-1]) + 1 if row.size else 0
 
-    def after_arrival(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.nan_to_num(np.maximum(b, arrival) - np.maximum(a, arrival))[released]
+    def after_arrival(visits, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        # Only time after arrival is clearance time: work done before arrival (pre-arrival
+        # processing) is clipped away, so the segments still add up to the clearance time.
+        out = np.zeros(n_released)
+        mine = released[visits.sid]
+        sid = visits.sid[mine]
+        at = arrival[sid]
+        out[row[sid]] = np.nan_to_num(np.maximum(b[mine], at) - np.maximum(a[mine], at))
+        return out
 
-    out = {"segment.lodgement": _mean(np.maximum(rec.selected - arrival, 0.0)[released])}
     for k, (name, check) in enumerate(scenario.checks.items()):
         if check.release_on_guarantee:
             continue
-        wait = after_arrival(rec.enter[k], rec.start[k])
-        service = after_arrival(rec.start[k], rec.end[k])
-        out[f"segment.{name}.queue"] = _mean(wait)
-        out[f"segment.{name}.service"] = _mean(service)
+        v = rec.visits[k]
+        out[f"segment.{name}.queue"] = _mean(after_arrival(v, v.enter, v.start))
+        out[f"segment.{name}.service"] = _mean(after_arrival(v, v.start, v.end))
     return out
 
 
@@ -253,9 +289,10 @@ def _stations(scenario: Scenario, rec: Records) -> dict[str, float]:
     out: dict[str, float] = {}
     for k, name in enumerate(rec.checks):
         s = rec.stations[name]
-        joined = (rec.enter[k] >= lo) & (rec.enter[k] < hi)
-        started = joined & ~np.isnan(rec.start[k])
-        waits = (rec.start[k] - rec.enter[k])[started]
+        v = rec.visits[k]
+        joined = (v.enter >= lo) & (v.enter < hi)
+        started = joined & ~np.isnan(v.start)
+        waits = (v.start - v.enter)[started]
         p = f"station.{name}."
         out[p + "arrivals"] = float(joined.sum())
         out[p + "wait_hours_mean"] = _mean(waits)

@@ -76,17 +76,22 @@ class Profile:
         released = counted & (rec.outcome == RELEASED)
         censored = counted & (rec.outcome == IN_SYSTEM)
         clearance = rec.released - t.arrival
+        clearance = clearance[released]  # a group's: clearance[group[released]]
         commodities = list(scenario.traffic.commodities)
-        groups: dict[str, np.ndarray] = {
-            "all": np.ones_like(counted),
-            "legit": t.truth == 0,
-        }
-        for i, lane in enumerate(rec.lanes):
-            groups[f"lane.{lane}"] = rec.lane == i
-        for i, name in enumerate(commodities):
-            groups[f"commodity.{name}"] = t.commodity == i
-        hist = {g: bin_counts(clearance[released & m]) for g, m in groups.items()}
-        unreleased = {g: int((censored & m).sum()) for g, m in groups.items()}
+
+        def groups():  # one mask at a time: little memory
+            yield "all", None
+            yield "legit", t.truth == 0
+            for i, lane in enumerate(rec.lanes):
+                yield f"lane.{lane}", rec.lane == i
+            for i, name in enumerate(commodities):
+                yield f"commodity.{name}", t.commodity == i
+
+        hist, unreleased = {}, {}
+        for g, m in groups():
+            hist[g] = bin_counts(clearance if m is None else clearance[m[released]])
+            unreleased[g] = int(censored.sum() if m is None else (censored & m).sum())
+        del clearance
 
         n_hours = min(len(s.hourly_queue) for s in rec.stations.values()) if rec.stations else 0
         step = max(1, math.ceil(n_hours / MAX_STEPS))
@@ -102,10 +107,16 @@ class Profile:
         tolerance_of = np.array(
             [c.cold_chain_hours or math.inf for c in scenario.traffic.commodities.values()]
         )
-        tolerance = tolerance_of[t.commodity]
-        cold = (counted & (released | censored)) & np.isfinite(tolerance)
-        held = np.where(np.isnan(rec.released), scenario.end_hours, rec.released) - t.arrival
-        spoiled = cold & (held > tolerance)
+
+        def held(ids: np.ndarray) -> np.ndarray:  # hours in custody, to the end if not released
+            out = rec.released[ids]
+            return np.where(np.isnan(out), scenario.end_hours, out) - t.arrival[ids]
+
+        cold = (counted & (released | censored)) & np.isfinite(tolerance_of)[t.commodity]
+        ids = np.flatnonzero(cold)
+        spoiled = np.zeros_like(cold)
+        spoiled[ids] = held(ids) > tolerance_of[t.commodity[ids]]
+        del ids
         cold_counts = {
             name: {
                 "shipments": float((cold & (t.commodity == i)).sum()),
@@ -116,8 +127,8 @@ class Profile:
         }
         chosen = _cold_sample(np.flatnonzero(spoiled), np.flatnonzero(cold & ~spoiled))
         sample = {
-            "hours": held[chosen].astype(float),
-            "tolerance": tolerance[chosen].astype(float),
+            "hours": held(chosen).astype(float),
+            "tolerance": tolerance_of[t.commodity[chosen]].astype(float),
             "spoiled": spoiled[chosen],
             "censored": censored[chosen],
             "commodity": t.commodity[chosen].astype(np.int16),

@@ -1,8 +1,11 @@
 """The record schema: raw timestamps of every shipment and every station, nothing derived.
 
 The SimPy model writes these columns; :mod:`sim.metrics` derives every figure from them
-afterwards. One row per shipment (in arrival order, ``id`` = row), one set of
-``enter``/``start``/``end`` columns per check, NaN where a shipment never got there.
+afterwards. One row per shipment (in arrival order, ``id`` = row), and for each check one row
+per visit (``Visits``: the shipment and when it joined the queue, started and ended its check),
+so a run's memory grows with the visits, not with shipments times checks. ``Records.enter``,
+``start`` and ``end`` spread the visits over every shipment (NaN where a shipment never got
+there), for export and tests.
 """
 
 from __future__ import annotations
@@ -38,6 +41,23 @@ class StationStats:
 
 
 @dataclass
+class Visits:
+    """One check's visits, in shipment order (a shipment visits a check at most once)."""
+
+    sid: np.ndarray  # int32 shipment ids, increasing
+    enter: np.ndarray  # hours: joined the queue
+    start: np.ndarray  # service started; NaN if still queued when the run stopped
+    end: np.ndarray  # service ended; NaN if not yet
+
+    @classmethod
+    def empty(cls) -> Visits:
+        return cls(np.zeros(0, dtype=np.int32), np.zeros(0), np.zeros(0), np.zeros(0))
+
+    def __len__(self) -> int:
+        return len(self.sid)
+
+
+@dataclass
 class Records:
     """Everything that happened in one replication."""
 
@@ -46,37 +66,75 @@ class Records:
     lanes: list[str]
     lane: np.ndarray = field(init=False)  # index into lanes, -1 before selectivity
     selected_by: np.ndarray = field(init=False)  # code into sim.policies.REASONS (0: not selected)
-    risk_score: np.ndarray = field(init=False)  # the targeting model's score; NaN without one
-    alert: np.ndarray = field(init=False)  # bool: flagged by an intelligence alert
     selected: np.ndarray = field(init=False)  # hours
     priority: np.ndarray = field(init=False)  # bool, as queued
     released: np.ndarray = field(init=False)  # hours, NaN unless released
     outcome: np.ndarray = field(init=False)  # IN_SYSTEM, RELEASED or INTERCEPTED
     intercepted_at: np.ndarray = field(init=False)  # check index or -1
     post_release_at: np.ndarray = field(init=False)  # check index of a finding after release, or -1
-    enter: np.ndarray = field(init=False)  # (checks, shipments): joined the queue
-    start: np.ndarray = field(init=False)  # service started
-    end: np.ndarray = field(init=False)  # service ended
+    visits: list[Visits] = field(init=False)  # by check
     stations: dict[str, StationStats] = field(init=False)
     has_score: bool = False  # the policy has a targeting model: risk_score is filled
     has_alerts: bool = False  # the policy has intelligence alerts: alert is filled
+    _score: np.ndarray | None = field(default=None, init=False, repr=False)
+    _alert: np.ndarray | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         n, c = len(self.traffic), len(self.checks)
         self.lane = np.full(n, -1, dtype=np.int16)
         self.selected_by = np.zeros(n, dtype=np.int8)
-        self.risk_score = np.full(n, np.nan)
-        self.alert = np.zeros(n, dtype=bool)
+        self._score = self._alert = None
         self.selected = np.full(n, np.nan)
         self.priority = self.traffic.priority.copy()
         self.released = np.full(n, np.nan)
         self.outcome = np.zeros(n, dtype=np.int8)
         self.intercepted_at = np.full(n, -1, dtype=np.int16)
         self.post_release_at = np.full(n, -1, dtype=np.int16)
-        self.enter = np.full((c, n), np.nan)
-        self.start = np.full((c, n), np.nan)
-        self.end = np.full((c, n), np.nan)
+        self.visits = [Visits.empty() for _ in range(c)]
         self.stations = {name: StationStats() for name in self.checks}
+
+    @property
+    def risk_score(self) -> np.ndarray:
+        """The targeting model's score of each shipment; NaN without one."""
+        if self._score is None:
+            return np.full(len(self.traffic), np.nan)
+        return self._score
+
+    @risk_score.setter
+    def risk_score(self, value: np.ndarray) -> None:
+        self._score = value
+
+    @property
+    def alert(self) -> np.ndarray:
+        """Whether an intelligence alert flagged each shipment (all False without alerts)."""
+        if self._alert is None:
+            return np.zeros(len(self.traffic), dtype=bool)
+        return self._alert
+
+    @alert.setter
+    def alert(self, value: np.ndarray) -> None:
+        self._alert = value
+
+    def _spread(self, what: str) -> np.ndarray:
+        out = np.full((len(self.checks), len(self.traffic)), np.nan)
+        for k, visits in enumerate(self.visits):
+            out[k, visits.sid] = getattr(visits, what)
+        return out
+
+    @property
+    def enter(self) -> np.ndarray:
+        """(checks, shipments): when each shipment joined each check's queue (NaN: never)."""
+        return self._spread("enter")
+
+    @property
+    def start(self) -> np.ndarray:
+        """(checks, shipments): when each check's service started."""
+        return self._spread("start")
+
+    @property
+    def end(self) -> np.ndarray:
+        """(checks, shipments): when each check's service ended."""
+        return self._spread("end")
 
     def columns(self, scenario) -> dict[str, np.ndarray]:
         """The shipment table with names in place of codes, for export."""
@@ -110,9 +168,10 @@ class Records:
             "post_release_at": checks[self.post_release_at],
         }
         for k, name in enumerate(self.checks):
-            cols[f"{name}.enter"] = self.enter[k]
-            cols[f"{name}.start"] = self.start[k]
-            cols[f"{name}.end"] = self.end[k]
+            for what in ("enter", "start", "end"):
+                col = np.full(len(t), np.nan)
+                col[self.visits[k].sid] = getattr(self.visits[k], what)
+                cols[f"{name}.{what}"] = col
         return cols
 
 

@@ -814,14 +814,17 @@ def expected_shipments(s: Scenario) -> float:
 MEMORY_ENV = "BORDERSIM_MAX_MEMORY_MB"
 DEFAULT_MAX_MEMORY_MB = 8192
 """Memory one replication may take, in MB, unless the environment variable says otherwise."""
-BYTES_PER_SHIPMENT = 450
-"""Memory of one shipment's traffic and record columns and its policy draws: a cautious
-estimate (the exact path measured about 420 bytes with tracemalloc on CPython 3.11; the fast
-path takes about 200); tests/validation/test_hostile_input.py checks it against a run."""
-BYTES_PER_SHIPMENT_CHECK = 100
-"""Memory per shipment for each check: three timestamps and the service and detection draws
-(measured: about 95 bytes on the exact path, about 30 on the fast path). A shipment waiting in
-a queue holds a little more, so a run whose queues grow without bound can exceed the estimate."""
+BYTES_PER_SHIPMENT = 250
+"""Memory of one shipment's traffic and record columns, the selection plan and the metrics'
+temporaries: a cautious estimate (the exact path's peak measured about 160 bytes a shipment
+with tracemalloc on CPython 3.11 at a million shipments, more in small runs, where the policy's
+and stations' blocks of draws weigh more; the fast path about 80);
+tests/validation/test_hostile_input.py checks it against a run."""
+BYTES_PER_SHIPMENT_CHECK = 10
+"""Memory per shipment for each check: a station keeps one row per visit (the shipment and
+three timestamps, 28 bytes), and a check is visited by a share of the shipments. A shipment
+waiting in a queue holds a little more, so a run whose queues grow without bound can exceed the
+estimate."""
 
 
 def estimated_memory_bytes(s: Scenario) -> float:

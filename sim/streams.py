@@ -101,6 +101,10 @@ class PerShipment:
         except KeyError:
             return self._block(i >> SHIFT)[i & MASK]
 
+    def forget(self) -> None:
+        """Drop the blocks kept (they are drawn again, identically, if asked for)."""
+        self._blocks.clear()
+
     def take(self, ids: np.ndarray) -> np.ndarray:
         """The variates of many ids at once (a float64 array), the same as ``u[i]`` for each.
         Blocks drawn here are not kept."""

@@ -8,7 +8,7 @@ policies run on the same replication see exactly the same shipments.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -20,27 +20,77 @@ LEGITIMATE = 0
 """Truth code of a legitimate shipment; illicit kinds are 1, 2, ... in [illicit.kinds] order."""
 
 
-@dataclass
+@dataclass(eq=False)
 class Traffic:
-    """Columns of shipment attributes, one row per shipment, in arrival order."""
+    """Columns of shipment attributes, one row per shipment, in arrival order.
+
+    ``lodged``, ``value_usd``, ``score_noise`` and ``alert_u`` are drawn from their own
+    streams when first read and kept until :meth:`forget`; read again, they are drawn again,
+    identically. A long run keeps only the columns it needs.
+    """
 
     arrival: np.ndarray  # hours
-    lodged: np.ndarray  # hours: declaration lodged (= arrival when lodged before arrival)
     commodity: np.ndarray  # index into scenario.traffic.commodities
     origin: np.ndarray
     compliance: np.ndarray
     aeo: np.ndarray  # bool
     prearrival: np.ndarray  # bool
     priority: np.ndarray  # bool
-    value_usd: np.ndarray  # nan when the commodity declares no value distribution
     truth: np.ndarray  # LEGITIMATE or 1 + index into scenario.illicit.kinds
-    # Noise of the signals customs gets (policy-independent; turned into signals by
-    # risk_scores() and alerts() with the policy's settings):
-    score_noise: np.ndarray  # N(0, 1): the risk score of a legitimate shipment
-    alert_u: np.ndarray  # U[0, 1): an alert is raised when below the alert probability
+    scenario: Scenario = field(repr=False)
+    streams: Streams = field(repr=False)
+    _drawn: dict[str, np.ndarray] = field(default_factory=dict, init=False, repr=False)
+
+    COLUMNS = (
+        "arrival",
+        "lodged",
+        "commodity",
+        "origin",
+        "compliance",
+        "aeo",
+        "prearrival",
+        "priority",
+        "value_usd",
+        "truth",
+        "score_noise",
+        "alert_u",
+    )
+    """Every column, stored or drawn on demand."""
 
     def __len__(self) -> int:
         return len(self.arrival)
+
+    @property
+    def lodged(self) -> np.ndarray:
+        """Hours: declaration lodged (= arrival when lodged before arrival)."""
+        return self._column("lodged", _lodged)
+
+    @property
+    def value_usd(self) -> np.ndarray:
+        """Declared value; NaN when the commodity declares no value distribution."""
+        return self._column("value_usd", _values)
+
+    @property
+    def score_noise(self) -> np.ndarray:
+        """N(0, 1): the risk score of a legitimate shipment (see :func:`risk_scores`)."""
+        return self._column(
+            "score_noise", lambda t: t.streams.rng("risk_score").standard_normal(len(t))
+        )
+
+    @property
+    def alert_u(self) -> np.ndarray:
+        """U[0, 1): an alert is raised when below the alert probability (see :func:`alerts`)."""
+        return self._column("alert_u", lambda t: t.streams.rng("alerts").random(len(t)))
+
+    def _column(self, name: str, draw) -> np.ndarray:
+        column = self._drawn.get(name)
+        if column is None:
+            column = self._drawn[name] = draw(self)
+        return column
+
+    def forget(self) -> None:
+        """Drop the columns drawn on demand (they are drawn again, identically, if read)."""
+        self._drawn.clear()
 
 
 def risk_scores(traffic: Traffic, separations: list[float]) -> np.ndarray:
@@ -113,40 +163,45 @@ def generate(scenario: Scenario, streams: Streams) -> Traffic:
 
     commodities = list(t.commodities.values())
     priority = np.array([c.priority for c in commodities], dtype=bool)[commodity]
-    value = np.full(n, np.nan)
-    rng = streams.rng("values")
-    for k, c in enumerate(commodities):
-        if c.value_usd is not None:
-            mask = commodity == k
-            value[mask] = c.value_usd.sample(rng, int(mask.sum()))
-
     truth = _ground_truth(scenario, streams, commodity, origin, compliance, aeo, arrival)
-    score_noise = streams.rng("risk_score").standard_normal(n)
-    alert_u = streams.rng("alerts").random(n)
-
-    lodged = arrival.copy()
-    late = ~prearrival
-    if scenario.lodgement.delay_hours is not None:
-        rng = streams.rng("lodgement")
-        lodged[late] += scenario.lodgement.delay_hours.sample(rng, int(late.sum()))
-    schedule = schedule_for(scenario, scenario.lodgement.roster)
-    if not schedule.always:
-        lodged[late] = [schedule.next_open(x) for x in lodged[late]]
-
     return Traffic(
         arrival=arrival,
-        lodged=lodged,
         commodity=commodity,
         origin=origin,
         compliance=compliance,
         aeo=aeo,
         prearrival=prearrival,
         priority=priority,
-        value_usd=value,
         truth=truth.astype(np.int8),
-        score_noise=score_noise,
-        alert_u=alert_u,
+        scenario=scenario,
+        streams=streams,
     )
+
+
+def _values(traffic: Traffic) -> np.ndarray:
+    """Declared values, by commodity, from the "values" stream."""
+    value = np.full(len(traffic), np.nan)
+    rng = traffic.streams.rng("values")
+    for k, c in enumerate(traffic.scenario.traffic.commodities.values()):
+        if c.value_usd is not None:
+            mask = traffic.commodity == k
+            value[mask] = c.value_usd.sample(rng, int(mask.sum()))
+    return value
+
+
+def _lodged(traffic: Traffic) -> np.ndarray:
+    """When each declaration is lodged: on arrival if lodged before it, else after the
+    broker's delay, at the next opening of the lodgement roster."""
+    scenario = traffic.scenario
+    lodged = traffic.arrival.copy()
+    late = ~traffic.prearrival
+    if scenario.lodgement.delay_hours is not None:
+        rng = traffic.streams.rng("lodgement")
+        lodged[late] += scenario.lodgement.delay_hours.sample(rng, int(late.sum()))
+    schedule = schedule_for(scenario, scenario.lodgement.roster)
+    if not schedule.always:
+        lodged[late] = [schedule.next_open(x) for x in lodged[late]]
+    return lodged
 
 
 def _choose(rng: np.random.Generator, n: int, shares: list[float]) -> np.ndarray:

@@ -28,6 +28,7 @@ import sim
 from sim.border import Border, _Clock
 from sim.policies.selectivity import Selectivity
 from sim.streams import PerShipment, Streams
+from sim.traffic import generate
 
 from conftest import build, small_data
 
@@ -182,3 +183,69 @@ def test_an_entry_lands_on_its_instant_exactly_even_when_one_step_cannot_reach_i
     border._entry_event(t)
     border.env.run()
     assert seen == [t]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "random",
+        "threshold",
+        "random_and_modifiers",
+        "office_lodgement",
+        "prearrival_lead",
+        "ends_mid_hour",
+    ],
+)
+def test_plan_by_shipment_equals_the_plan_in_selection_order(name):
+    """The plan made in blocks of shipments (little memory) is the plan made over every
+    selection in the exact path's order: same shipments with checks, same order, instants,
+    creation keys, routes and priorities; and the same selections written to the records."""
+    scenario = sim.from_dict(VARIANTS[name]["scenario"], name)
+    seed = sim.replication_seeds(scenario.scenario.seed, 1)[0]
+    blocks = Border(scenario, Streams(seed))
+    in_order = Border(scenario, Streams(seed))
+    by_shipment = blocks._plan_by_shipment()
+    assert by_shipment is not None, "a vectorised policy should be planned by shipment"
+    for a, b in zip(by_shipment, in_order._plan_in_order(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    for column in ("lane", "selected_by", "selected", "priority", "released", "outcome"):
+        np.testing.assert_array_equal(
+            getattr(blocks.records, column), getattr(in_order.records, column), err_msg=column
+        )
+
+
+def test_policies_selected_one_by_one_are_planned_in_order():
+    scenario = sim.from_dict(VARIANTS["quota"]["scenario"], "quota")
+    border = Border(scenario, Streams(sim.replication_seeds(1, 1)[0]))
+    assert border._plan_by_shipment() is None
+    assert (border.records.lane == -1).all()  # nothing written before giving up
+
+
+def test_visits_are_one_row_per_shipment_and_check_in_shipment_order():
+    scenario = sim.from_dict(VARIANTS["referral_guarantee_absence"]["scenario"], "visits")
+    rec = run(scenario, exact=False).records
+    for k, visits in enumerate(rec.visits):
+        assert np.all(np.diff(visits.sid) > 0), rec.checks[k]
+        started, ended = ~np.isnan(visits.start), ~np.isnan(visits.end)
+        assert np.all(visits.enter[started] <= visits.start[started])
+        assert np.all(visits.start[ended] <= visits.end[ended]) and np.all(started[ended])
+        # Not started or not ended: still inside when the run stopped (or on guarantee).
+        waiting = visits.sid[~ended]
+        assert np.all(
+            (rec.outcome[waiting] == 0) | scenario.checks[rec.checks[k]].release_on_guarantee
+        )
+        assert ended.any()
+        # A shipment that never joined this check has no row; the spread columns say NaN.
+        absent = np.setdiff1d(np.arange(len(rec.traffic)), visits.sid)
+        assert np.isnan(rec.enter[k, absent]).all()
+        np.testing.assert_array_equal(rec.enter[k, visits.sid], visits.enter)
+
+
+def test_traffic_columns_drawn_on_demand_are_the_same_when_drawn_again():
+    scenario = sim.from_dict(VARIANTS["budget_and_modifiers"]["scenario"], "drawn")
+    traffic = generate(scenario, Streams(sim.replication_seeds(3, 1)[0]))
+    first = {name: getattr(traffic, name).copy() for name in traffic.COLUMNS}
+    traffic.forget()
+    assert not traffic._drawn
+    for name in traffic.COLUMNS:
+        np.testing.assert_array_equal(getattr(traffic, name), first[name], err_msg=name)

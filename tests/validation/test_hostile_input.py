@@ -94,7 +94,7 @@ def test_memory_estimate_is_close_to_what_a_replication_takes():
 
 
 def test_over_the_cap_is_refused_before_it_runs(monkeypatch, tmp_path):
-    """With a cap of 100 MB, a scenario estimated at about 552 MB exits 2 naming the estimate,
+    """With a cap of 100 MB, a scenario estimated at about 230 MB exits 2 naming the estimate,
     the cap and how to raise it, without simulating anything or writing anything."""
     monkeypatch.setenv(MEMORY_ENV, "100")
     monkeypatch.chdir(tmp_path)
@@ -108,22 +108,26 @@ def test_over_the_cap_is_refused_before_it_runs(monkeypatch, tmp_path):
         code, out, err = cli(*command)
         assert code == 2 and not out, err
         assert err.startswith(f"error: {file}")
-        assert "552 MB" in err and "100 MB" in err and MEMORY_ENV in err
-        assert "850,000 shipments x 650 bytes" in err
+        assert "230 MB" in err and "100 MB" in err and MEMORY_ENV in err
+        assert "850,000 shipments x 270 bytes" in err
     assert tree(tmp_path) == ["big.toml"]
 
 
-def test_default_cap_admits_a_large_national_scenario_and_refuses_beyond(monkeypatch):
+def test_default_cap_admits_the_largest_replications_and_a_lower_cap_refuses_them(monkeypatch):
+    """By default the memory cap admits what the shipment limit allows (a national year of
+    7.4 million shipments, 2.0 GB; 9.6 million with five checks, 2.9 GB); a machine with less
+    memory sets a lower cap."""
     monkeypatch.delenv(MEMORY_ENV, raising=False)
-    national = sized(20_000, days=365)  # 7.4 million shipments, 4.8 GB
+    national = sized(20_000, days=365)
     assert estimated_memory_bytes(build(national)) < DEFAULT_MAX_MEMORY_MB * 1e6
-    beyond = sized(26_000, days=365, checks=5)  # 9.6 million shipments, 9.1 GB
+    biggest = sized(26_000, days=365, checks=5)
     assert MAX_SHIPMENTS > 26_000 * 368
+    sim.from_dict(biggest, "biggest")
+    monkeypatch.setenv(MEMORY_ENV, "2048")
+    sim.from_dict(national, "national")
     with pytest.raises(ScenarioError) as info:
-        sim.from_dict(beyond, "beyond")
-    assert f"limit of {DEFAULT_MAX_MEMORY_MB:,} MB" in str(info.value)
-    monkeypatch.setenv(MEMORY_ENV, "16384")
-    sim.from_dict(beyond, "beyond")  # the cap is configurable
+        sim.from_dict(biggest, "biggest")
+    assert "limit of 2,048 MB" in str(info.value)
 
 
 @pytest.mark.parametrize("value", ["abc", "-5", "0", "nan", "inf", "1e999", "12 MB"])
