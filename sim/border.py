@@ -39,7 +39,7 @@ import simpy
 from simpy.core import URGENT
 from simpy.events import Event, Timeout
 
-from sim.heap import bound_heap, release_freed_memory
+from sim.heap import release_freed_memory
 from sim.policies import (
     Declaration,
     Policy,
@@ -75,6 +75,7 @@ ENTRY_CHUNK = 16384
 """Fast path: entries read as Python tuples this many at a time (the rest stay in compact
 arrays). A small replication reads all of its entries at once."""
 
+_NAN_ROWS = array("d", [math.nan]) * 4096
 # Kinds of station actions, for the fast path's check of simultaneous actions (Station._tie).
 _ENTRY, _ROSTER, _NEXT, _OTHER = 1, 2, 3, 4
 
@@ -203,6 +204,7 @@ class Station:
         self._enter = array("d")
         self._start = array("d")
         self._end = array("d")
+        self._rows = 0  # rows of _start and _end (NaN until written), a block at a time
         self.watch = border.fast
         self._tie_t = -math.inf  # instant, kind and key of the last action (fast path)
         self._tie_k = 0
@@ -350,11 +352,13 @@ class Station:
         self._account()
         self._sid.append(sid)
         self._enter.append(now)
-        self._start.append(math.nan)
-        self._end.append(math.nan)
-        queue = self.queue
         entry = (queue_class, self.seq, sid, then)
         self.seq += 1
+        if self.seq > self._rows:  # room for the start and end of the next visits
+            self._start.extend(_NAN_ROWS)
+            self._end.extend(_NAN_ROWS)
+            self._rows += len(_NAN_ROWS)
+        queue = self.queue
         if not queue and self.busy < (
             self._cap_now if now < self._cap_until else self._on_duty(now)
         ):  # an officer is free and nobody waits: pushed and popped at once
@@ -441,6 +445,7 @@ class Station:
         """The visit columns, in shipment order."""
         if not self._sid:
             return Visits.empty()
+        del self._start[self.seq :], self._end[self.seq :]
         sid = np.frombuffer(self._sid, dtype=np.int32)
         order = np.argsort(sid, kind="stable")
         columns = [sid[order]]
@@ -1180,5 +1185,4 @@ def simulate(
     exact: bool = False,
 ) -> Records:
     """Simulate one replication from its seed sequence (``exact``: see :class:`Border`)."""
-    bound_heap()
     return Border(scenario, Streams(seed_seq), policy, exact=exact).run()

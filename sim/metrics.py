@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 from scipy import stats as st
 
+from sim.heap import release_freed_memory
 from sim.records import IN_SYSTEM, INTERCEPTED, RELEASED, Records
 from sim.scenario import INSPECTION_KINDS, Scenario
 
@@ -124,13 +125,16 @@ def replication_metrics(scenario: Scenario, rec: Records) -> dict[str, float]:
     m["spoiled"] = float(_spoiled(scenario, rec, released | censored).sum())
 
     m.update(_selection(scenario, rec, counted, inspected))
+    release_freed_memory()  # the temporaries of a million-shipment column: back to the system
 
     m.update(_groups(scenario, rec, counted, released, clearance))
     m.update(_outcomes(scenario, rec, counted, released, intercepted, clearance))
     del clearance
+    release_freed_memory()
 
     m.update(_segments(scenario, rec, released))
     m.update(_stations(scenario, rec))
+    release_freed_memory()
     return m
 
 

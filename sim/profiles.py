@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.heap import release_freed_memory
 from sim.records import IN_SYSTEM, RELEASED, Records
 from sim.scenario import Scenario
 
@@ -49,8 +50,11 @@ COLD_POOLED = 1000
 
 def bin_counts(hours: np.ndarray) -> np.ndarray:
     """Counts of ``hours`` in the bins of :data:`EDGES` (one more for the overflow)."""
-    idx = np.searchsorted(EDGES, hours, side="left")
-    return np.bincount(idx, minlength=EDGES.size + 1).astype(np.int64)
+    counts = np.zeros(EDGES.size + 1, dtype=np.int64)
+    for lo in range(0, hours.size, 1 << 16):  # in blocks: little memory
+        idx = np.searchsorted(EDGES, hours[lo : lo + (1 << 16)], side="left")
+        counts += np.bincount(idx, minlength=EDGES.size + 1)
+    return counts
 
 
 @dataclass
@@ -92,6 +96,7 @@ class Profile:
             hist[g] = bin_counts(clearance if m is None else clearance[m[released]])
             unreleased[g] = int(censored.sum() if m is None else (censored & m).sum())
         del clearance
+        release_freed_memory()  # the temporaries of a million-shipment column
 
         n_hours = min(len(s.hourly_queue) for s in rec.stations.values()) if rec.stations else 0
         step = max(1, math.ceil(n_hours / MAX_STEPS))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.policies.selectivity import REASONS
-from sim.traffic import Traffic
+from sim.traffic import Traffic, code_dtype
 
 IN_SYSTEM, RELEASED, INTERCEPTED = 0, 1, 2
 OUTCOMES = ("in_system", "released", "intercepted")
@@ -81,15 +81,15 @@ class Records:
 
     def __post_init__(self) -> None:
         n, c = len(self.traffic), len(self.checks)
-        self.lane = np.full(n, -1, dtype=np.int16)
+        self.lane = np.full(n, -1, dtype=code_dtype(len(self.lanes)))
         self.selected_by = np.zeros(n, dtype=np.int8)
         self._score = self._alert = None
         self.selected = np.full(n, np.nan)
         self.priority = self.traffic.priority.copy()
         self.released = np.full(n, np.nan)
         self.outcome = np.zeros(n, dtype=np.int8)
-        self.intercepted_at = np.full(n, -1, dtype=np.int16)
-        self.post_release_at = np.full(n, -1, dtype=np.int16)
+        self.intercepted_at = np.full(n, -1, dtype=code_dtype(c))
+        self.post_release_at = np.full(n, -1, dtype=code_dtype(c))
         self.visits = [Visits.empty() for _ in range(c)]
         self.stations = {name: StationStats() for name in self.checks}
 

@@ -93,6 +93,11 @@ class Traffic:
         self._drawn.clear()
 
 
+def code_dtype(count: int) -> np.dtype:
+    """The smallest signed integer type for codes 0 to ``count - 1`` and -1 (none)."""
+    return np.dtype(np.int8 if count < 128 else np.int16 if count < 32768 else np.int32)
+
+
 def risk_scores(traffic: Traffic, separations: list[float]) -> np.ndarray:
     """Binormal risk scores: N(0, 1) for legitimate shipments, N(d_k, 1) for illicit kind k,
     where ``separations[k]`` = d_k = sqrt(2) Phi^-1(AUC_k). The same noise under every AUC, so
@@ -151,13 +156,15 @@ def generate(scenario: Scenario, streams: Streams) -> Traffic:
     cum = np.cumsum(probs, axis=1)
     u = rng.random(n)
     # How many of the hour's cumulative shares u reaches (column by column: less memory).
-    commodity = np.zeros(n, dtype=np.int16)
+    commodity = np.zeros(n, dtype=code_dtype(len(t.commodities)))
     for j in range(cum.shape[1]):
         commodity += u >= cum[hour_of, j]
     np.minimum(commodity, len(t.commodities) - 1, out=commodity)
     del u, hour_of
-    origin = _choose(rng, n, [g.share for g in t.origins.values()]).astype(np.int16)
-    compliance = _choose(rng, n, [g.share for g in t.compliance.values()]).astype(np.int16)
+    origin = _choose(rng, n, [g.share for g in t.origins.values()])
+    origin = origin.astype(code_dtype(len(t.origins)))
+    compliance = _choose(rng, n, [g.share for g in t.compliance.values()])
+    compliance = compliance.astype(code_dtype(len(t.compliance)))
     aeo = rng.random(n) < t.aeo_share
     prearrival = rng.random(n) < t.prearrival_share
 

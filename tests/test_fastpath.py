@@ -53,7 +53,9 @@ def digest(rec: sim.Records) -> str:
     """SHA-256 of every column the model writes and of the stations' totals and series."""
     h = hashlib.sha256()
     for name in COLUMNS:
-        h.update(np.ascontiguousarray(getattr(rec, name)).tobytes())
+        # The codes as the golden values were written (the records may use smaller types).
+        dtype = np.int16 if name in ("lane", "intercepted_at", "post_release_at") else None
+        h.update(np.ascontiguousarray(getattr(rec, name), dtype=dtype).tobytes())
     for name, s in rec.stations.items():
         totals = (s.queue_area, s.busy_area, s.capacity_area, s.queue_max)
         h.update(repr((name, *totals, s.backlog_end, s.in_service_end)).encode())
