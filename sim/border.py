@@ -76,6 +76,7 @@ ENTRY_CHUNK = 16384
 arrays). A small replication reads all of its entries at once."""
 
 _NAN_ROWS = array("d", [math.nan]) * 4096
+_ZERO_ROWS = array("i", [0]) * 4096
 # Kinds of station actions, for the fast path's check of simultaneous actions (Station._tie).
 _ENTRY, _ROSTER, _NEXT, _OTHER = 1, 2, 3, 4
 
@@ -204,7 +205,7 @@ class Station:
         self._enter = array("d")
         self._start = array("d")
         self._end = array("d")
-        self._rows = 0  # rows of _start and _end (NaN until written), a block at a time
+        self._rows = 0  # rows of the visit columns (NaN until written), a block at a time
         self.watch = border.fast
         self._tie_t = -math.inf  # instant, kind and key of the last action (fast path)
         self._tie_k = 0
@@ -350,14 +351,13 @@ class Station:
             else:
                 self._tie_t, self._tie_k, self._tie_c = now, kind, key
         self._account()
-        self._sid.append(sid)
-        self._enter.append(now)
-        entry = (queue_class, self.seq, sid, then)
-        self.seq += 1
-        if self.seq > self._rows:  # room for the start and end of the next visits
-            self._start.extend(_NAN_ROWS)
-            self._end.extend(_NAN_ROWS)
-            self._rows += len(_NAN_ROWS)
+        row = self.seq
+        if row == self._rows:  # room for the next visits
+            self._grow()
+        self._sid[row] = sid
+        self._enter[row] = now
+        entry = (queue_class, row, sid, then)
+        self.seq = row + 1
         queue = self.queue
         if not queue and self.busy < (
             self._cap_now if now < self._cap_until else self._on_duty(now)
@@ -371,6 +371,12 @@ class Station:
             self._dispatch(now)
         if self.t0 <= now < self.t1 and len(queue) > self.stats.queue_max:
             self.stats.queue_max = len(queue)
+
+    def _grow(self) -> None:
+        self._sid.extend(_ZERO_ROWS)
+        for column in (self._enter, self._start, self._end):
+            column.extend(_NAN_ROWS)
+        self._rows += len(_NAN_ROWS)
 
     def _on_duty(self, now: float) -> int:
         """on_duty() at ``now``, cached until the next roster change."""
@@ -443,9 +449,10 @@ class Station:
 
     def _visits(self) -> Visits:
         """The visit columns, in shipment order."""
-        if not self._sid:
+        if not self.seq:
             return Visits.empty()
-        del self._start[self.seq :], self._end[self.seq :]
+        for column in (self._sid, self._enter, self._start, self._end):
+            del column[self.seq :]
         sid = np.frombuffer(self._sid, dtype=np.int32)
         order = np.argsort(sid, kind="stable")
         columns = [sid[order]]
