@@ -125,6 +125,17 @@ def capacity_changes(
     return out
 
 
+def _tied(ordered: np.ndarray) -> np.ndarray | None:
+    """Which of the sorted instants ``ordered`` equal a neighbour (None if none do)."""
+    same = ordered[1:] == ordered[:-1]
+    if not same.any():
+        return None
+    tied = np.zeros(ordered.size, dtype=bool)
+    tied[1:] |= same
+    tied[:-1] |= same
+    return tied
+
+
 def _steps_exact(times: np.ndarray) -> bool:
     """Whether SimPy reaches each distinct instant of sorted ``times`` from the one before it
     exactly (``a + (b - a) == b``), as the fast path's plan assumes."""
@@ -904,16 +915,11 @@ class Border:
         # By instant (stable: start order within one), then, among selections at one instant
         # (office openings, time 0), by (creation, arrival event first, start order).
         rank = np.argsort(when, kind="stable")
-        ordered = when[rank]
-        same = ordered[1:] == ordered[:-1]
-        del ordered
-        if same.any():
-            tied = np.zeros(rank.size, dtype=bool)
-            tied[1:] |= same
-            tied[:-1] |= same
+        tied = _tied(when[rank])
+        if tied is not None:
             sub = rank[tied]
             rank[tied] = sub[np.lexsort((sub, later[sub], created[sub], when[sub]))]
-        del same, later
+        del tied, later
         return order[rank], when[rank], created[rank]
 
     def _fast_start(self):
@@ -1017,13 +1023,8 @@ class Border:
         # By instant (stable: shipment order within one); among the few selections at one
         # instant, by (creation, arrival event first, start, id).
         order = np.argsort(when, kind="stable")
-        ordered = when[order]
-        same = ordered[1:] == ordered[:-1]
-        del ordered
-        if same.any():
-            tied = np.zeros(order.size, dtype=bool)
-            tied[1:] |= same
-            tied[:-1] |= same
+        tied = _tied(when[order])
+        if tied is not None:
             sub = order[tied]
             sid = ids[sub]
             lod = self._lodged()[sid]

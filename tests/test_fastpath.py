@@ -251,3 +251,12 @@ def test_traffic_columns_drawn_on_demand_are_the_same_when_drawn_again():
     assert not traffic._drawn
     for name in traffic.COLUMNS:
         np.testing.assert_array_equal(getattr(traffic, name), first[name], err_msg=name)
+
+
+def test_a_check_nobody_visits_has_no_rows_and_nan_timestamps():
+    data = small_data()
+    data["policy"] = {"kind": "random", "rates": {}}  # everyone green
+    rec = run(build(data), exact=False).records
+    assert [len(v) for v in rec.visits] == [0, 0]
+    assert rec.enter.shape == (2, len(rec.traffic)) and np.isnan(rec.enter).all()
+    assert (rec.outcome[rec.released < 1e9] == 1).all()
