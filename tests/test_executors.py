@@ -1,10 +1,12 @@
 """Executors: the same numbers in this process, in spawned worker processes and on a Dask
-local cluster, whatever the number of workers; policies that can or cannot travel; a worker
-that dies keeps every finished point."""
+local cluster, whatever the number of workers; every task's result once, tasks submitted while
+iterating included; policies that can or cannot travel; a worker that dies keeps every
+finished point; a local Dask cluster starts with its housekeeping turned down."""
 
 from __future__ import annotations
 
 import json
+import os
 from typing import Any, ClassVar
 
 import numpy as np
@@ -101,6 +103,77 @@ def test_identical_on_a_dask_local_cluster_of_processes():
     result = two_points("dask")  # starts a local cluster, and shuts it down afterwards
     assert result.executor.startswith("dask (local cluster")
     assert numbers(result) == numbers(reference)
+
+
+def draw(seed: int) -> tuple[int, list[float]]:
+    """A task: the same numbers wherever it runs."""
+    return seed, np.random.default_rng(seed).random(3).tolist()
+
+
+def drain(executor, first: int, total: int) -> list[tuple[Any, Any]]:
+    """As the experiment engine does: ``first`` tasks, then one more each time a result comes
+    back, ``total`` in all; every (key, value) in the order they came back."""
+    for k in range(first):
+        executor.submit(("task", k), draw, k)
+    submitted = first
+    got = []
+    for key, value in executor.results():
+        got.append((key, value))
+        if submitted < total:
+            executor.submit(("task", submitted), draw, submitted)
+            submitted += 1
+    return got
+
+
+@pytest.mark.parametrize("kind", ["serial", "processes", "dask"])
+def test_every_result_once_including_tasks_submitted_while_iterating(kind):
+    if kind == "dask":
+        pytest.importorskip("distributed")
+    executor = {
+        "serial": SerialExecutor,
+        "processes": lambda: ProcessExecutor(2),
+        "dask": lambda: DaskExecutor(2, processes=False),
+    }[kind]()
+    try:
+        got = drain(executor, first=4, total=11)
+        assert list(executor.results()) == [], "nothing left over"
+    finally:
+        executor.close()
+    keys = [key for key, _ in got]
+    assert sorted(keys) == [("task", k) for k in range(11)], "each key exactly once"
+    assert dict(got) == {("task", k): draw(k) for k in range(11)}
+
+
+def worker_settings() -> dict[str, Any]:
+    import dask
+
+    keys = (
+        "distributed.worker.profile.enabled",
+        "distributed.admin.tick.interval",
+        "distributed.admin.system-monitor.interval",
+        "distributed.worker.memory.monitor-interval",
+    )
+    settings = {key: dask.config.get(key) for key in keys}
+    settings["MALLOC_TRIM_THRESHOLD_"] = os.environ.get("MALLOC_TRIM_THRESHOLD_")
+    return settings
+
+
+def test_a_local_dask_cluster_turns_its_housekeeping_down():
+    """Its worker processes start with the profiler off, the event-loop health check and the
+    monitors slowed down, and without Dask's MALLOC_TRIM_THRESHOLD_."""
+    pytest.importorskip("distributed")
+    inherited = os.environ.get("MALLOC_TRIM_THRESHOLD_")  # None, unless set before this test
+    executor = DaskExecutor(1)
+    try:
+        (settings,) = executor.client.run(worker_settings).values()
+    finally:
+        executor.close()
+    assert settings.pop("distributed.worker.profile.enabled") is False
+    assert settings.pop("distributed.admin.tick.interval") == "1s"
+    assert settings.pop("distributed.admin.system-monitor.interval") == "5s"
+    assert settings.pop("distributed.worker.memory.monitor-interval") == "500ms"
+    assert settings.pop("MALLOC_TRIM_THRESHOLD_") == inherited
+    assert not settings
 
 
 def test_trace_and_run_in_worker_processes():
