@@ -249,9 +249,7 @@ def _spoiled(scenario: Scenario, rec: Records, candidates: np.ndarray) -> np.nda
     for k, commodity in enumerate(scenario.traffic.commodities.values()):
         if commodity.cold_chain_hours:
             ids = np.flatnonzero(candidates & (t.commodity == k))
-            released = rec.released[ids]
-            held = np.where(np.isnan(released), scenario.end_hours, released) - t.arrival[ids]
-            spoiled[ids] = held > commodity.cold_chain_hours
+            spoiled[ids] = rec.held_hours(ids, scenario.end_hours) > commodity.cold_chain_hours
     return spoiled
 
 

@@ -112,15 +112,10 @@ class Profile:
         tolerance_of = np.array(
             [c.cold_chain_hours or math.inf for c in scenario.traffic.commodities.values()]
         )
-
-        def held(ids: np.ndarray) -> np.ndarray:  # hours in custody, to the end if not released
-            out = rec.released[ids]
-            return np.where(np.isnan(out), scenario.end_hours, out) - t.arrival[ids]
-
         cold = (counted & (released | censored)) & np.isfinite(tolerance_of)[t.commodity]
         ids = np.flatnonzero(cold)
         spoiled = np.zeros_like(cold)
-        spoiled[ids] = held(ids) > tolerance_of[t.commodity[ids]]
+        spoiled[ids] = rec.held_hours(ids, scenario.end_hours) > tolerance_of[t.commodity[ids]]
         del ids
         cold_counts = {
             name: {
@@ -132,7 +127,7 @@ class Profile:
         }
         chosen = _cold_sample(np.flatnonzero(spoiled), np.flatnonzero(cold & ~spoiled))
         sample = {
-            "hours": held(chosen).astype(float),
+            "hours": rec.held_hours(chosen, scenario.end_hours).astype(float),
             "tolerance": tolerance_of[t.commodity[chosen]].astype(float),
             "spoiled": spoiled[chosen],
             "censored": censored[chosen],

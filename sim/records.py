@@ -115,6 +115,12 @@ class Records:
     def alert(self, value: np.ndarray) -> None:
         self._alert = value
 
+    def held_hours(self, ids: np.ndarray, end_hours: float) -> np.ndarray:
+        """Hours in custody of shipments ``ids``: to release, or to ``end_hours`` if not
+        released (what spoils cold-chain goods)."""
+        released = self.released[ids]
+        return np.where(np.isnan(released), end_hours, released) - self.traffic.arrival[ids]
+
     def _spread(self, what: str) -> np.ndarray:
         out = np.full((len(self.checks), len(self.traffic)), np.nan)
         for k, visits in enumerate(self.visits):
