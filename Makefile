@@ -30,11 +30,11 @@ test: $(STAMP_TEST)
 ## validate: the validation suite, slow cases included, then write docs/validation.md
 validate: $(STAMP_TEST)
 	$(BIN)/python -m pytest tests/validation --runslow
-	$(BIN)/python -m sim.validation --jobs 2
+	$(BIN)/python -m tools.validation --jobs 2
 
 ## baselines: rewrite tests/baselines/ after a change that is meant to move the numbers
 baselines: $(STAMP_TEST)
-	$(BIN)/python -m sim.validation --update-baselines
+	$(BIN)/python -m tools.validation --update-baselines
 
 ## bench: every script in benchmarks/, one line of figures each (minutes; not part of test)
 bench: $(STAMP_TEST)

@@ -20,7 +20,7 @@ import time
 
 from _common import median, sim, stretched_baseline
 
-from sim.executors import cpu_count
+from sim.experiment.executors import cpu_count
 
 
 def timed_sweep(scenario, executor: str, workers: int, points: int, reps: int):

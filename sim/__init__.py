@@ -13,18 +13,20 @@ differences) and ``sim.sweep(file, vary=[...])`` (a trade-off curve); each resul
 ``sim.write_explorer(folder)`` a sweep's interactive ``explore.html``.
 """
 
-from sim.border import Border, PolicyError, simulate
-from sim.compare import CompareResult, compare
-from sim.executors import (
+from sim.experiment.compare import CompareResult, compare
+from sim.experiment.engine import AUTO_METRICS, ExperimentError, RunResult, run
+from sim.experiment.executors import (
     DaskExecutor,
     Executor,
     ExecutorError,
     ProcessExecutor,
     SerialExecutor,
 )
-from sim.experiment import AUTO_METRICS, ExperimentError, RunResult, run
-from sim.explore import write_explorer
-from sim.metrics import KEY_METRICS, replication_metrics, summarise
+from sim.experiment.sweep import SweepResult, sweep
+from sim.measure.metrics import KEY_METRICS, replication_metrics, summarise
+from sim.measure.profiles import Profile
+from sim.model.border import Border, PolicyError, simulate
+from sim.model.records import Records
 from sim.policies import (
     POLICIES,
     BorderView,
@@ -42,12 +44,11 @@ from sim.policies import (
     policy_factory,
     register_policy,
 )
-from sim.profiles import Profile
-from sim.records import Records
-from sim.report import write_report
-from sim.scenario import Scenario, ScenarioError, from_dict, load_scenario, loads_scenario
+from sim.present.explore import write_explorer
+from sim.present.report import write_report
+from sim.scenario import from_dict, load_scenario, loads_scenario
+from sim.schema import Scenario, ScenarioError
 from sim.streams import Streams, replication_seeds
-from sim.sweep import SweepResult, sweep
 
 __all__ = [
     "AUTO_METRICS",

@@ -16,9 +16,8 @@ import shlex
 import sys
 from pathlib import Path
 
-from sim.executors import EXECUTORS, ExecutorError, WorkerLost
-from sim.policies import PolicyError
-from sim.results import (
+from sim.experiment.executors import EXECUTORS, ExecutorError, WorkerLost
+from sim.files.results import (
     FORMATS,
     MissingDependencyError,
     OutputError,
@@ -27,7 +26,9 @@ from sim.results import (
     default_folder,
     version,
 )
-from sim.scenario import ScenarioError, load_scenario
+from sim.policies import PolicyError
+from sim.scenario import load_scenario
+from sim.schema import ScenarioError
 
 TIME_CHOICES = ("mean", "p90")
 EXIT_FAILED = 1
@@ -291,8 +292,8 @@ def _common(args: argparse.Namespace) -> dict:
 
 
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
-    from sim.experiment import run
-    from sim.plugins import load_plugins, replacement
+    from sim.experiment.engine import run
+    from sim.experiment.plugins import load_plugins, replacement
 
     load_plugins(args.plugins)
     overrides = list(args.overrides)
@@ -349,7 +350,7 @@ def _finish(args: argparse.Namespace, folder: Path) -> int:
 
 
 def _write_report(folder: Path, time: str) -> Path:
-    from sim.report import write_report
+    from sim.present.report import write_report
 
     return write_report(folder, time=time)
 
@@ -360,7 +361,7 @@ def _show(args: argparse.Namespace) -> int:
         path = _write_report(Path(args.folder), args.time)
         print(f"Report written to {path}")
     else:
-        from sim.explore import write_explorer
+        from sim.present.explore import write_explorer
 
         path = write_explorer(Path(args.folder), time=args.time)
         print(f"Trainer's page written to {path} (open it in any browser; it works offline)")
@@ -369,9 +370,9 @@ def _show(args: argparse.Namespace) -> int:
 
 def _experiment(args: argparse.Namespace, argv: list[str]) -> int:
     """``compare`` and ``sweep``: validate everything, then fill the folder point by point."""
-    from sim.compare import compare
-    from sim.plugins import load_plugins, replacement
-    from sim.sweep import parse_all, sweep
+    from sim.experiment.compare import compare
+    from sim.experiment.plugins import load_plugins, replacement
+    from sim.experiment.sweep import parse_all, sweep
 
     load_plugins(args.plugins)
     command = ["bordersim", *argv]
@@ -442,7 +443,7 @@ def _kept(folder: Path) -> tuple[int, int] | None:
     """(points finished, points planned) in a comparison's or sweep's folder, if it exists."""
     import json
 
-    from sim.results import PLAN, POINTS
+    from sim.files.results import PLAN, POINTS
 
     try:
         total = len(json.loads((folder / PLAN).read_text())["points"])
@@ -486,8 +487,8 @@ def _resume_command(argv: list[str], folder: Path) -> str:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from sim.compare import build_points, load_source
-    from sim.plugins import load_plugins
+    from sim.experiment.compare import build_points, load_source
+    from sim.experiment.plugins import load_plugins
 
     load_plugins(args.plugins)
     s = load_scenario(args.file, args.overrides)
@@ -507,8 +508,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``bordersim`` console script."""
-    from sim.experiment import ExperimentError
-    from sim.plugins import PluginError
+    from sim.experiment.engine import ExperimentError
+    from sim.experiment.plugins import PluginError
 
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from sim import distributions as d
-from sim import scenario as s
+from sim import schema as s
 
 TABLES: list[tuple[str, type[BaseModel], str]] = [
     ("[scenario]", s.ScenarioInfo, ""),

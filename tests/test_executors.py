@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.executors import (
+from sim.experiment.executors import (
     DaskExecutor,
     ExecutorError,
     ProcessExecutor,

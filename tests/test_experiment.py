@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import sim
-from sim.compare import merge, paired_differences
-from sim.experiment import ExperimentError, Replications, next_count
-from sim.sweep import _range, pareto_efficient
+from sim.experiment.compare import merge, paired_differences
+from sim.experiment.engine import ExperimentError, Replications, next_count
+from sim.experiment.sweep import _range, pareto_efficient
 
 from conftest import build, write_toml
 from conftest import tiny as shared_tiny
@@ -328,7 +328,7 @@ def test_ranges_include_both_ends_evenly(start, stop, count):
 def test_a_variant_can_switch_a_distribution_to_another_kind():
     """A variant's distribution replaces the base's whole (a lognormal's cv does not leak into
     a fixed duration), as --set does."""
-    from sim.compare import merge
+    from sim.experiment.compare import merge
 
     base = {"checks": {"desk": {"duration_hours": {"dist": "lognormal", "mean": 1.0, "cv": 0.5}}}}
     new = merge(base, {"checks": {"desk": {"duration_hours": {"dist": "fixed", "value": 0.5}}}})

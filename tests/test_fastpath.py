@@ -25,10 +25,10 @@ import numpy as np
 import pytest
 
 import sim
-from sim.border import Border, _Clock
+from sim.model.border import Border, _Clock
+from sim.model.traffic import generate
 from sim.policies.selectivity import Selectivity
 from sim.streams import PerShipment, Streams
-from sim.traffic import generate
 
 from conftest import build, small_data
 

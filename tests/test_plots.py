@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 import sim
-from sim import plots
-from sim.profiles import EDGES, MAX_STEPS, Profile
-from sim.results import load_results
+from sim.files.results import load_results
+from sim.measure.profiles import EDGES, MAX_STEPS, Profile
+from sim.present import plots
 
 from conftest import build, tiny
 

@@ -19,7 +19,7 @@ from scipy.optimize import brentq
 from scipy.stats import norm
 
 import sim
-from sim.metrics import auc as mann_whitney_auc
+from sim.measure.metrics import auc as mann_whitney_auc
 from sim.policies import (
     PluginError,
     PolicyError,
@@ -32,7 +32,7 @@ from sim.policies.base import Declaration
 from sim.policies.fields import separation
 from sim.policies.ranking import RollingRank
 from sim.policies.selectivity import ALERT, NOT_SELECTED, OPERATION, POLICY, RANDOM
-from sim.scenario import ScenarioError
+from sim.schema import ScenarioError
 
 from conftest import build, write_toml
 

@@ -16,8 +16,8 @@ import tomli_w
 
 import sim
 from sim.cli import main
-from sim.report import commented_parameters
-from sim.results import ExperimentStore
+from sim.files.results import ExperimentStore
+from sim.present.report import commented_parameters
 
 from conftest import small_data
 
@@ -192,7 +192,7 @@ def test_commands_write_a_self_contained_report(made, kind):
     assert "95% CI" in text and "warm-up" in text and "common random numbers" in text.lower()
     assert "SeedSequence(11)" in text, "the seed"
     assert f"bordersim {kind}" in text, "the command that wrote it"
-    assert sim.results.version("bordersim") in text
+    assert sim.files.results.version("bordersim") in text
 
 
 def test_report_shows_the_scenario_files_comments(made):

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim.results import ExperimentStore
-from sim.sweep import parse_vary
+from sim.experiment.sweep import parse_vary
+from sim.files.results import ExperimentStore
 
 from conftest import ROOT, cli, tiny, write_toml
 
@@ -268,8 +268,8 @@ def test_interrupted_sweep_resumed_gives_exactly_the_uninterrupted_results(
 
     ran = []
     monkeypatch.setattr(
-        "sim.experiment.run_replication",
-        lambda task, real=sim.experiment.run_replication: ran.append(1) or real(task),
+        "sim.experiment.engine.run_replication",
+        lambda task, real=sim.experiment.engine.run_replication: ran.append(1) or real(task),
     )
     assert cli(capsys, *args, "--resume", "part")[0] == 0
     assert len(ran) == 3 * 2, "only the three missing points ran"

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.traffic import Traffic, generate, hourly_rates
+from sim.model.traffic import Traffic, generate, hourly_rates
 
 from conftest import build, small_data
 

@@ -15,13 +15,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.scenario import (
-    MAX_SHIPMENTS,
-    ScenarioError,
-    apply_overrides,
-    expected_shipments,
-    parse_override,
-)
+from sim.scenario import apply_overrides, parse_override
+from sim.schema import MAX_SHIPMENTS, ScenarioError, expected_shipments
 
 from conftest import BASELINE, build, mmc_data, small_data, write_toml
 

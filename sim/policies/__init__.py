@@ -29,7 +29,7 @@ from sim.policies.risk_score import CapacityAware, RiskScore
 from sim.policies.selectivity import REASONS, Selectivity, check_common
 
 if TYPE_CHECKING:
-    from sim.scenario import Scenario
+    from sim.schema import Scenario
 
 POLICIES: dict[str, type[Policy]] = {}
 
@@ -51,7 +51,7 @@ for _cls in (RandomSelection, Quota, Profiles, RiskScore, CapacityAware):
 
 def validate_policy(scenario: Scenario) -> tuple[PolicyConfig | None, list[tuple[str, str]]]:
     """Validate ``[policy]`` against its kind's schema and the rest of the scenario."""
-    from sim.scenario import problems_from, quote_name, suggest
+    from sim.schema import problems_from, quote_name, suggest
 
     spec = scenario.policy.model_dump()
     kind = spec.get("kind")

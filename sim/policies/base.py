@@ -16,10 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.policies.fields import AUC, Rate
 from sim.policies.modifiers import AEO, Alerts, Operation, Prearrival, Priority
-from sim.scenario import Name
+from sim.schema import Name
 
 if TYPE_CHECKING:
-    from sim.scenario import Scenario
+    from sim.schema import Scenario
     from sim.streams import PerShipment
 
 
@@ -139,6 +139,15 @@ class Policy:
     Config: ClassVar[type[PolicyConfig]] = PolicyConfig
     selects_at_random: ClassVar[bool] = False
     """True when the base selection is itself random (its selections count as random ones)."""
+    reads_border: ClassVar[bool] = True
+    """Whether :meth:`select` reads the border (queues, officers on duty). A policy that never
+    does is selected before the run, on the fast path. A subclass that overrides ``select``
+    reads the border unless it says otherwise."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "select" in vars(cls) and "reads_border" not in vars(cls):
+            cls.reads_border = True
 
     def __init__(self, config: PolicyConfig | None = None):
         self.config = config if config is not None else self.default_config()

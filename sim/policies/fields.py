@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
-from sim.scenario import quote_name, suggest
+from sim.schema import quote_name, suggest
 
 if TYPE_CHECKING:
-    from sim.scenario import Scenario
+    from sim.schema import Scenario
 
 Rate = Annotated[float, Field(ge=0, le=1, strict=True)]
 """A share of declarations, 0-1."""

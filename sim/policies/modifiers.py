@@ -16,7 +16,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from sim.policies.fields import Day, KindShare, PositiveHours, Rate
-from sim.scenario import Name, end_after_start
+from sim.schema import Name, end_after_start
 
 
 class Modifier(BaseModel):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.policies.base import Policy, PolicyError
-from sim.scenario import suggest
+from sim.schema import suggest
 
 USAGE = (
     "a plug-in policy is given as module:Class (an importable module, e.g. mypolicies:QueueAware) "

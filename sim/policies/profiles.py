@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sim.policies.base import BorderView, Declaration, Policy, PolicyConfig, PolicyContext
 from sim.policies.fields import Problems, Rate
-from sim.scenario import Name, Scenario
+from sim.schema import Name, Scenario
 
 Money = Annotated[float, Field(ge=0, le=1e15, strict=True)]
 Score = Annotated[float, Field(ge=-10, le=10, strict=True)]
@@ -65,6 +65,8 @@ class Profiles(Policy):
     select leaves the declaration to the next rules. Write the strictest rules first.
     A condition on the value never holds for a commodity without a declared value.
     """
+
+    reads_border = False
 
     kind = "profiles"
     Config = ProfilesConfig

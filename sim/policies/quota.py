@@ -16,7 +16,7 @@ from pydantic import Field
 from sim.policies.base import BorderView, Declaration, Policy, PolicyConfig, PolicyContext
 from sim.policies.fields import AUC, Problems, Rate, Window
 from sim.policies.ranking import RollingRank
-from sim.scenario import Name, Scenario
+from sim.schema import Name, Scenario
 
 
 class QuotaConfig(PolicyConfig):
@@ -44,6 +44,8 @@ class Quota(Policy):
     left for the default lane is instead sent to the first lane that is a whole declaration
     behind its expected count over the last `window` declarations (the top-up).
     """
+
+    reads_border = False
 
     kind = "quota"
     Config = QuotaConfig

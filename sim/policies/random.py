@@ -13,7 +13,7 @@ from pydantic import Field
 
 from sim.policies.base import BorderView, Declaration, Policy, PolicyConfig, PolicyContext
 from sim.policies.fields import Problems, Rate
-from sim.scenario import Name, Scenario
+from sim.schema import Name, Scenario
 
 
 class RandomConfig(PolicyConfig):
@@ -32,6 +32,8 @@ class RandomSelection(Policy):
     Lanes are filled in the order the rates are written, from one uniform draw per shipment:
     raising one rate keeps every shipment selected before still selected (paired comparisons).
     """
+
+    reads_border = False
 
     kind = "random"
     Config = RandomConfig

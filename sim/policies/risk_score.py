@@ -19,7 +19,7 @@ from pydantic import Field, model_validator
 from sim.policies.base import BorderView, Declaration, Policy, PolicyConfig, PolicyContext
 from sim.policies.fields import AUC, PositiveHours, Problems, Rate, Window
 from sim.policies.ranking import RollingRank
-from sim.scenario import INSPECTION_KINDS, Name, Scenario
+from sim.schema import INSPECTION_KINDS, Name, Scenario
 
 
 class RiskScoreConfig(PolicyConfig):
@@ -56,6 +56,8 @@ class RiskScoreConfig(PolicyConfig):
 class RiskScore(Policy):
     """Selects the declarations whose risk score is high: above a threshold, or in the top
     budget share of recent scores."""
+
+    reads_border = False
 
     kind = "risk_score"
     Config = RiskScoreConfig

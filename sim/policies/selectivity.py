@@ -38,7 +38,7 @@ from sim.policies.base import (
 from sim.policies.fields import Problems, by_kind, separation
 
 if TYPE_CHECKING:
-    from sim.scenario import Scenario
+    from sim.schema import Scenario
 
 NOT_SELECTED, POLICY, RANDOM, ALERT, OPERATION = 0, 1, 2, 3, 4
 REASONS = ("none", "policy", "random", "alert", "operation")

@@ -1,6 +1,6 @@
 """Regression baselines: a fixed-seed summary of each shipped scenario, kept in
 tests/baselines/<scenario>.json. A change that moves the numbers fails here; when the move is
-meant, refresh them with `make baselines` (python -m sim.validation --update-baselines) and
+meant, refresh them with `make baselines` (python -m tools.validation --update-baselines) and
 commit the new files with the change that explains them."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from sim import validation as v
+from tools import validation as v
 
 SCENARIOS = v.shipped_scenarios()
 

@@ -1,4 +1,4 @@
-"""Every validation case of :mod:`sim.validation` (the ones in docs/validation.md): each
+"""Every validation case of :mod:`tools.validation` (the ones in docs/validation.md): each
 simulation agrees with its formula inside a 95% interval narrow enough to mean something, each
 identity holds to rounding, each property holds. Cases marked slow run with --runslow
 (``make validate``)."""
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim import validation as v
+from tools import validation as v
 
 
 def _params():

@@ -29,8 +29,8 @@ from hypothesis import strategies as st
 
 import sim
 from sim.cli import main
-from sim.results import default_folder
-from sim.scenario import (
+from sim.files.results import default_folder
+from sim.schema import (
     BYTES_PER_SHIPMENT,
     BYTES_PER_SHIPMENT_CHECK,
     DEFAULT_MAX_MEMORY_MB,
@@ -102,7 +102,7 @@ def test_over_the_cap_is_refused_before_it_runs(monkeypatch, tmp_path):
     def never(*args, **kwargs):
         raise AssertionError("a refused scenario must not be simulated")
 
-    monkeypatch.setattr(sim.border.Border, "run", never)
+    monkeypatch.setattr(sim.model.border.Border, "run", never)
     file = write_toml(tmp_path / "big.toml", sized(50_000))
     for command in (["validate", file], ["run", file, "--out", tmp_path / "out"], ["run", file]):
         code, out, err = cli(*command)
@@ -232,7 +232,7 @@ FORBIDDEN_ATTRIBUTES = {
 }
 UNSAFE_MODULES = {"pickle", "marshal", "dill", "cloudpickle", "yaml", "jsonpickle", "shelve"}
 ALLOWED = {
-    ("sim/experiment.py", "pickle.loads"): "a task this program pickled for its own worker",
+    ("sim/experiment/engine.py", "pickle.loads"): "a task this program pickled for its own worker",
     ("sim/policies/plugins.py", "importlib.import_module"): "--policy-plugin module:Class, "
     "given explicitly on the command line or in Python, never by a scenario file",
     ("sim/policies/plugins.py", "importlib.util.spec_from_file_location"): "--policy-plugin "

@@ -7,9 +7,9 @@ import math
 
 import pytest
 
-from sim import validation as v
-from sim.border import Station
+from sim.model.border import Station
 from sim.scenario import from_dict
+from tools import validation as v
 
 
 def test_erlang_c_reproduces_the_reference_example():

@@ -2,7 +2,7 @@
 
 It opens with no network (images inline as base64 PNG, styles inline, no script): what was
 simulated in plain words, the key numbers with their 95% confidence intervals, the figures of
-:mod:`sim.plots` (also written to ``figures/`` as PNG and SVG, for slides), tables, the
+:mod:`sim.present.plots` (also written to ``figures/`` as PNG and SVG, for slides), tables, the
 parameters with their sources (the comments of the original scenario file when it is still
 there and unchanged), method notes and how to reproduce the numbers.
 """
@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.results import OutputError, Saved, SavedPoint, key_rows, load_results, write_atomic
+from sim.files.results import OutputError, Saved, SavedPoint, key_rows, load_results, write_atomic
 
 REPORT = "report.html"
 FIGURES = "figures"
@@ -30,7 +30,7 @@ def write_report(folder: str | Path, *, time: str = "mean") -> Path:
     """Write ``report.html`` (and the figures, as PNG and SVG, under ``figures/``) into a
     results folder; returns the report's path. ``time`` is the trade-off's time axis:
     ``"mean"`` or ``"p90"`` clearance time of legitimate shipments."""
-    from sim import plots
+    from sim.present import plots
 
     saved = load_results(folder)
     figures = plots.run_figures(saved, time)
@@ -257,7 +257,7 @@ def describe(saved: Saved) -> str:
             + "</ul>"
         )
     else:
-        from sim.sweep import show
+        from sim.experiment.sweep import show
 
         items = []
         for key in saved.keys:
@@ -601,7 +601,7 @@ def key_table(saved: Saved) -> str:
                 ]
             )
         return _table(head, body, "numbers compare")
-    from sim.sweep import show
+    from sim.experiment.sweep import show
 
     cols = [
         ("legit. clearance h (mean)", "legit.clearance_hours_mean", False),
@@ -629,7 +629,7 @@ def key_table(saved: Saved) -> str:
 
 def _by_point_table(saved: Saved, rows: list[tuple[str, str, bool]]) -> str:
     """Metrics by point: points as columns (a few) or as rows (many)."""
-    from sim.plots import short_label
+    from sim.present.plots import short_label
 
     rows = [r for r in rows if any(r[1] in p.stats for p in saved.points)]
     if not rows:
@@ -651,7 +651,7 @@ def _by_point_table(saved: Saved, rows: list[tuple[str, str, bool]]) -> str:
 
 
 def detail_tables(saved: Saved) -> str:
-    from sim.plots import _checks, _kinds, _lanes
+    from sim.present.plots import _checks, _kinds, _lanes
 
     checks, lanes, kinds = _checks(saved), _lanes(saved), _kinds(saved)
     commodities: list[str] = []

@@ -43,8 +43,8 @@ import numpy as np
 from scipy import stats as st
 
 from sim.heap import release_freed_memory
-from sim.records import IN_SYSTEM, INTERCEPTED, RELEASED, Records
-from sim.scenario import INSPECTION_KINDS, Scenario
+from sim.model.records import IN_SYSTEM, INTERCEPTED, RELEASED, Records
+from sim.schema import INSPECTION_KINDS, Scenario
 
 KEY_METRICS = (
     "clearance_hours_mean",

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.roster import schedule_for
-from sim.scenario import Scenario, risk_groups
+from sim.model.roster import schedule_for
+from sim.schema import Scenario, risk_groups
 from sim.streams import Streams
 
 LEGITIMATE = 0

@@ -4,7 +4,7 @@ engine that runs them on any executor.
 The unit of work is one replication of one *point* (a scenario, a variant of it, or a point of
 a sweep): :func:`run_replication` simulates it from the replication's seed sequence and returns
 its metrics and its profile (the small, fixed-size distributions behind the pictures, see
-:mod:`sim.profiles`; never per-shipment arrays). ``numpy.random.SeedSequence(seed)`` spawns
+:mod:`sim.measure.profiles`; never per-shipment arrays). ``numpy.random.SeedSequence(seed)`` spawns
 one child per replication (:func:`sim.streams.replication_seeds`), and replication *i* of
 every point uses child *i*:
 every policy, variant and sweep point sees the same shipments, so their differences are paired
@@ -30,24 +30,19 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from sim.border import simulate
-from sim.executors import Executor, make_executor
-from sim.metrics import KEY_METRICS, replication_metrics, summarise
-from sim.plugins import load_plugin, load_plugins
+from sim.experiment.executors import Executor, make_executor
+from sim.experiment.plugins import load_plugin, load_plugins
+from sim.measure.metrics import KEY_METRICS, replication_metrics, summarise
+from sim.measure.profiles import Profile
+from sim.model.border import simulate
+from sim.model.records import Records
 from sim.policies import Policy, PolicyError, policy_factory
-from sim.profiles import Profile
-from sim.records import Records
-from sim.scenario import (
-    Scenario,
-    apply_overrides,
-    expected_shipments,
-    from_dict,
-    load_scenario,
-)
+from sim.scenario import apply_overrides, from_dict, load_scenario
+from sim.schema import Scenario, expected_shipments
 from sim.streams import replication_seeds
 
 if TYPE_CHECKING:
-    from sim.results import ExperimentStore
+    from sim.files.results import ExperimentStore
 
 CONFIDENCE = 0.95
 AUTO_METRICS = ("clearance_hours_mean", "interception_rate")
@@ -324,7 +319,7 @@ def open_executor(
     plan: Replications,
     policy: PolicySource | None,
 ) -> Executor:
-    """The executor to use (see :func:`sim.executors.make_executor` for the default)."""
+    """The executor to use (see :func:`sim.experiment.executors.make_executor` for the default)."""
     # What must travel by reference: the policy, and the classes of the scenarios' settings.
     payload = (policy, list({type(p.scenario.policy_config) for p in points}))
     return make_executor(
@@ -454,7 +449,7 @@ def _progress(total: int, name: str, enabled: bool | None):
 
 
 def _require_pandas():
-    from sim.results import require_pandas
+    from sim.files.results import require_pandas
 
     return require_pandas()
 
@@ -476,7 +471,7 @@ class RunResult:
     precision: Precision | None = None
     policy: str | None = None
     profile: Profile | None = None
-    """The replications' pooled profile: what the pictures draw (see :mod:`sim.profiles`)."""
+    """The replications' pooled profile: what the pictures draw (:mod:`~sim.measure.profiles`)."""
     source: str | None = None
     """The scenario file it came from, if any (the report shows its comments)."""
 
@@ -490,14 +485,14 @@ class RunResult:
 
     def text(self) -> str:
         """A readable summary: key metrics with their 95% intervals, then the stations."""
-        from sim.results import format_summary
+        from sim.files.results import format_summary
 
         return format_summary(self)
 
     def to_dataframe(self, which: str = "summary"):
         """``"summary"``: one row per metric with its interval; ``"replications"``: one row
         per replication, one column per metric. Needs pandas (``bordersim[dataframe]``)."""
-        from sim.results import run_tables
+        from sim.files.results import run_tables
 
         pd = _require_pandas()
         tables = run_tables(self)
@@ -514,7 +509,7 @@ class RunResult:
     ) -> Path:
         """Write the result files atomically (``format`` "csv" or "parquet"); returns the
         folder."""
-        from sim.results import save
+        from sim.files.results import save
 
         return save(self, out, command, format)
 
@@ -544,7 +539,7 @@ def run(
     lambda or a class defined in a notebook runs in this process). ``trace`` keeps every
     shipment's records in ``result.records``.
 
-    ``executor`` is "serial", "processes" or "dask" (or an :class:`sim.executors.Executor`);
+    ``executor`` is "serial", "processes" or "dask" (or an :class:`~.executors.Executor`);
     by default worker processes on every CPU when the run is long enough to gain from them.
     ``plugins`` are ``"module:Class"`` policies to register first.
     """
@@ -613,7 +608,7 @@ def with_settings(scenario: Scenario, **settings: Any) -> Scenario:
 
 @dataclass
 class ExperimentResult:
-    """Shared by :class:`sim.compare.CompareResult` and :class:`sim.sweep.SweepResult`:
+    """Shared by :class:`~.compare.CompareResult` and :class:`~.sweep.SweepResult`:
     several points, each with its replications under common random numbers."""
 
     kind: ClassVar[str] = "experiment"
@@ -675,7 +670,7 @@ class ExperimentResult:
 
     def tables(self) -> dict[str, tuple[list[str], list[list[Any]]]]:
         """Every table written to the results folder, by name, as (columns, rows)."""
-        from sim.results import experiment_tables
+        from sim.files.results import experiment_tables
 
         return experiment_tables(self)
 
@@ -695,7 +690,7 @@ class ExperimentResult:
     ) -> Path:
         """Write every result file atomically into ``out`` (default
         ``results/<name>/<kind>-<timestamp>``); returns the folder."""
-        from sim.results import save_experiment
+        from sim.files.results import save_experiment
 
         return save_experiment(self, out, command, format)
 
@@ -767,7 +762,7 @@ def run_points(
 ) -> ExperimentResult:
     """Run the points of a comparison or sweep; with ``out`` or ``resume`` each finished point
     is written at once, and at the end every table."""
-    from sim.results import ExperimentStore, check_format
+    from sim.files.results import ExperimentStore, check_format
 
     check_format(format)
     if out is not None and resume is not None and Path(out) != Path(resume):

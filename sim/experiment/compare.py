@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.experiment import (
+from sim.experiment.engine import (
     CONFIDENCE,
     ExperimentError,
     ExperimentResult,
@@ -30,10 +30,11 @@ from sim.experiment import (
     run_points,
     settle,
 )
-from sim.metrics import summarise
-from sim.plugins import load_plugins
-from sim.results import STATS, key_rows
-from sim.scenario import Scenario, ScenarioError, apply_overrides, from_dict, read_toml
+from sim.experiment.plugins import load_plugins
+from sim.files.results import STATS, key_rows
+from sim.measure.metrics import summarise
+from sim.scenario import apply_overrides, from_dict, read_toml
+from sim.schema import Scenario, ScenarioError
 
 RESERVED = {
     ("scenario", "seed"): "every point shares one seed (common random numbers): set it in the "

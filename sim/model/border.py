@@ -6,7 +6,7 @@ officers are on duty: at closing time an officer finishes the shipment in hand, 
 queued shipments wait for the next opening. A shipment passes each check at most once: a
 check already passed on an alarm's referral is not repeated, and an alarm referred to a check
 already passed gets that check's verdict. The model only writes timestamps into
-:class:`sim.records.Records`; every figure is derived from them afterwards.
+:class:`sim.model.records.Records`; every figure is derived from them afterwards.
 
 How a shipment moves (both paths give bit-identical records; ``tests/test_fastpath.py``):
 
@@ -40,31 +40,24 @@ from simpy.core import URGENT
 from simpy.events import Event, Timeout
 
 from sim.heap import release_freed_memory
+from sim.model.records import INTERCEPTED, RELEASED, Records, Visits
+from sim.model.roster import Schedule, schedule_for
+from sim.model.traffic import Traffic, alerts, generate, risk_scores
 from sim.policies import (
     Declaration,
     Policy,
     PolicyContext,
     PolicyError,
-    Profiles,
-    Quota,
-    RandomSelection,
-    RiskScore,
     Selectivity,
     make_policy,
 )
-from sim.records import INTERCEPTED, RELEASED, Records, Visits
-from sim.roster import Schedule, schedule_for
-from sim.scenario import Check, Scenario
+from sim.schema import Check, Scenario
 from sim.streams import Streams
-from sim.traffic import Traffic, alerts, generate, risk_scores
 
 HIGH, NORMAL = 0, 1
 GOODS_KINDS = frozenset({"scan", "physical", "screening", "lab"})
 """Checks that need the goods themselves: under pre-arrival processing they wait for arrival."""
 
-PURE_POLICIES = (RandomSelection, Quota, Profiles, RiskScore)
-"""Policies that never read the border's state: the fast path selects for them before the run
-(exactly these classes, not subclasses, which may read it)."""
 
 __all__ = ["Border", "PolicyError", "Station", "capacity_changes", "simulate"]
 
@@ -633,7 +626,7 @@ class Border:
             list(scenario.traffic.origins),
             list(scenario.traffic.compliance),
         )
-        self.fast = not exact and type(self.policy) in PURE_POLICIES
+        self.fast = not exact and not self.policy.reads_border
         self._route_lengths: np.ndarray | None = None
         self._setup()
 

@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from sim.compare import cell
-from sim.experiment import (
+from sim.experiment.compare import cell
+from sim.experiment.engine import (
     ExperimentError,
     ExperimentResult,
     Point,
@@ -37,8 +37,9 @@ from sim.experiment import (
     run_points,
     settle,
 )
-from sim.plugins import load_plugins
-from sim.scenario import Scenario, ScenarioError, apply_overrides, from_dict, read_toml
+from sim.experiment.plugins import load_plugins
+from sim.scenario import apply_overrides, from_dict, read_toml
+from sim.schema import Scenario, ScenarioError
 
 VARY_USAGE = (
     "a --vary is KEY=START:STOP:COUNT (e.g. policy.rates.red=0:0.3:13) or KEY=V1,V2,... "

@@ -2,7 +2,7 @@
 pooled per point (a run, a scenario of a comparison, a point of a sweep).
 
 A replication's metrics are single numbers; its *profile* keeps, small and of fixed size
-whatever the traffic, what the figures of :mod:`sim.plots` draw:
+whatever the traffic, what the figures of :mod:`sim.present.plots` draw:
 
 - ``hist``: clearance times of released shipments counted in fixed bins (:data:`EDGES`, the
   same for every scenario, so histograms add up across replications and points), for all
@@ -11,7 +11,7 @@ whatever the traffic, what the figures of :mod:`sim.plots` draw:
   released, exactly as ``within_<T>h_share`` does;
 - ``stations``: each station's queue length, busy officers and officers on duty, hour by hour
   over the whole run (averaged over blocks of several hours when a run is longer than
-  :data:`MAX_STEPS` hours), from :class:`sim.records.StationStats`;
+  :data:`MAX_STEPS` hours), from :class:`sim.model.records.StationStats`;
 - ``cold``: cold-chain shipments' hours in custody against their tolerance: every spoiled one
   (up to :data:`COLD_SPOILED` a replication) and an even sample of the others (up to
   :data:`COLD_SAMPLE` in all), with the counts of cold-chain and spoiled shipments by commodity.
@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 
 from sim.heap import release_freed_memory
-from sim.records import IN_SYSTEM, RELEASED, Records
-from sim.scenario import Scenario
+from sim.model.records import IN_SYSTEM, RELEASED, Records
+from sim.schema import Scenario
 
 FORMAT = 1
 NICE_HOURS = (0.25, 0.5, 1, 2, 3, 4, 6, 8, 12, 18, 24, 36, 48, 72, 96, 120, 168, 240, 336, 720)

@@ -7,9 +7,9 @@ question and key result, then one section per scenario with its key metrics, the
 differences of each variant against the base, and whether each variant moved the numbers in
 the direction the scenario is meant to show.
 
-    python -m sim.scenario_table                  # rewrite scenarios/README.md (about a minute)
-    python -m sim.scenario_table --only pre-arrival --out -    # one scenario, to the screen
-    python -m sim.scenario_table --fast --out -   # shortened runs: checks the code, not the numbers
+    python -m tools.scenario_table                  # rewrite scenarios/README.md (about a minute)
+    python -m tools.scenario_table --only pre-arrival --out -    # one scenario, to the screen
+    python -m tools.scenario_table --fast --out -   # short runs: checks the code, not the numbers
 
 What each scenario's key result is, and which directions it must show, is :data:`SPECS`; a new
 scenario file needs an entry there (the test suite says so).
@@ -30,7 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 README = SCENARIOS / "README.md"
-COMMAND = "python -m sim.scenario_table"
+COMMAND = "python -m tools.scenario_table"
 FAST_OVERRIDES = (
     "scenario.days=8",
     "scenario.warmup_days=1",
@@ -378,7 +378,7 @@ class Outcome:
         return self.labels[0]
 
     def diff(self, label: str, metric: str, reference: str | None = None) -> dict[str, Any]:
-        from sim.compare import paired_differences
+        from sim.experiment.compare import paired_differences
 
         ref = self.replications[reference or self.base]
         return paired_differences(ref, self.replications[label]).get(metric) or {}
@@ -481,7 +481,7 @@ def section(o: Outcome) -> list[str]:
 
 def render(outcomes: Sequence[Outcome], fast: bool = False) -> str:
     """The whole README."""
-    from sim.results import version
+    from sim.files.results import version
 
     total = sum(o.seconds for o in outcomes)
     lines = [

@@ -1,6 +1,6 @@
 """The record schema: raw timestamps of every shipment and every station, nothing derived.
 
-The SimPy model writes these columns; :mod:`sim.metrics` derives every figure from them
+The SimPy model writes these columns; :mod:`sim.measure.metrics` derives every figure from them
 afterwards. One row per shipment (in arrival order, ``id`` = row), and for each check one row
 per visit (``Visits``: the shipment and when it joined the queue, started and ended its check),
 so a run's memory grows with the visits, not with shipments times checks. ``Records.enter``,
@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.model.traffic import Traffic, code_dtype
 from sim.policies.selectivity import REASONS
-from sim.traffic import Traffic, code_dtype
 
 IN_SYSTEM, RELEASED, INTERCEPTED = 0, 1, 2
 OUTCOMES = ("in_system", "released", "intercepted")

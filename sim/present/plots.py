@@ -5,7 +5,7 @@ shipments against their tolerance.
 Every function takes plain data and returns a :class:`matplotlib.figure.Figure` drawn on the
 Agg canvas (no display, no pyplot state), in one style made to be read on a slide:
 :func:`save` writes it as PNG and SVG. :func:`run_figures` and :func:`point_figures` draw the
-figures of a results folder read by :func:`sim.results.load_results`.
+figures of a results folder read by :func:`sim.files.results.load_results`.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator, PercentFormatter
 
 if TYPE_CHECKING:
-    from sim.profiles import Profile
-    from sim.results import Saved
+    from sim.files.results import Saved
+    from sim.measure.profiles import Profile
 
 # Okabe-Ito: distinguishable with every common colour-vision deficiency, and in grey print.
 BLUE, ORANGE, GREEN, VERMILLION = "#0072B2", "#E69F00", "#009E73", "#D55E00"
@@ -106,7 +106,7 @@ def svg_bytes(fig: Figure) -> bytes:
 def save(fig: Figure, folder: str | Path, name: str) -> dict[str, bytes]:
     """Write ``<name>.png`` and ``<name>.svg`` into ``folder`` (atomically); returns the bytes
     written, by extension."""
-    from sim.results import write_atomic
+    from sim.files.results import write_atomic
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -151,7 +151,7 @@ def tradeoff(
     interception rate), each a metric's ``{"mean", "ci_low", "ci_high"}``, with 95% CI bars
     both ways; the Pareto-efficient points (none faster *and* catching more) are joined into
     the frontier; every point is labelled; ``highlight`` rings one point."""
-    from sim.sweep import pareto_efficient
+    from sim.experiment.sweep import pareto_efficient
 
     fig = figure()
     ax = fig.add_subplot()
@@ -816,7 +816,7 @@ def short_label(saved: Saved, i: int) -> str:
     """A point's label for a figure: a sweep point's values only."""
     p = saved.points[i]
     if saved.kind == "sweep" and saved.keys:
-        from sim.sweep import show
+        from sim.experiment.sweep import show
 
         return ", ".join(show(p.values.get(k)) for k in saved.keys)
     return p.label

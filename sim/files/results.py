@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sim.experiment import ExperimentResult, PointResult, RunResult
+    from sim.experiment.engine import ExperimentResult, PointResult, RunResult
 
-from sim.profiles import Profile
+from sim.measure.profiles import Profile
 
 MANIFEST = "manifest.json"
 PLAN = "experiment.json"
@@ -310,7 +310,7 @@ def save(
 
 
 def _write_run(result: RunResult, tmp: Path, command: list[str] | None, fmt: str) -> None:
-    from sim.records import write_trace
+    from sim.model.records import write_trace
 
     sc = result.scenario
     summary: dict[str, Any] = {
@@ -571,7 +571,7 @@ class ExperimentStore:
     def load_profile(self, i: int) -> Profile | None:
         """The pooled profile of point ``i`` if it was written (None for a folder written by
         a version without profiles, or a damaged file: the point's numbers still count)."""
-        from sim.profiles import Profile
+        from sim.measure.profiles import Profile
 
         path = self.folder / PROFILES / _point_file(i)
         try:
@@ -721,7 +721,7 @@ def _read_toml(path: Path) -> dict[str, Any] | None:
 def load_results(folder: str | Path) -> Saved:
     """Read a results folder; an :class:`OutputError` that says what is wrong when it is not
     one (missing, a file, an unfinished comparison or sweep, damaged)."""
-    from sim.profiles import Profile
+    from sim.measure.profiles import Profile
 
     folder = Path(folder)
     hint = "give a folder written by bordersim run, compare or sweep"

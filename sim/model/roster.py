@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import math
 
-from sim.scenario import ALWAYS_OPEN, WEEKDAYS, Roster, Scenario
+from sim.schema import ALWAYS_OPEN, WEEKDAYS, Roster, Scenario
 
 
 class Schedule:

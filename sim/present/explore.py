@@ -14,8 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sim.report import esc, interval
-from sim.results import OutputError, Saved, load_results, write_atomic
+from sim.files.results import OutputError, Saved, load_results, write_atomic
+from sim.present.report import esc, interval
 
 EXPLORE = "explore.html"
 BLANK = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
@@ -60,8 +60,8 @@ def _value(s: dict[str, Any] | None, scale: float = 1.0) -> float | None:
 
 def page_data(saved: Saved, time: str = "mean") -> dict[str, Any]:
     """Everything the page's script shows, as data: levers, points, numbers and figures."""
-    from sim import plots
-    from sim.sweep import show
+    from sim.experiment.sweep import show
+    from sim.present import plots
 
     limits = plots.shared_limits(saved, time)
     metric, axis = plots.time_axis(saved, time)

@@ -1,0 +1,1 @@
+"""Experiments: replications, comparisons and sweeps on serial, process or Dask executors."""

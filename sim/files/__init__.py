@@ -1,0 +1,1 @@
+"""Result folders: writing them (atomically), reading them back, and their text."""

@@ -1,0 +1,1 @@
+"""From records to numbers: metrics, the figures' small data, statistics across replications."""

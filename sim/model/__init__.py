@@ -1,0 +1,1 @@
+"""One replication: traffic, rosters, stations, the exact and the fast paths, records."""

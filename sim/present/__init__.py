@@ -1,0 +1,1 @@
+"""Pictures and pages: figures, report.html and the trainer's explore.html, from result folders."""

@@ -1,0 +1,262 @@
+"""Checks that span tables (every name used is defined, risks stay below 1, alarms are not
+referred in a circle) and the memory a replication would need.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+import numpy as np
+
+from sim.schema.errors import quote_name, show_value, suggest
+from sim.schema.tables import ALWAYS_OPEN, Scenario
+
+MAX_SHIPMENTS = 10_000_000
+"""Most shipments one replication may simulate (each keeps its traffic and record columns)."""
+
+
+def expected_shipments(s: Scenario) -> float:
+    """About how many shipments one replication simulates (arrival window, drain and surges)."""
+    t = s.traffic
+    span = s.scenario.days + s.scenario.drain_days
+    total = t.shipments_per_day * span
+    for surge in t.surges:
+        overlap = max(0.0, min(surge.end_day, span) - min(surge.start_day, span))
+        share = sum(c.share for name, c in t.commodities.items() if name in surge.commodities)
+        share = share if surge.commodities else 1.0
+        total += t.shipments_per_day * overlap * max(surge.factor - 1, 0) * share
+    return total
+
+
+MEMORY_ENV = "BORDERSIM_MAX_MEMORY_MB"
+DEFAULT_MAX_MEMORY_MB = 8192
+"""Memory one replication may take, in MB, unless the environment variable says otherwise."""
+BYTES_PER_SHIPMENT = 250
+"""Memory of one shipment's traffic and record columns, the selection plan and the metrics'
+temporaries: a cautious estimate (the exact path's peak measured about 160 bytes a shipment
+with tracemalloc on CPython 3.11 at a million shipments, more in small runs, where the policy's
+and stations' blocks of draws weigh more; the fast path about 80);
+tests/validation/test_hostile_input.py checks it against a run."""
+BYTES_PER_SHIPMENT_CHECK = 10
+"""Memory per shipment for each check: a station keeps one row per visit (the shipment and
+three timestamps, 28 bytes), and a check is visited by a share of the shipments. A shipment
+waiting in a queue holds a little more, so a run whose queues grow without bound can exceed the
+estimate."""
+
+
+def estimated_memory_bytes(s: Scenario) -> float:
+    """About how much memory one replication takes (a run that keeps up with its traffic)."""
+    per_shipment = BYTES_PER_SHIPMENT + BYTES_PER_SHIPMENT_CHECK * len(s.checks)
+    return expected_shipments(s) * per_shipment
+
+
+def memory_problem(s: Scenario) -> tuple[str, str] | None:
+    """Why a replication would take more memory than the cap allows, or None."""
+    text = os.environ.get(MEMORY_ENV, "").strip()
+    limit = float(DEFAULT_MAX_MEMORY_MB)
+    if text:
+        try:
+            limit = float(text)
+        except ValueError:
+            limit = math.nan
+        if not (math.isfinite(limit) and limit > 0):
+            return (
+                "",
+                f"environment variable {MEMORY_ENV} must be a number of megabytes above "
+                f"0, got {show_value(text)}",
+            )
+    need = estimated_memory_bytes(s)
+    if need <= limit * 1e6:
+        return None
+    per_shipment = BYTES_PER_SHIPMENT + BYTES_PER_SHIPMENT_CHECK * len(s.checks)
+    return (
+        "traffic.shipments_per_day",
+        f"a replication would need about {need / 1e6:,.0f} MB of memory "
+        f"({expected_shipments(s):,.0f} shipments x {per_shipment} bytes), more than the "
+        f"limit of {limit:,.0f} MB: lower shipments_per_day, days or the surges, or raise "
+        f"{MEMORY_ENV}",
+    )
+
+
+def _distribution_problem(dist: Any) -> str | None:
+    """Why values cannot be drawn from a distribution (parameters too extreme), or None."""
+    try:
+        with np.errstate(all="ignore"):
+            ok = bool(np.all(np.isfinite(dist.sample(np.random.default_rng(0), 64))))
+            ok = ok and math.isfinite(dist.mean_value)
+    except (ArithmeticError, ValueError):
+        ok = False
+    return None if ok else "parameters too extreme to draw values from; use ordinary sizes"
+
+
+def cross_check(s: Scenario) -> list[tuple[str, str]]:
+    """Checks that span tables: every name used is defined, and risks stay below 1."""
+    problems: list[tuple[str, str]] = []
+    rosters = [ALWAYS_OPEN, *s.rosters]
+    checks = list(s.checks)
+    commodities = list(s.traffic.commodities)
+    kinds = list(s.illicit.kinds)
+
+    def unknown(path: str, what: str, name: str, allowed: list[str]) -> None:
+        hint = suggest(name, allowed)
+        msg = f"unknown {what} {quote_name(name)}"
+        if hint:
+            msg += f" (did you mean '{hint}'?)"
+        problems.append((path, f"{msg}; defined: {', '.join(allowed) or 'none'}"))
+
+    if ALWAYS_OPEN in s.rosters:
+        problems.append(("rosters", f"'{ALWAYS_OPEN}' is built in and cannot be redefined"))
+    if s.lodgement.roster not in rosters:
+        unknown("lodgement.roster", "roster", s.lodgement.roster, rosters)
+    distributions = [("lodgement.delay_hours", s.lodgement.delay_hours)]
+    distributions += [
+        (f"traffic.commodities.{name}.value_usd", c.value_usd)
+        for name, c in s.traffic.commodities.items()
+    ]
+    for name, check in s.checks.items():
+        distributions.append((f"checks.{name}.duration_hours", check.duration_hours))
+        if check.roster not in rosters:
+            unknown(f"checks.{name}.roster", "roster", check.roster, rosters)
+        for kind in check.detect:
+            if kind not in kinds:
+                unknown(f"checks.{name}.detect.{kind}", "illicit kind", kind, kinds)
+        for commodity in check.required_for:
+            if commodity not in commodities:
+                unknown(f"checks.{name}.required_for", "commodity", commodity, commodities)
+        if check.on_alarm != "intercept":
+            if check.on_alarm not in checks:
+                unknown(f"checks.{name}.on_alarm", "check", check.on_alarm, ["intercept", *checks])
+            elif check.on_alarm == name:
+                problems.append((f"checks.{name}.on_alarm", "a check cannot refer to itself"))
+        elif check.false_alarm > 0:
+            msg = "needs on_alarm to name the check that resolves an alarm"
+            problems.append((f"checks.{name}.false_alarm", msg))
+    problems += _referral_loops(s)
+    for path, dist in distributions:
+        why = dist is not None and _distribution_problem(dist)
+        if why:
+            problems.append((path, why))
+    for lane, route in s.lanes.items():
+        for check in route:
+            if check not in checks:
+                unknown(f"lanes.{lane}", "check", check, checks)
+        if len(set(route)) != len(route):
+            problems.append((f"lanes.{lane}", "a check is listed twice"))
+    for i, surge in enumerate(s.traffic.surges):
+        for commodity in surge.commodities:
+            if commodity not in commodities:
+                unknown(f"traffic.surges[{i}].commodities", "commodity", commodity, commodities)
+    for i, surge in enumerate(s.illicit.surges):
+        for kind in surge.kinds:
+            if kind not in kinds:
+                unknown(f"illicit.surges[{i}].kinds", "illicit kind", kind, kinds)
+        for commodity in surge.commodities:
+            if commodity not in commodities:
+                unknown(f"illicit.surges[{i}].commodities", "commodity", commodity, commodities)
+    n = expected_shipments(s)
+    if n > MAX_SHIPMENTS:
+        problems.append(
+            (
+                "traffic.shipments_per_day",
+                f"a replication would simulate about {n:,.0f} shipments; at most {MAX_SHIPMENTS:,} "
+                "are supported: lower shipments_per_day, days or the surges",
+            )
+        )
+    else:
+        memory = memory_problem(s)
+        if memory:
+            problems.append(memory)
+    if s.illicit.prevalence > 0:
+        top = max_illicit_probability(s)
+        if math.isinf(top):
+            problems.append(
+                (
+                    "illicit.prevalence",
+                    "every shipment has an illicit_factor of 0 in some group, "
+                    "so none can be illicit; set prevalence = 0 or raise the factors",
+                )
+            )
+        elif top > 1 + 1e-9:
+            problems.append(
+                (
+                    "illicit.prevalence",
+                    f"with these illicit_factor values the riskiest shipments would be illicit "
+                    f"with probability {top:.3g} > 1; lower the prevalence or the factors",
+                )
+            )
+        elif s.illicit.surges and not problems:
+            top = max_illicit_probability(s, surges=True)
+            if top > 1 + 1e-9:
+                problems.append(
+                    (
+                        "illicit.surges",
+                        f"during the surges the riskiest shipments would be illicit with "
+                        f"probability {top:.3g} > 1; lower the surge factors or the prevalence",
+                    )
+                )
+    return problems
+
+
+def _referral_loops(s: Scenario) -> list[tuple[str, str]]:
+    """Alarms referred from check to check in a circle would send a shipment round forever."""
+    problems = []
+    seen_loops: set[frozenset[str]] = set()
+    for name in s.checks:
+        chain = [name]
+        nxt = s.checks[name].on_alarm
+        while nxt in s.checks and nxt not in chain:
+            chain.append(nxt)
+            nxt = s.checks[nxt].on_alarm
+        if nxt == name and len(chain) > 1 and frozenset(chain) not in seen_loops:
+            seen_loops.add(frozenset(chain))
+            loop = " -> ".join([*chain, name])
+            problems.append((f"checks.{name}.on_alarm", f"alarms are referred in a circle: {loop}"))
+    return problems
+
+
+def risk_groups(s: Scenario) -> list[tuple[list[float], list[float]]]:
+    """(shares, relative risks) of each independent attribute, AEO status last."""
+    t = s.traffic
+    groups = [
+        ([g.share for g in table.values()], [g.illicit_factor for g in table.values()])
+        for table in (t.commodities, t.origins, t.compliance)
+    ]
+    groups.append(([1 - t.aeo_share, t.aeo_share], [1.0, s.illicit.aeo_factor]))
+    return groups
+
+
+def max_illicit_probability(s: Scenario, surges: bool = False) -> float:
+    """The highest probability of being illicit that any shipment can have (with ``surges``,
+    also inside any overlap of ``[[illicit.surges]]``)."""
+    mean = 1.0
+    top = 1.0
+    groups = risk_groups(s)
+    for shares, factors in groups:
+        mean *= sum(sh * f for sh, f in zip(shares, factors, strict=True))
+        top *= max(f for sh, f in zip(shares, factors, strict=True) if sh > 0)
+    if mean <= 0:
+        return float("inf")
+    if not surges or not s.illicit.surges:
+        return s.illicit.prevalence * top / mean
+    # Surges change the kind mix by commodity: take the worst commodity at each surge start.
+    rest = top / max(f for sh, f in zip(*groups[0], strict=True) if sh > 0)
+    kinds = list(s.illicit.kinds.items())
+    worst = 0.0
+    for at in [0.0] + [g.start_day for g in s.illicit.surges]:
+        active = [g for g in s.illicit.surges if g.start_day <= at < g.end_day]
+        for name, c in s.traffic.commodities.items():
+            if c.share <= 0:
+                continue
+            mix = 0.0
+            for kind, share in kinds:
+                f = 1.0
+                for g in active:
+                    if (not g.kinds or kind in g.kinds) and (
+                        not g.commodities or name in g.commodities
+                    ):
+                        f *= g.factor
+                mix += share * f
+            worst = max(worst, c.illicit_factor * rest * mix)
+    return s.illicit.prevalence * worst / mean
