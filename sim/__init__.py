@@ -23,8 +23,9 @@ from sim.experiment.executors import (
     SerialExecutor,
 )
 from sim.experiment.sweep import SweepResult, sweep
-from sim.measure.metrics import KEY_METRICS, replication_metrics, summarise
-from sim.measure.profiles import Profile
+from sim.measure.figure_data import FigureData
+from sim.measure.metrics import KEY_METRICS, replication_metrics
+from sim.measure.statistics import summarise
 from sim.model.border import Border, PolicyError, simulate
 from sim.model.records import Records
 from sim.policies import (
@@ -84,7 +85,7 @@ __all__ = [
     "PolicyContext",
     "PolicyError",
     "ProcessExecutor",
-    "Profile",
+    "FigureData",
     "Profiles",
     "Quota",
     "RandomSelection",

@@ -16,7 +16,8 @@ from scipy import stats
 import sim
 from sim.experiment.compare import merge, paired_differences
 from sim.experiment.engine import ExperimentError, Replications, next_count
-from sim.experiment.sweep import _range, pareto_efficient
+from sim.experiment.sweep import _range
+from sim.measure.statistics import pareto_efficient
 
 from conftest import build, write_toml
 from conftest import tiny as shared_tiny

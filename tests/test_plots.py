@@ -15,7 +15,7 @@ import pytest
 
 import sim
 from sim.files.results import load_results
-from sim.measure.profiles import EDGES, MAX_STEPS, Profile
+from sim.measure.figure_data import EDGES, MAX_STEPS, FigureData
 from sim.present import plots
 
 from conftest import build, tiny
@@ -190,7 +190,7 @@ def test_profile_agrees_with_the_metrics():
     seed = sim.replication_seeds(3, 1)[0]
     rec = sim.simulate(scenario, seed)
     m = sim.replication_metrics(scenario, rec)
-    prof = Profile.of(scenario, rec)
+    prof = FigureData.of(scenario, rec)
     hours, share, total = prof.ecdf("all")
     assert total == m["released"] + m["censored"]
     for t in (6.0, 24.0):
@@ -235,7 +235,7 @@ def test_profiles_are_identical_across_executors_and_read_back_exactly(tmp_path)
     there = sim.run(build(data), progress=False, executor="processes", workers=2)
     assert json.dumps(here.profile.to_json()) == json.dumps(there.profile.to_json())
     assert json.dumps(here.replications) == json.dumps(there.replications)
-    back = Profile.from_json(json.loads(json.dumps(here.profile.to_json())))
+    back = FigureData.from_json(json.loads(json.dumps(here.profile.to_json())))
     for group, counts in here.profile.hist.items():
         np.testing.assert_array_equal(back.hist[group], counts)
     np.testing.assert_allclose(
@@ -243,7 +243,7 @@ def test_profiles_are_identical_across_executors_and_read_back_exactly(tmp_path)
     )
     assert back.replications == 3 and back.cold_counts == here.profile.cold_counts
     with pytest.raises(ValueError):
-        Profile.from_json({"format": 99})
+        FigureData.from_json({"format": 99})
 
 
 def test_long_runs_keep_small_series():

@@ -31,8 +31,9 @@ from sim.experiment.engine import (
     settle,
 )
 from sim.experiment.plugins import load_plugins
-from sim.files.results import STATS, key_rows
-from sim.measure.metrics import summarise
+from sim.files.results import STATS
+from sim.measure.names import key_rows
+from sim.measure.statistics import summarise
 from sim.scenario import apply_overrides, from_dict, read_toml
 from sim.schema import Scenario, ScenarioError
 

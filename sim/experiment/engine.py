@@ -3,10 +3,10 @@ engine that runs them on any executor.
 
 The unit of work is one replication of one *point* (a scenario, a variant of it, or a point of
 a sweep): :func:`run_replication` simulates it from the replication's seed sequence and returns
-its metrics and its profile (the small, fixed-size distributions behind the pictures, see
-:mod:`sim.measure.profiles`; never per-shipment arrays). ``numpy.random.SeedSequence(seed)`` spawns
-one child per replication (:func:`sim.streams.replication_seeds`), and replication *i* of
-every point uses child *i*:
+its metrics and its figure data (the small, fixed-size distributions behind the pictures,
+see :mod:`sim.measure.figure_data`; never per-shipment arrays).
+``numpy.random.SeedSequence(seed)`` spawns one child per replication
+(:func:`sim.streams.replication_seeds`), and replication *i* of every point uses child *i*:
 every policy, variant and sweep point sees the same shipments, so their differences are paired
 (common random numbers). Results are keyed by (point, replication), never by the order in which
 they finish, so they are bit-identical whatever the executor and the number of workers.
@@ -32,8 +32,9 @@ import numpy as np
 
 from sim.experiment.executors import Executor, make_executor
 from sim.experiment.plugins import load_plugin, load_plugins
-from sim.measure.metrics import KEY_METRICS, replication_metrics, summarise
-from sim.measure.profiles import Profile
+from sim.measure.figure_data import FigureData
+from sim.measure.metrics import KEY_METRICS, replication_metrics
+from sim.measure.statistics import CONFIDENCE, summarise
 from sim.model.border import simulate
 from sim.model.records import Records
 from sim.policies import Policy, PolicyError, policy_factory
@@ -44,7 +45,6 @@ from sim.streams import replication_seeds
 if TYPE_CHECKING:
     from sim.files.results import ExperimentStore
 
-CONFIDENCE = 0.95
 AUTO_METRICS = ("clearance_hours_mean", "interception_rate")
 """The key metrics whose precision ``replications="auto"`` aims for."""
 DEFAULT_PRECISION = 0.05
@@ -246,7 +246,7 @@ class Task:
     trace: bool = False
 
 
-Outcome = tuple[dict[str, float], Profile, Records | None]
+Outcome = tuple[dict[str, float], FigureData, Records | None]
 """What one replication hands back: its metrics, its profile and, with ``trace``, its records."""
 
 
@@ -259,7 +259,7 @@ def run_replication(task: Task) -> Outcome:
     policy = task.policy.make() if task.policy is not None else None
     records = simulate(task.scenario, task.seed, policy)
     metrics = {k: float(v) for k, v in replication_metrics(task.scenario, records).items()}
-    profile = Profile.of(task.scenario, records)
+    profile = FigureData.of(task.scenario, records)
     return metrics, profile, (records if task.trace else None)
 
 
@@ -295,7 +295,7 @@ class PointResult:
     replications: list[dict[str, float]]
     precision: Precision | None = None
     records: list[Records] = field(default_factory=list)
-    profile: Profile | None = None
+    profile: FigureData | None = None
     stats: dict[str, dict[str, Any]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -405,7 +405,7 @@ def execute(
                     bar.refresh()
                 else:
                     kept = [got[i][k][2] for k in range(n)] if trace else []
-                    profile = Profile.pool([got[i][k][1] for k in range(n)])
+                    profile = FigureData.pool([got[i][k][1] for k in range(n)])
                     result = _finish(points[i], reps, replications, kept, profile)
                     if store is not None:
                         store.save(i, result)
@@ -422,7 +422,7 @@ def _finish(
     reps: list[dict[str, float]],
     plan: Replications,
     records: list,
-    profile: Profile | None = None,
+    profile: FigureData | None = None,
 ) -> PointResult:
     precision = next_count(reps, plan)[1] if plan.auto else None
     return PointResult(point, reps, precision, [r for r in records if r is not None], profile)
@@ -470,8 +470,8 @@ class RunResult:
     executor: str = "serial"
     precision: Precision | None = None
     policy: str | None = None
-    profile: Profile | None = None
-    """The replications' pooled profile: what the pictures draw (:mod:`~sim.measure.profiles`)."""
+    profile: FigureData | None = None
+    """The replications' pooled figure data: what the pictures draw."""
     source: str | None = None
     """The scenario file it came from, if any (the report shows its comments)."""
 

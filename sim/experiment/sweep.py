@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-import json
 import math
 import re
 import tomllib
@@ -38,6 +37,8 @@ from sim.experiment.engine import (
     settle,
 )
 from sim.experiment.plugins import load_plugins
+from sim.files.text import show
+from sim.measure.statistics import pareto_efficient
 from sim.scenario import apply_overrides, from_dict, read_toml
 from sim.schema import Scenario, ScenarioError
 
@@ -165,17 +166,6 @@ def _range(start: float, stop: float, count: int) -> list[Any]:
     return [float(f"{v:.12g}") for v in np.linspace(start, stop, count)]
 
 
-def show(value: Any) -> str:
-    """A value as typed on the command line."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value) if not value.is_integer() else f"{value:.1f}"
-    if isinstance(value, int | str):
-        return str(value)
-    return json.dumps(value, separators=(",", ":"))
-
-
 def parse_all(vary: Sequence[str] | Mapping[str, Any] | str, source: str) -> list[Vary]:
     """The ``--vary`` arguments (strings, or ``{key: values or spec}`` from Python)."""
     if isinstance(vary, str):
@@ -253,26 +243,6 @@ def sweep_points(
             _set(point, key, value, where)
         points.append(Point(label_of(values), from_dict(point, where), values))
     return points
-
-
-def pareto_efficient(times: Sequence[float | None], catches: Sequence[float | None]) -> list[bool]:
-    """Which points no other point beats on both (lower time, higher catch); a point with a
-    missing value is not efficient."""
-    idx = [
-        i
-        for i, (t, c) in enumerate(zip(times, catches, strict=True))
-        if t is not None and c is not None and math.isfinite(t) and math.isfinite(c)
-    ]
-    out = [False] * len(times)
-    best = -math.inf  # the highest catch among points strictly faster
-    idx.sort(key=lambda i: times[i])  # type: ignore[arg-type, return-value]
-    for _, group in itertools.groupby(idx, key=lambda i: times[i]):
-        members = list(group)
-        top = max(catches[i] for i in members)  # type: ignore[type-var]
-        for i in members:
-            out[i] = catches[i] == top and top > best
-        best = max(best, top)  # type: ignore[type-var]
-    return out
 
 
 @dataclass

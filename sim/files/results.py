@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sim.experiment.engine import ExperimentResult, PointResult, RunResult
 
-from sim.measure.profiles import Profile
+from sim.measure.figure_data import FigureData
+from sim.measure.names import key_rows
 
 MANIFEST = "manifest.json"
 PLAN = "experiment.json"
@@ -360,28 +361,6 @@ def _fmt(s: dict[str, Any] | None, digits: int = 2, pct: bool = False) -> str:
     return text
 
 
-def key_rows(target_hours: list[float]) -> list[tuple[str, str, bool]]:
-    """(label, metric, is a share) of the metrics every summary shows."""
-    rows = [
-        ("Clearance time, mean (h)", "clearance_hours_mean", False),
-        ("Clearance time, median (h)", "clearance_hours_median", False),
-        ("Clearance time, 90th percentile (h)", "clearance_hours_p90", False),
-    ]
-    rows += [
-        (f"Released within {h:g} h", f"within_{h:g}h_share", True)
-        for h in sorted({*target_hours, 24.0})
-    ]
-    rows += [
-        ("Interception rate (illicit caught)", "interception_rate", True),
-        ("Hit rate (inspections finding illicit)", "hit_rate", True),
-        ("Inspection rate (physical or scan)", "inspection_rate", True),
-        ("Leaks (illicit released)", "leaks", False),
-        ("Spoiled cold-chain shipments", "spoiled", False),
-        ("Censored (still inside at the end)", "censored", False),
-    ]
-    return rows
-
-
 def format_summary(result: RunResult) -> str:
     """The summary printed by ``bordersim run``."""
     sc = result.scenario
@@ -568,14 +547,14 @@ class ExperimentStore:
             for rep in data["replications"]
         ]
 
-    def load_profile(self, i: int) -> Profile | None:
+    def load_profile(self, i: int) -> FigureData | None:
         """The pooled profile of point ``i`` if it was written (None for a folder written by
         a version without profiles, or a damaged file: the point's numbers still count)."""
-        from sim.measure.profiles import Profile
+        from sim.measure.figure_data import FigureData
 
         path = self.folder / PROFILES / _point_file(i)
         try:
-            return Profile.from_json(json.loads(path.read_text()))
+            return FigureData.from_json(json.loads(path.read_text()))
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
@@ -667,7 +646,7 @@ class SavedPoint:
     values: dict[str, Any]
     stats: dict[str, dict[str, Any]]
     replications: int
-    profile: Profile | None = None
+    profile: FigureData | None = None
     scenario: dict[str, Any] | None = None  # the resolved scenario, as data
     scenario_file: str | None = None  # relative to the folder
     differences: dict[str, dict[str, Any]] | None = None
@@ -721,7 +700,7 @@ def _read_toml(path: Path) -> dict[str, Any] | None:
 def load_results(folder: str | Path) -> Saved:
     """Read a results folder; an :class:`OutputError` that says what is wrong when it is not
     one (missing, a file, an unfinished comparison or sweep, damaged)."""
-    from sim.measure.profiles import Profile
+    from sim.measure.figure_data import FigureData
 
     folder = Path(folder)
     hint = "give a folder written by bordersim run, compare or sweep"
@@ -742,9 +721,9 @@ def load_results(folder: str | Path) -> Saved:
     if not isinstance(summary, dict) or not isinstance(manifest, dict):
         raise OutputError(f"{folder} is not a readable results folder: {SUMMARY} is damaged")
 
-    def profile(path: Path) -> Profile | None:
+    def profile(path: Path) -> FigureData | None:
         try:
-            return Profile.from_json(json.loads(path.read_text()))
+            return FigureData.from_json(json.loads(path.read_text()))
         except (OSError, ValueError, KeyError, TypeError):
             return None
 

@@ -37,7 +37,6 @@ after the warm-up and before the end of the arrival window.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 from scipy import stats as st
@@ -304,43 +303,4 @@ def _stations(scenario: Scenario, rec: Records) -> dict[str, float]:
         out[p + "busy_mean"] = s.busy_area / span
         out[p + "utilisation"] = _ratio(s.busy_area, s.capacity_area)
         out[p + "backlog_end"] = float(s.backlog_end)
-    return out
-
-
-def summarise(
-    replications: list[dict[str, float]], confidence: float = 0.95
-) -> dict[str, dict[str, Any]]:
-    """Mean and t-interval of each metric across replications (NaN replications left out)."""
-    names: list[str] = []
-    for rep in replications:
-        names += [k for k in rep if k not in names]
-    out: dict[str, dict[str, Any]] = {}
-    for name in names:
-        values = np.array([rep.get(name, math.nan) for rep in replications], dtype=float)
-        values = values[~np.isnan(values)]
-        n = int(values.size)
-        if n == 0:
-            out[name] = {
-                "mean": None,
-                "ci_low": None,
-                "ci_high": None,
-                "half_width": None,
-                "sd": None,
-                "n": 0,
-            }
-            continue
-        mean = float(values.mean())
-        if n >= 2:
-            sd = float(values.std(ddof=1))
-            half = float(st.t.ppf(0.5 + confidence / 2, n - 1) * sd / math.sqrt(n))
-        else:
-            sd = half = math.nan
-        out[name] = {
-            "mean": mean,
-            "ci_low": mean - half if n >= 2 else None,
-            "ci_high": mean + half if n >= 2 else None,
-            "half_width": half if n >= 2 else None,
-            "sd": sd if n >= 2 else None,
-            "n": n,
-        }
     return out

@@ -60,7 +60,7 @@ def _value(s: dict[str, Any] | None, scale: float = 1.0) -> float | None:
 
 def page_data(saved: Saved, time: str = "mean") -> dict[str, Any]:
     """Everything the page's script shows, as data: levers, points, numbers and figures."""
-    from sim.experiment.sweep import show
+    from sim.files.text import show
     from sim.present import plots
 
     limits = plots.shared_limits(saved, time)

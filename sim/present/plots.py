@@ -27,7 +27,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator, PercentF
 
 if TYPE_CHECKING:
     from sim.files.results import Saved
-    from sim.measure.profiles import Profile
+    from sim.measure.figure_data import FigureData
 
 # Okabe-Ito: distinguishable with every common colour-vision deficiency, and in grey print.
 BLUE, ORANGE, GREEN, VERMILLION = "#0072B2", "#E69F00", "#009E73", "#D55E00"
@@ -151,7 +151,7 @@ def tradeoff(
     interception rate), each a metric's ``{"mean", "ci_low", "ci_high"}``, with 95% CI bars
     both ways; the Pareto-efficient points (none faster *and* catching more) are joined into
     the frontier; every point is labelled; ``highlight`` rings one point."""
-    from sim.experiment.sweep import pareto_efficient
+    from sim.measure.statistics import pareto_efficient
 
     fig = figure()
     ax = fig.add_subplot()
@@ -390,7 +390,7 @@ def _hours_range(curves: Sequence[Curve], targets: Sequence[float]) -> tuple[flo
 
 
 def profile_curves(
-    profile: Profile, groups: Sequence[tuple[str, str]], colors: Sequence[str | None] = ()
+    profile: FigureData, groups: Sequence[tuple[str, str]], colors: Sequence[str | None] = ()
 ) -> list[Curve]:
     """Curves of a profile's groups, given as ``(group, label)``."""
     out = []
@@ -773,7 +773,7 @@ def cold_chain(
     return fig
 
 
-def cold_groups(label: str, profile: Profile, prefix: bool = True) -> list[ColdGroup]:
+def cold_groups(label: str, profile: FigureData, prefix: bool = True) -> list[ColdGroup]:
     """The cold-chain groups of a profile, one per cold-chain commodity."""
     out = []
     commodities = profile.info.get("commodities", [])
@@ -816,7 +816,7 @@ def short_label(saved: Saved, i: int) -> str:
     """A point's label for a figure: a sweep point's values only."""
     p = saved.points[i]
     if saved.kind == "sweep" and saved.keys:
-        from sim.experiment.sweep import show
+        from sim.files.text import show
 
         return ", ".join(show(p.values.get(k)) for k in saved.keys)
     return p.label
@@ -995,7 +995,7 @@ def run_figures(saved: Saved, time: str = "mean") -> dict[str, tuple[Figure, str
     return out
 
 
-def stations_of(profile: Profile, title: str, queue_max: Mapping[str, float] | None = None):
+def stations_of(profile: FigureData, title: str, queue_max: Mapping[str, float] | None = None):
     info = profile.info
     return stations(
         profile.hours_axis(),

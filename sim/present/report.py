@@ -19,7 +19,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.files.results import OutputError, Saved, SavedPoint, key_rows, load_results, write_atomic
+from sim.files.results import OutputError, Saved, SavedPoint, load_results, write_atomic
+from sim.measure.names import key_rows
 
 REPORT = "report.html"
 FIGURES = "figures"
@@ -257,7 +258,7 @@ def describe(saved: Saved) -> str:
             + "</ul>"
         )
     else:
-        from sim.experiment.sweep import show
+        from sim.files.text import show
 
         items = []
         for key in saved.keys:
@@ -601,7 +602,7 @@ def key_table(saved: Saved) -> str:
                 ]
             )
         return _table(head, body, "numbers compare")
-    from sim.experiment.sweep import show
+    from sim.files.text import show
 
     cols = [
         ("legit. clearance h (mean)", "legit.clearance_hours_mean", False),

@@ -58,7 +58,7 @@ def bin_counts(hours: np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class Profile:
+class FigureData:
     """A replication's profile, or the pool of several (``replications`` of them)."""
 
     replications: int
@@ -73,7 +73,7 @@ class Profile:
     # ----------------------------------------------------------------- one replication
 
     @classmethod
-    def of(cls, scenario: Scenario, rec: Records) -> Profile:
+    def of(cls, scenario: Scenario, rec: Records) -> FigureData:
         """The profile of one replication."""
         t = rec.traffic
         counted = (t.arrival >= scenario.warmup_hours) & (t.arrival < scenario.hours)
@@ -153,7 +153,7 @@ class Profile:
     # ----------------------------------------------------------------- pooling
 
     @classmethod
-    def pool(cls, profiles: list[Profile]) -> Profile | None:
+    def pool(cls, profiles: list[FigureData]) -> FigureData | None:
         """The pool of several replications' profiles (given in replication order): counts
         added, series averaged, cold-chain samples joined (at most :data:`COLD_POOLED`)."""
         profiles = [p for p in profiles if p is not None]
@@ -238,7 +238,7 @@ class Profile:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Profile:
+    def from_json(cls, data: dict[str, Any]) -> FigureData:
         """Read back :meth:`to_json`; a ``ValueError`` when it is not a profile of this
         format (its bins must be the same as :data:`EDGES`)."""
         if not isinstance(data, dict) or data.get("format") != FORMAT:
@@ -310,4 +310,4 @@ def _g(value: float) -> float | None:
     return float(f"{value:.6g}") if math.isfinite(value) else None
 
 
-__all__ = ["EDGES", "Profile", "bin_counts"]
+__all__ = ["EDGES", "FigureData", "bin_counts"]
