@@ -10,7 +10,7 @@
   records equal the slow path's (``simulate(..., exact=True)``), and both equal the old
   engine's (digests in the golden file, with the scenarios themselves).
 
-If sim/metrics.py changes what a metric means, its golden value here goes stale: the record
+If sim/measure/metrics.py changes what a metric means, its golden value here goes stale: the record
 digests still pin the engine; recompute the metrics part with the slow path.
 """
 
@@ -25,7 +25,8 @@ import numpy as np
 import pytest
 
 import sim
-from sim.model.border import Border, _Clock
+from sim.model.border import Border
+from sim.model.fast import _Clock
 from sim.model.traffic import generate
 from sim.policies.selectivity import Selectivity
 from sim.streams import PerShipment, Streams
@@ -156,7 +157,7 @@ def test_vectorised_selection_equals_one_by_one():
     clock = _Clock()
     for i, sid in enumerate(ids.tolist()):
         clock.now = float(when[i])
-        k, pr, reason = sel.decide(border._declaration(sid), clock)
+        k, pr, reason = sel.decide(border.path._declaration(sid), clock)
         assert (lanes[i], priority[i], reasons[i]) == (k, -1 if pr is None else int(pr), reason)
 
 
@@ -178,12 +179,12 @@ def test_an_entry_lands_on_its_instant_exactly_even_when_one_step_cannot_reach_i
 
     now, t = 1.0948862729435938, 36.39413380814191
     assert now + (t - now) != t
-    border = Border(build(small_data()), Streams(np.random.SeedSequence(1)))
-    border.env = simpy.Environment(initial_time=now)
+    path = Border(build(small_data()), Streams(np.random.SeedSequence(1))).path
+    path.env = simpy.Environment(initial_time=now)
     seen = []
-    border._enter = lambda _event: seen.append(border.env.now)
-    border._entry_event(t)
-    border.env.run()
+    path._enter = lambda _event: seen.append(path.env.now)
+    path._entry_event(t)
+    path.env.run()
     assert seen == [t]
 
 
@@ -206,9 +207,9 @@ def test_plan_by_shipment_equals_the_plan_in_selection_order(name):
     seed = sim.replication_seeds(scenario.scenario.seed, 1)[0]
     blocks = Border(scenario, Streams(seed))
     in_order = Border(scenario, Streams(seed))
-    by_shipment = blocks._plan_by_shipment()
+    by_shipment = blocks.path._plan_by_shipment()
     assert by_shipment is not None, "a vectorised policy should be planned by shipment"
-    for a, b in zip(by_shipment, in_order._plan_in_order(), strict=True):
+    for a, b in zip(by_shipment, in_order.path._plan_in_order(), strict=True):
         np.testing.assert_array_equal(a, b)
     for column in ("lane", "selected_by", "selected", "priority", "released", "outcome"):
         np.testing.assert_array_equal(
@@ -219,7 +220,7 @@ def test_plan_by_shipment_equals_the_plan_in_selection_order(name):
 def test_policies_selected_one_by_one_are_planned_in_order():
     scenario = sim.from_dict(VARIANTS["quota"]["scenario"], "quota")
     border = Border(scenario, Streams(sim.replication_seeds(1, 1)[0]))
-    assert border._plan_by_shipment() is None
+    assert border.path._plan_by_shipment() is None
     assert (border.records.lane == -1).all()  # nothing written before giving up
 
 

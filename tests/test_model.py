@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.model.border import capacity_changes
 from sim.model.records import IN_SYSTEM, INTERCEPTED, RELEASED
 from sim.model.roster import schedule_for
+from sim.model.station import capacity_changes
 from sim.model.traffic import generate
 
 from conftest import build, small_data

@@ -1,5 +1,5 @@
-"""Traffic: arrival counts, profiles, surges, the commodity mix, the ground truth, and common
-random numbers across policies."""
+"""The shipments drawn from the [traffic] table: arrival counts, profiles, surges, the
+commodity mix, the ground truth, and common random numbers across policies."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.model.traffic import Traffic, generate, hourly_rates
+from sim.model.traffic import Shipments, generate, hourly_rates
 
 from conftest import build, small_data
 
@@ -28,7 +28,7 @@ def traffic_data(**traffic: Any) -> dict[str, Any]:
     return data
 
 
-def draw(data: dict[str, Any], seed: int = 0) -> Traffic:
+def draw(data: dict[str, Any], seed: int = 0) -> Shipments:
     scenario = build(data)
     return generate(scenario, sim.Streams(np.random.SeedSequence(seed)))
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.model.traffic import Traffic, code_dtype
+from sim.model.traffic import Shipments, code_dtype
 from sim.policies.selectivity import REASONS
 
 IN_SYSTEM, RELEASED, INTERCEPTED = 0, 1, 2
@@ -61,7 +61,7 @@ class Visits:
 class Records:
     """Everything that happened in one replication."""
 
-    traffic: Traffic
+    traffic: Shipments  # the shipments simulated
     checks: list[str]
     lanes: list[str]
     lane: np.ndarray = field(init=False)  # index into lanes, -1 before selectivity

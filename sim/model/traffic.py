@@ -1,9 +1,10 @@
-"""Traffic: the shipments of one replication, drawn before the simulation starts.
+"""The shipments of one replication, drawn before the simulation starts (:class:`Shipments`;
+the scenario's ``[traffic]`` table, :class:`sim.schema.Traffic`, says how).
 
 Arrivals are a non-homogeneous Poisson process whose rate is constant within each hour
 (hour-of-day profile x day-of-week profile x surges), which is sampled exactly: a Poisson count
-per hour, uniform times inside it. Traffic uses its own streams and never the policy's, so two
-policies run on the same replication see exactly the same shipments.
+per hour, uniform times inside it. The shipments are drawn from their own streams, never the
+policy's, so two policies run on the same replication see exactly the same shipments.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ LEGITIMATE = 0
 
 
 @dataclass(eq=False)
-class Traffic:
+class Shipments:
     """Columns of shipment attributes, one row per shipment, in arrival order.
 
     ``lodged``, ``value_usd``, ``score_noise`` and ``alert_u`` are drawn from their own
@@ -98,7 +99,7 @@ def code_dtype(count: int) -> np.dtype:
     return np.dtype(np.int8 if count < 128 else np.int16 if count < 32768 else np.int32)
 
 
-def risk_scores(traffic: Traffic, separations: list[float]) -> np.ndarray:
+def risk_scores(traffic: Shipments, separations: list[float]) -> np.ndarray:
     """Binormal risk scores: N(0, 1) for legitimate shipments, N(d_k, 1) for illicit kind k,
     where ``separations[k]`` = d_k = sqrt(2) Phi^-1(AUC_k). The same noise under every AUC, so
     a better model moves illicit scores up and leaves legitimate ones where they were."""
@@ -106,7 +107,7 @@ def risk_scores(traffic: Traffic, separations: list[float]) -> np.ndarray:
     return traffic.score_noise + shift[traffic.truth]
 
 
-def alerts(traffic: Traffic, coverage: list[float], false_alert_rate: float) -> np.ndarray:
+def alerts(traffic: Shipments, coverage: list[float], false_alert_rate: float) -> np.ndarray:
     """Which shipments an intelligence alert flags: illicit kind k with probability
     ``coverage[k]``, legitimate ones with ``false_alert_rate``."""
     p = np.array([false_alert_rate, *coverage])
@@ -131,7 +132,7 @@ def hourly_rates(scenario: Scenario) -> np.ndarray:
     return rates
 
 
-def generate(scenario: Scenario, streams: Streams) -> Traffic:
+def generate(scenario: Scenario, streams: Streams) -> Shipments:
     """Draw every shipment of one replication."""
     t = scenario.traffic
     rates = hourly_rates(scenario)
@@ -171,7 +172,7 @@ def generate(scenario: Scenario, streams: Streams) -> Traffic:
     commodities = list(t.commodities.values())
     priority = np.array([c.priority for c in commodities], dtype=bool)[commodity]
     truth = _ground_truth(scenario, streams, commodity, origin, compliance, aeo, arrival)
-    return Traffic(
+    return Shipments(
         arrival=arrival,
         commodity=commodity,
         origin=origin,
@@ -185,7 +186,7 @@ def generate(scenario: Scenario, streams: Streams) -> Traffic:
     )
 
 
-def _values(traffic: Traffic) -> np.ndarray:
+def _values(traffic: Shipments) -> np.ndarray:
     """Declared values, by commodity, from the "values" stream."""
     value = np.full(len(traffic), np.nan)
     rng = traffic.streams.rng("values")
@@ -196,7 +197,7 @@ def _values(traffic: Traffic) -> np.ndarray:
     return value
 
 
-def _lodged(traffic: Traffic) -> np.ndarray:
+def _lodged(traffic: Shipments) -> np.ndarray:
     """When each declaration is lodged: on arrival if lodged before it, else after the
     broker's delay, at the next opening of the lodgement roster."""
     scenario = traffic.scenario
