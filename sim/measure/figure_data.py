@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from sim.heap import release_freed_memory
+from sim.measure import names
 from sim.model.records import IN_SYSTEM, RELEASED, Records
 from sim.schema import Scenario
 
@@ -87,9 +88,9 @@ class FigureData:
             yield "all", None
             yield "legit", t.truth == 0
             for i, lane in enumerate(rec.lanes):
-                yield f"lane.{lane}", rec.lane == i
+                yield names.lane(lane), rec.lane == i
             for i, name in enumerate(commodities):
-                yield f"commodity.{name}", t.commodity == i
+                yield names.commodity(name), t.commodity == i
 
         hist, unreleased = {}, {}
         for g, m in groups():

@@ -42,21 +42,10 @@ import numpy as np
 from scipy import stats as st
 
 from sim.heap import release_freed_memory
+from sim.measure import names
+from sim.measure.names import KEY_METRICS
 from sim.model.records import IN_SYSTEM, INTERCEPTED, RELEASED, Records
 from sim.schema import INSPECTION_KINDS, Scenario
-
-KEY_METRICS = (
-    "clearance_hours_mean",
-    "clearance_hours_median",
-    "clearance_hours_p90",
-    "within_24h_share",
-    "interception_rate",
-    "hit_rate",
-    "inspection_rate",
-    "leaks",
-    "spoiled",
-    "censored",
-)
 
 
 def _ratio(num: float, den: float) -> float:
@@ -101,12 +90,14 @@ def replication_metrics(scenario: Scenario, rec: Records) -> dict[str, float]:
     not_intercepted = float((released | censored).sum())
     targets = sorted({*scenario.scenario.target_hours, 24.0})
     for hours in targets:
-        m[f"within_{hours:g}h_share"] = _ratio((clearance <= hours).sum(), not_intercepted)
+        m[names.within(hours)] = _ratio((clearance <= hours).sum(), not_intercepted)
 
     m["interception_rate"] = _ratio(intercepted.sum(), illicit.sum())
     for k, kind in enumerate(scenario.illicit.kinds, start=1):
         of_kind = counted & (t.truth == k)
-        m[f"kind.{kind}.interception_rate"] = _ratio((intercepted & of_kind).sum(), of_kind.sum())
+        m[names.kind(kind, "interception_rate")] = _ratio(
+            (intercepted & of_kind).sum(), of_kind.sum()
+        )
     inspection_rows = [
         k for k, check in enumerate(scenario.checks.values()) if check.kind in INSPECTION_KINDS
     ]
@@ -154,14 +145,14 @@ def _groups(
     out = {}
     for i, lane in enumerate(rec.lanes):
         in_lane = rec.lane == i
-        out[f"lane.{lane}.share"] = _ratio((counted & in_lane).sum(), counted.sum())
-        out[f"lane.{lane}.clearance_hours_mean"] = _mean(of(in_lane))
+        out[names.lane(lane, "share")] = _ratio((counted & in_lane).sum(), counted.sum())
+        out[names.lane(lane, "clearance_hours_mean")] = _mean(of(in_lane))
     for i, commodity in enumerate(scenario.traffic.commodities):
-        out[f"commodity.{commodity}.clearance_hours_mean"] = _mean(of(t.commodity == i))
+        out[names.commodity(commodity, "clearance_hours_mean")] = _mean(of(t.commodity == i))
     for label, mask in (("aeo", t.aeo), ("non_aeo", ~t.aeo)):
-        out[f"trader.{label}.clearance_hours_mean"] = _mean(of(mask))
+        out[names.trader(label, "clearance_hours_mean")] = _mean(of(mask))
     for label, mask in (("priority", rec.priority), ("non_priority", ~rec.priority)):
-        out[f"{label}.clearance_hours_mean"] = _mean(of(mask))
+        out[names.priority(label, "clearance_hours_mean")] = _mean(of(mask))
     return out
 
 
@@ -177,21 +168,21 @@ def _outcomes(
     and where they got through (by lane), by kind."""
     t = rec.traffic
     legit = clearance[(t.truth == 0)[released]]
-    out = {"legit.clearance_hours_mean": _mean(legit)}
-    out["legit.clearance_hours_median"] = _q(legit, 0.5, scratch=True)
-    out["legit.clearance_hours_p90"] = _q(legit, 0.9, scratch=True)
+    out = {names.legit("clearance_hours_mean"): _mean(legit)}
+    out[names.legit("clearance_hours_median")] = _q(legit, 0.5, scratch=True)
+    out[names.legit("clearance_hours_p90")] = _q(legit, 0.9, scratch=True)
     del legit
     for k, kind in enumerate(scenario.illicit.kinds, start=1):
         of_kind = counted & (t.truth == k)
-        out[f"kind.{kind}.shipments"] = float(of_kind.sum())
+        out[names.kind(kind, "shipments")] = float(of_kind.sum())
         caught = of_kind & intercepted
         for c, check in enumerate(rec.checks):
-            out[f"intercepted_at.{check}.{kind}"] = float(
+            out[names.intercepted_at(check, kind)] = float(
                 (caught & (rec.intercepted_at == c)).sum()
             )
         leaked = of_kind & released
         for i, lane in enumerate(rec.lanes):
-            out[f"leaked_via.{lane}.{kind}"] = float((leaked & (rec.lane == i)).sum())
+            out[names.leaked_via(lane, kind)] = float((leaked & (rec.lane == i)).sum())
     return out
 
 
@@ -219,20 +210,20 @@ def _selection(
     for code, reason in enumerate(REASONS):
         if code:
             chosen = counted & (rec.selected_by == code)
-            out[f"selected_by.{reason}.share"] = _ratio(chosen.sum(), n)
-            out[f"selected_by.{reason}.hit_rate"] = _ratio(
+            out[names.selected_by(reason, "share")] = _ratio(chosen.sum(), n)
+            out[names.selected_by(reason, "hit_rate")] = _ratio(
                 (chosen & intercepted).sum(), chosen.sum()
             )
     for label, mask in (("aeo", t.aeo), ("non_aeo", ~t.aeo)):
         group = counted & mask
-        out[f"trader.{label}.selection_rate"] = _ratio((selected & mask).sum(), group.sum())
-        out[f"trader.{label}.inspection_rate"] = _ratio((inspected & mask).sum(), group.sum())
+        out[names.trader(label, "selection_rate")] = _ratio((selected & mask).sum(), group.sum())
+        out[names.trader(label, "inspection_rate")] = _ratio((inspected & mask).sum(), group.sum())
     if rec.has_score:
         scores = rec.risk_score
         legit = scores[counted & (t.truth == 0)]
         out["risk_score.auc_realised"] = auc(scores[counted & (t.truth > 0)], legit)
         for k, kind in enumerate(scenario.illicit.kinds, start=1):
-            out[f"kind.{kind}.auc_realised"] = auc(scores[counted & (t.truth == k)], legit)
+            out[names.kind(kind, "auc_realised")] = auc(scores[counted & (t.truth == k)], legit)
     if rec.has_alerts:
         alerted = counted & rec.alert
         illicit = counted & (t.truth > 0)
@@ -258,7 +249,7 @@ def _segments(scenario: Scenario, rec: Records, released: np.ndarray) -> dict[st
     arrival = t.arrival
     lodgement = rec.selected[released]
     lodgement -= arrival[released]
-    out = {"segment.lodgement": _mean(np.maximum(lodgement, 0.0, out=lodgement))}
+    out = {names.LODGEMENT: _mean(np.maximum(lodgement, 0.0, out=lodgement))}
     del lodgement
     # Each released shipment's row among the released ones (0 for a shipment not visiting).
     row = np.cumsum(released, dtype=np.int64 if released.size >= 2**31 else np.int32)
@@ -279,8 +270,8 @@ def _segments(scenario: Scenario, rec: Records, released: np.ndarray) -> dict[st
         if check.release_on_guarantee:
             continue
         v = rec.visits[k]
-        out[f"segment.{name}.queue"] = _mean(after_arrival(v, v.enter, v.start))
-        out[f"segment.{name}.service"] = _mean(after_arrival(v, v.start, v.end))
+        out[names.segment(name, "queue")] = _mean(after_arrival(v, v.enter, v.start))
+        out[names.segment(name, "service")] = _mean(after_arrival(v, v.start, v.end))
     return out
 
 
@@ -294,13 +285,18 @@ def _stations(scenario: Scenario, rec: Records) -> dict[str, float]:
         joined = (v.enter >= lo) & (v.enter < hi)
         started = joined & ~np.isnan(v.start)
         waits = (v.start - v.enter)[started]
-        p = f"station.{name}."
-        out[p + "arrivals"] = float(joined.sum())
-        out[p + "wait_hours_mean"] = _mean(waits)
-        out[p + "wait_hours_p90"] = _q(waits, 0.9)
-        out[p + "queue_mean"] = s.queue_area / span
-        out[p + "queue_max"] = float(s.queue_max)
-        out[p + "busy_mean"] = s.busy_area / span
-        out[p + "utilisation"] = _ratio(s.busy_area, s.capacity_area)
-        out[p + "backlog_end"] = float(s.backlog_end)
+        values = {
+            "arrivals": float(joined.sum()),
+            "wait_hours_mean": _mean(waits),
+            "wait_hours_p90": _q(waits, 0.9),
+            "queue_mean": s.queue_area / span,
+            "queue_max": float(s.queue_max),
+            "busy_mean": s.busy_area / span,
+            "utilisation": _ratio(s.busy_area, s.capacity_area),
+            "backlog_end": float(s.backlog_end),
+        }
+        out.update((names.station(name, stat), v) for stat, v in values.items())
     return out
+
+
+__all__ = ["KEY_METRICS", "auc", "replication_metrics"]

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from sim.files.results import OutputError, Saved, load_results, write_atomic
-from sim.present.report import esc, interval
+from sim.measure import names
+from sim.present import contents
+from sim.present.markup import esc, interval
 
 EXPLORE = "explore.html"
 BLANK = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
@@ -61,18 +63,11 @@ def _value(s: dict[str, Any] | None, scale: float = 1.0) -> float | None:
 def page_data(saved: Saved, time: str = "mean") -> dict[str, Any]:
     """Everything the page's script shows, as data: levers, points, numbers and figures."""
     from sim.files.text import show
-    from sim.present import plots
+    from sim.present import plots  # matplotlib: only when a page is drawn
 
     limits = plots.shared_limits(saved, time)
-    metric, axis = plots.time_axis(saved, time)
-    levers = []
-    for key in saved.keys:
-        values: list[str] = []
-        for p in saved.points:
-            v = show(p.values.get(key))
-            if v not in values:
-                values.append(v)
-        levers.append({"key": key, "values": values})
+    metric, axis = contents.time_axis(saved, time)
+    levers = [{"key": key, "values": contents.lever_values(saved, key)} for key in saved.keys]
     cold = []
     for p in saved.points:
         if p.profile is not None:
@@ -101,7 +96,7 @@ def page_data(saved: Saved, time: str = "mean") -> dict[str, Any]:
                     "caught_ci": interval(s.get("interception_rate"), True),
                     "spoiled": _value(s.get("spoiled")),
                     "spoiled_ci": interval(s.get("spoiled"), digits=1),
-                    "within24": _value(s.get("within_24h_share"), 100.0),
+                    "within24": _value(s.get(names.within(24)), 100.0),
                     "inspected": _value(s.get("inspection_rate"), 100.0),
                     "leaks": _value(s.get("leaks")),
                     "censored": _value(s.get("censored")),

@@ -1,0 +1,119 @@
+"""Cold-chain shipments: hours in custody against the packaging's tolerance, spoiled ones
+marked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+
+from sim.present.figures.style import BLUE, DARK, ORANGE, VERMILLION, WIDTH, figure, style
+
+if TYPE_CHECKING:
+    from sim.measure.figure_data import FigureData
+
+
+@dataclass
+class ColdGroup:
+    """Cold-chain shipments of one commodity in one point: a sample of hours in custody, the
+    tolerance, and how many were spoiled of how many, per replication."""
+
+    label: str
+    hours: np.ndarray
+    spoiled: np.ndarray
+    censored: np.ndarray
+    tolerance: float
+    shipments: float
+    spoiled_count: float
+
+
+def cold_chain(
+    groups: Sequence[ColdGroup],
+    *,
+    title: str = "Cold-chain shipments: time in custody against tolerance",
+    highlight: int | None = None,
+    ymax: float | None = None,
+) -> Figure:
+    """Each shipment of the sample as a dot at its hours in custody (released, or still inside
+    when the run stopped), the tolerance as a black bar, spoiled ones as red crosses."""
+    fig = figure(width=WIDTH if len(groups) < 9 else WIDTH * 1.3)
+    ax = fig.add_subplot()
+    with style():
+        top = 0.0
+        for k, g in enumerate(groups):
+            n = g.hours.size
+            jitter = ((np.arange(n) * 0.6180339887) % 1.0 - 0.5) * 0.55
+            ok = ~g.spoiled
+            ax.scatter(k + jitter[ok], g.hours[ok], s=22, color=BLUE, alpha=0.45, lw=0, zorder=2)
+            ax.scatter(
+                k + jitter[g.spoiled],
+                g.hours[g.spoiled],
+                s=70,
+                marker="x",
+                color=VERMILLION,
+                linewidths=2.2,
+                zorder=3,
+            )
+            ax.hlines(g.tolerance, k - 0.4, k + 0.4, color=DARK, lw=3, zorder=4)
+            ax.annotate(
+                f"{g.spoiled_count:.1f} of {g.shipments:,.0f}\nspoiled",
+                (k, 1.0),
+                xycoords=("data", "axes fraction"),
+                ha="center",
+                va="bottom",
+                fontsize=11,
+                color=VERMILLION if g.spoiled_count else "#555555",
+                fontweight="bold" if k == highlight else "normal",
+            )
+            top = max(top, g.tolerance * 1.25, float(g.hours.max()) * 1.05 if n else 0.0)
+            if highlight == k:
+                ax.axvspan(k - 0.48, k + 0.48, color=ORANGE, alpha=0.15, lw=0)
+        ax.set_xticks(range(len(groups)), [g.label for g in groups])
+        if len(groups) > 5:
+            for t in ax.get_xticklabels():
+                t.set_rotation(30)
+                t.set_ha("right")
+        ax.set_xlim(-0.6, len(groups) - 0.4)
+        ax.set_ylim(0, ymax or top or 1.0)
+        ax.set_ylabel("Hours in custody")
+        ax.set_title(title, pad=44)
+        ax.grid(axis="x", visible=False)
+        handles = [
+            matplotlib.lines.Line2D(
+                [], [], marker="o", color=BLUE, alpha=0.6, ls="", label="within tolerance"
+            ),
+            matplotlib.lines.Line2D(
+                [], [], marker="x", color=VERMILLION, ls="", mew=2.2, label="spoiled"
+            ),
+            matplotlib.lines.Line2D([], [], color=DARK, lw=3, label="tolerance"),
+        ]
+        ax.legend(handles=handles, loc="upper right", bbox_to_anchor=(1.0, 0.9))
+    return fig
+
+
+def cold_groups(label: str, profile: FigureData, prefix: bool = True) -> list[ColdGroup]:
+    """The cold-chain groups of a profile, one per cold-chain commodity."""
+    out = []
+    commodities = profile.info.get("commodities", [])
+    n = profile.replications or 1
+    sample = profile.cold
+    for name, tolerance in profile.info.get("cold_chain_hours", {}).items():
+        code = commodities.index(name) if name in commodities else -1
+        mask = sample["commodity"] == code
+        counts = profile.cold_counts.get(name, {})
+        out.append(
+            ColdGroup(
+                f"{label}: {name}" if prefix and label else (label or name),
+                sample["hours"][mask],
+                sample["spoiled"][mask],
+                sample["censored"][mask],
+                float(tolerance),
+                counts.get("shipments", 0.0) / n,
+                counts.get("spoiled", 0.0) / n,
+            )
+        )
+    return out

@@ -1,0 +1,105 @@
+"""The Time Release Study breakdown: where the clearance time goes, as stacked bars of the
+mean hours per released shipment in lodgement and in each check's queue and service."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from sim.measure import names
+from sim.present.figures.style import (
+    DARK,
+    GREY,
+    HEIGHT,
+    ORANGE,
+    PALETTE,
+    figure,
+    finite,
+    row_major,
+    style,
+)
+
+
+def trs_breakdown(
+    bars: Sequence[tuple[str, Mapping[str, float]]],
+    checks: Sequence[str],
+    *,
+    title: str = "Time Release Study: where the clearance time goes",
+    highlight: int | None = None,
+    xmax: float | None = None,
+    ylabel: str | None = None,
+) -> Figure:
+    """Stacked bars, one per point: mean hours per released shipment in lodgement and in each
+    check's queue and service (the ``segment.*`` metrics; they add up to the mean clearance
+    time)."""
+    segments = [(names.LODGEMENT, "lodgement", GREY, None)]
+    for k, check in enumerate(checks):
+        color = PALETTE[k % len(PALETTE)]
+        segments.append((names.segment(check, "queue"), f"{check}: waiting", color, "//"))
+        segments.append((names.segment(check, "service"), f"{check}: checking", color, None))
+    segments = [s for s in segments if any((v.get(s[0]) or 0) > 0 for _, v in bars)]
+    height = max(3.4, min(HEIGHT * 1.6, 2.4 + 0.45 * len(bars)))
+    fig = figure(height=height)
+    ax = fig.add_subplot()
+    y = np.arange(len(bars))[::-1]
+    with style():
+        left = np.zeros(len(bars))
+        for key, label, color, hatch in segments:
+            widths = np.array([finite(v.get(key)) for _, v in bars])
+            ax.barh(
+                y,
+                widths,
+                left=left,
+                color=color,
+                alpha=0.45 if hatch else 1.0,
+                hatch=hatch,
+                edgecolor="white" if not hatch else color,
+                linewidth=0.6,
+                label=label,
+                height=0.62 if len(bars) > 1 else 0.5,
+            )
+            if len(bars) <= 3:  # few bars: each segment's hours, where there is room
+                total = sum(finite(v.get(s[0])) for s in segments for _, v in bars[:1])
+                for k, w in enumerate(widths):
+                    if w > 0.07 * max(total, 1e-9):
+                        ax.text(
+                            left[k] + w / 2,
+                            y[k],
+                            f"{w:.2f}",
+                            ha="center",
+                            va="center",
+                            fontsize=11,
+                            color="white" if not hatch else DARK,
+                            fontweight="bold",
+                        )
+            left += widths
+        for k, total in enumerate(left):
+            ax.annotate(
+                f"{total:.2f} h",
+                (total, y[k]),
+                xytext=(5, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=12,
+                fontweight="bold" if k == highlight else "normal",
+            )
+        ax.set_yticks(y, [label for label, _ in bars])
+        if highlight is not None and 0 <= highlight < len(bars):
+            ax.get_yticklabels()[highlight].set_fontweight("bold")
+            ax.axhspan(y[highlight] - 0.42, y[highlight] + 0.42, color=ORANGE, alpha=0.15, lw=0)
+        ax.set_xlabel("Mean hours per released shipment")
+        ax.set_title(title)
+        top = xmax if xmax else (left.max() if len(left) else 1.0)
+        ax.set_xlim(0, (top or 1.0) * 1.15)
+        ax.grid(axis="y", visible=False)
+        if ylabel:
+            ax.set_ylabel(ylabel)
+        ncol = len(segments) if len(segments) <= 4 else 3
+        if segments:
+            handles, entries = row_major(*ax.get_legend_handles_labels(), ncol)
+            fig.legend(handles, entries, loc="outside lower center", ncol=ncol)
+        else:
+            ax.text(0.5, 0.5, "no time recorded", transform=ax.transAxes, ha="center")
+    return fig
