@@ -15,8 +15,9 @@ import pytest
 
 import sim
 from sim.files.results import load_results
+from sim.measure import names
 from sim.measure.figure_data import EDGES, MAX_STEPS, FigureData
-from sim.present import plots
+from sim.present import contents, plots
 
 from conftest import build, tiny
 
@@ -36,6 +37,29 @@ def sweep_folder(tmp_path_factory):
         executor="serial",
     )
     return result.save(tmp_path_factory.mktemp("plots") / "sweep")
+
+
+def test_metric_names_read_back_what_the_metrics_wrote(run_folder):
+    saved = load_results(run_folder)
+    point = saved.points[0]
+    stats, info = point.stats, point.profile.info
+    checks = list(info["checks"])
+    assert names.stations(stats) == checks
+    assert names.lanes(stats) == list(info["lanes"])
+    assert names.commodities(stats) == list(info["commodities"])
+    assert names.kinds(stats) == list(point.scenario["illicit"]["kinds"])
+    assert set(names.segment_checks(stats)) <= set(checks)
+    assert names.targets(stats) == sorted({*map(float, info["target_hours"]), 24.0})
+    assert all(names.within(h) in stats for h in names.targets(stats))
+    assert all(names.station(c, "utilisation") in stats for c in checks)
+    assert names.LODGEMENT in stats and names.is_segment(names.segment(checks[0], "queue"))
+    # What the figures and the report read: the figure data's names first, the summary's after.
+    assert contents.checks(saved) == checks
+    assert contents.lanes(saved) == list(info["lanes"])
+    assert contents.kinds(saved) == names.kinds(stats)
+    point.profile = None
+    assert contents.checks(saved) == sorted(names.segment_checks(stats))
+    assert contents.lanes(saved) == names.lanes(stats)
 
 
 def titles(fig) -> list[str]:
