@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: run test validate baselines lint bench clean
+.PHONY: run test validate baselines scenarios lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,26 +23,35 @@ $(STAMP_TEST): pyproject.toml | $(BIN)/python
 run: $(STAMP_RUN)
 	$(BIN)/bordersim run scenarios/baseline.toml
 
-## test: install the test extras and run the test suite (tests marked slow are skipped)
+## test: install the test extras, check the layers of sim/ (lint-imports), run the test suite
+## (tests marked slow are skipped)
 test: $(STAMP_TEST)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
-## validate: the validation suite, slow cases included, then write docs/validation.md
+## validate: model validation and hostile input, slow cases included, then write
+## docs/validation.md
 validate: $(STAMP_TEST)
-	$(BIN)/python -m pytest tests/validation --runslow
+	$(BIN)/python -m pytest tests/model_validation tests/test_hostile_input.py --runslow
 	$(BIN)/python -m tools.validation --jobs 2
 
 ## baselines: rewrite tests/baselines/ after a change that is meant to move the numbers
 baselines: $(STAMP_TEST)
-	$(BIN)/python -m tools.validation --update-baselines
+	$(BIN)/python -m tools.baselines
+
+## scenarios: rerun every shipped scenario and rewrite the table of scenarios/README.md
+scenarios: $(STAMP_TEST)
+	$(BIN)/python -m tools.scenario_table
 
 ## bench: every script in benchmarks/, one line of figures each (minutes; not part of test)
 bench: $(STAMP_TEST)
 	@for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
+## lint: ruff (style, format) and lint-imports (each wing of sim/ imports only those below it)
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -1,4 +1,9 @@
-"""Shared fixtures: small scenarios built as data, so each test states only what it changes."""
+"""Shared fixtures and scenario builders: small scenarios built as data, so each test states
+only what it changes. Test files import the builders from here (``from conftest import ...``):
+``mmc_data`` (one M/M/c or M/G/1 station), ``small_data`` (a small complete office), ``tiny``
+(the same, a few days long), ``changed`` (a copy with dotted changes), ``build`` (changed and
+validated), ``write_toml``, and ``key_paths`` / ``override_keys`` (every key of a scenario, for
+generated input)."""
 
 from __future__ import annotations
 
@@ -23,8 +28,10 @@ def mmc_data(
     warmup_days: float = 5,
     replications: int = 5,
     seed: int = 7,
+    duration: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One 24/7 station with exponential service that every shipment visits: an M/M/c queue."""
+    """One 24/7 station with exponential service that every shipment visits: an M/M/c queue
+    (M/G/c with another ``duration``, e.g. ``{"dist": "fixed", "value": 1.0}``)."""
     return {
         "scenario": {
             "name": "mmc",
@@ -39,7 +46,7 @@ def mmc_data(
             "desk": {
                 "kind": "documentary",
                 "servers": c,
-                "duration_hours": {"dist": "exponential", "mean": 1.0 / mu},
+                "duration_hours": duration or {"dist": "exponential", "mean": 1.0 / mu},
             }
         },
         "lanes": {"all": ["desk"]},
@@ -114,19 +121,53 @@ def cli(capsys: pytest.CaptureFixture[str], *args: Any) -> tuple[int, str, str]:
     return code, out, err
 
 
-def build(data: dict[str, Any], **changes: Any) -> sim.Scenario:
-    """Validate scenario data after ``changes``, keyed by dotted paths (``a__b`` = ``a.b``)."""
-    data = copy.deepcopy(data)
+DELETE = object()
+"""A value for :func:`changed` that removes the key."""
+
+
+def changed(data: dict[str, Any] | None = None, **changes: Any) -> dict[str, Any]:
+    """A copy of ``data`` (by default small_data()) after ``changes``, keyed by dotted paths
+    (``a__b`` = ``a.b``; missing tables are made); the value ``DELETE`` removes the key."""
+    data = copy.deepcopy(data) if data is not None else small_data()
     for key, value in changes.items():
         node = data
-        parts = key.split("__")
-        for part in parts[:-1]:
+        *parents, last = key.split("__")
+        for part in parents:
             node = node.setdefault(part, {})
-        node[parts[-1]] = value
-    return sim.from_dict(data, "<test>")
+        if value is DELETE:
+            del node[last]
+        else:
+            node[last] = value
+    return data
+
+
+def build(data: dict[str, Any], **changes: Any) -> sim.Scenario:
+    """Validate scenario data after ``changes`` (as :func:`changed`)."""
+    return sim.from_dict(changed(data, **changes), "<test>")
+
+
+def key_paths(node: Any, prefix: tuple = ()) -> list[tuple]:
+    """The path of every value below the root of scenario data, tables and lists included."""
+    out: list[tuple] = []
+    if isinstance(node, dict):
+        items = list(node.items())
+    elif isinstance(node, list):
+        items = list(enumerate(node))
+    else:
+        items = []
+    for key, value in items:
+        out.append((*prefix, key))
+        out += key_paths(value, (*prefix, key))
+    return out
+
+
+def override_keys(data: dict[str, Any]) -> list[str]:
+    """Every dotted key of scenario data that ``--set`` can name (no list positions)."""
+    return [".".join(p) for p in key_paths(data) if all(isinstance(x, str) for x in p)]
 
 
 def write_toml(path: Path, data: dict[str, Any]) -> Path:
+    """Scenario data written as a TOML file."""
     path.write_text(tomli_w.dumps(data))
     return path
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_validation import BAD
+from test_scenario_errors import BAD
 
 import sim
 from sim.cli import main

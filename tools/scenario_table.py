@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = ROOT / "scenarios"
+from tools.paths import SCENARIOS, shipped_scenarios
+
 README = SCENARIOS / "README.md"
 COMMAND = "python -m tools.scenario_table"
 FAST_OVERRIDES = (
@@ -333,8 +333,7 @@ def difference(metric: str, d: dict[str, Any] | None) -> str:
 
 def shipped() -> list[Path]:
     """The scenario files of ``scenarios/``, baseline first."""
-    files = sorted(SCENARIOS.glob("*.toml"))
-    return sorted(files, key=lambda p: (p.stem != "baseline", p.stem))
+    return sorted(shipped_scenarios(), key=lambda p: (p.stem != "baseline", p.stem))
 
 
 def question(path: Path) -> str:

@@ -18,7 +18,17 @@ import sim
 from sim.scenario import apply_overrides, parse_override
 from sim.schema import MAX_SHIPMENTS, ScenarioError, expected_shipments
 
-from conftest import BASELINE, build, mmc_data, small_data, write_toml
+from conftest import (
+    BASELINE,
+    DELETE,
+    build,
+    changed,
+    key_paths,
+    mmc_data,
+    override_keys,
+    small_data,
+    write_toml,
+)
 
 # Words that would mean Python's or pydantic's internals leaked into a message.
 INTERNALS = re.compile(
@@ -57,23 +67,6 @@ def message_at(problems: list[tuple[str, str]], path: str) -> str:
     assert found, f"no problem reported at {path!r}; got {problems}"
     return found[0]
 
-
-def changed(**changes: Any) -> dict[str, Any]:
-    """small_data() with dotted changes (``a__b`` = ``a.b``); ``DELETE`` removes the key."""
-    data = small_data()
-    for key, value in changes.items():
-        node = data
-        *parents, last = key.split("__")
-        for part in parents:
-            node = node.setdefault(part, {})
-        if value is DELETE:
-            del node[last]
-        else:
-            node[last] = value
-    return data
-
-
-DELETE = object()
 
 # (id, scenario data, key path, words the message must contain: what is wrong or what is allowed)
 BAD = [
@@ -759,21 +752,6 @@ KEYS = st.one_of(
 )
 
 
-def _paths(node: Any, prefix: tuple = ()) -> list[tuple]:
-    """The path of every value below the root, tables and lists included."""
-    out: list[tuple] = []
-    if isinstance(node, dict):
-        items = list(node.items())
-    elif isinstance(node, list):
-        items = list(enumerate(node))
-    else:
-        items = []
-    for key, value in items:
-        out.append((*prefix, key))
-        out += _paths(value, (*prefix, key))
-    return out
-
-
 def _get(node: Any, path: tuple) -> Any:
     for part in path:
         node = node[part]
@@ -790,7 +768,7 @@ def mutated(draw, values=VALUES, ops=("replace", "delete", "add"), numbers_only=
     (or, with ``numbers_only``, replace numbers only)."""
     data = small_data()
     for _ in range(draw(st.integers(1, 3))):
-        paths = _paths(data)
+        paths = key_paths(data)
         if numbers_only:
             paths = [p for p in paths if _is_number(_get(data, p))]
         path = draw(st.sampled_from(paths))
@@ -950,7 +928,7 @@ def test_any_file_content_raises_only_scenario_error(scratch, content):
         assert str(scratch) in str(err)
 
 
-OVERRIDE_KEYS = [".".join(p) for p in _paths(small_data()) if all(isinstance(x, str) for x in p)]
+OVERRIDE_KEYS = override_keys(small_data())
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -2,7 +2,7 @@
 refused with status 2, one clear message, no traceback and nothing left behind; a scenario too
 big for the memory cap is refused before it runs, with the estimate; results stay inside the
 results folder whatever the scenario is called; and nothing user-supplied is ever evaluated,
-imported or unpickled. (tests/test_validation.py and tests/test_cli.py cover the messages key
+imported or unpickled. (tests/test_scenario_errors.py and tests/test_cli.py cover the messages key
 by key; this file drives the whole command with generated input.)"""
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from sim.schema import (
     expected_shipments,
 )
 
-from conftest import ROOT, build, small_data, write_toml
+from conftest import ROOT, build, changed, key_paths, override_keys, small_data, write_toml
 
 
 def cli(*args: Any) -> tuple[int, str, str]:
@@ -62,9 +62,7 @@ def tree(folder: Path) -> list[str]:
 
 def sized(per_day: float, days: float = 14, checks: int = 2) -> dict[str, Any]:
     """small_data() with another volume and, if asked, extra documentary checks."""
-    data = small_data()
-    data["traffic"]["shipments_per_day"] = per_day
-    data["scenario"]["days"] = days
+    data = changed(traffic__shipments_per_day=per_day, scenario__days=days)
     for k in range(checks - 2):
         data["checks"][f"extra{k}"] = {
             "kind": "documentary",
@@ -427,21 +425,6 @@ HUGE: list[tuple[tuple[str, ...], Any]] = [
 BAD_BYTES = [b"\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\x00", b"\xfe\xff"]
 
 
-def _paths(node: Any, prefix: tuple = ()) -> list[tuple]:
-    out: list[tuple] = []
-    items = (
-        node.items()
-        if isinstance(node, dict)
-        else enumerate(node)
-        if isinstance(node, list)
-        else []
-    )
-    for key, value in items:
-        out.append((*prefix, key))
-        out += _paths(value, (*prefix, key))
-    return out
-
-
 def _rename(key: str, how: int) -> str:
     options = [
         key.upper(),
@@ -461,8 +444,7 @@ def hostile_file(draw) -> bytes:
     """small_data() changed in up to three ways (mutated keys, wrong types, extreme, negative
     and huge numbers, deleted keys, plausible numbers), perhaps deeply nested or with bytes that
     are not UTF-8, as the bytes of a file. Half are only plausible numbers: most of those run."""
-    data = small_data()
-    data["scenario"]["days"] = 7
+    data = changed(scenario__days=7)
     plausible = draw(st.booleans())
     ops = ["tweak"] if plausible else ["rename", "retype", "extreme", "huge", "delete", "tweak"]
     for _ in range(draw(st.integers(0, 3))):
@@ -475,7 +457,7 @@ def hostile_file(draw) -> bytes:
             if isinstance(node, dict):
                 node[where[-1]] = copy.deepcopy(value)
             continue
-        path = draw(st.sampled_from(_paths(data)))
+        path = draw(st.sampled_from(key_paths(data)))
         parent, last = data, path[-1]
         for part in path[:-1]:
             parent = parent[part]
@@ -512,7 +494,7 @@ def hostile_file(draw) -> bytes:
     return raw
 
 
-OVERRIDE_KEYS = [".".join(p) for p in _paths(small_data()) if all(isinstance(x, str) for x in p)]
+OVERRIDE_KEYS = override_keys(small_data())
 OVERRIDES = st.one_of(
     st.tuples(
         st.sampled_from(OVERRIDE_KEYS),

@@ -10,6 +10,7 @@ import pytest
 from sim.model.border import Station
 from sim.scenario import from_dict
 from tools import validation as v
+from tools.validation.cases import detection, little, queues
 
 
 def test_erlang_c_reproduces_the_reference_example():
@@ -100,8 +101,8 @@ def test_fmt():
 def test_erlang_c_case_detects_a_service_time_five_percent_too_long():
     """Negative control: the M/M/3 case, run as in the suite but with examinations 5% longer
     than the formula assumes, fails its mean wait (so a passing case is evidence)."""
-    _, lam, mu, c, days, reps, rel = next(x for x in v.MMC_CASES if x[0].startswith("M/M/3"))
-    rows = v.mmc_rows(
+    _, lam, mu, c, days, reps, rel = next(x for x in queues.MMC_CASES if x[0].startswith("M/M/3"))
+    rows = queues.mmc_rows(
         "control",
         lam,
         mu,
@@ -118,8 +119,8 @@ def test_erlang_c_case_detects_a_service_time_five_percent_too_long():
 
 def test_detection_case_detects_a_sensitivity_off_by_a_tenth():
     """Negative control: the s = 0.4 detection case's replications reject s x 0.9 d."""
-    data = v.detection_data({"green": [], "red": ["physical"]}, {"red": 0.4})
-    values = v.replicate(from_dict(data), v._detection_measure)["interception_rate"]
+    data = detection.detection_data({"green": [], "red": ["physical"]}, {"red": 0.4})
+    values = v.replicate(from_dict(data), detection.detection_measure)["interception_rate"]
     assert v.compare("c", "q", 0.4 * 0.6, values, max_half_width=0.1).ok
     assert not v.compare("c", "q", 0.4 * 0.54, values, max_half_width=0.1).ok
 
@@ -134,6 +135,6 @@ def test_littles_law_exact_form_catches_accounting_outside_the_window(monkeypatc
         original(self)
 
     monkeypatch.setattr(Station, "_account", sloppy)
-    rows = v.little_rows("control", v.SCENARIOS / "baseline.toml")
+    rows = little.little_rows("control", v.SCENARIOS / "baseline.toml")
     exact = next(r for r in rows if r.quantity.startswith("exact form, every station"))
     assert not exact.ok, exact

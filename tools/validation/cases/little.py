@@ -1,0 +1,146 @@
+"""Little's law at every station and for the whole system of each shipped scenario, in its
+steady-state and its exact (sample-path) form."""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+
+from sim.model.records import Records
+from sim.schema import Scenario
+from tools.paths import shipped_scenarios
+from tools.validation.blocks import (
+    counted,
+    departure,
+    load_shortened,
+    overlap,
+    replicate,
+    window,
+)
+from tools.validation.run import register
+from tools.validation.verdicts import (
+    Row,
+    compare,
+    identity,
+    not_applicable,
+)
+
+LITTLE_OVERRIDES = [
+    "scenario.warmup_days=7",
+    "scenario.days=21",
+    "scenario.drain_days=7",
+    "scenario.replications=10",
+    "traffic.surges=[]",
+]
+"""A shipped scenario shortened for Little's law: a week of warm-up from empty, then two whole
+weeks measured (so the window starts and ends at the same point of the weekly cycle), a week of
+drain so that every counted shipment leaves, and no surges (the steady-state form needs a
+stationary, or periodic, process; the exact form below holds whatever the traffic)."""
+
+
+def little_rows(case: str, path: Path, max_half_width: float = 0.05) -> list[Row]:
+    """Little's law at every station and for the whole system of a shipped scenario.
+
+    Steady-state form, per replication: L (time-average number, from the stations' own running
+    totals) against lambda W (arrivals in the window times their mean time), for the queue
+    (Lq = lambda Wq) and for the whole station (L = lambda W); for the system, L is the number
+    waiting for lodgement plus the stations' totals, W the mean time from arrival to release or
+    interception. Exact form (sample path, the window's edges included): the stations' running
+    totals equal the time the records put inside the window, and the system's total equals
+    lodgement plus stations (so no time is lost between checks)."""
+    scenario = load_shortened(path, LITTLE_OVERRIDES)
+    names = list(scenario.checks)
+    guarantee = [c.release_on_guarantee for c in scenario.checks.values()]
+
+    def measure(s: Scenario, rec: Records, m: dict[str, float]) -> dict[str, float]:
+        lo, hi = window(s)
+        span, end = hi - lo, s.end_hours
+        t = rec.traffic
+        out: dict[str, float] = {}
+        station_total = 0.0
+        for k, name in enumerate(names):
+            stats = rec.stations[name]
+            enter = rec.enter[k]
+            inside = (enter >= lo) & (enter < hi)
+            unfinished = inside & np.isnan(rec.end[k])
+            lam = inside.sum() / span
+            out[f"{k}.n"] = float(inside.sum())
+            out[f"{k}.unfinished"] = float(unfinished.sum())
+            wq = np.mean((rec.start[k] - enter)[inside]) if inside.any() else math.nan
+            w = np.mean((rec.end[k] - enter)[inside]) if inside.any() else math.nan
+            # A station where nobody ever queued has no ratio to check (0 / 0).
+            lq, l_ = stats.queue_area / span, (stats.queue_area + stats.busy_area) / span
+            out[f"{k}.lq_ratio"] = lam * wq / lq if lq > 0 else math.nan
+            out[f"{k}.l_ratio"] = lam * w / l_ if l_ > 0 else math.nan
+            out[f"{k}.queue_area"] = stats.queue_area
+            out[f"{k}.queue_records"] = overlap(enter, rec.start[k], lo, hi, end)
+            out[f"{k}.busy_area"] = stats.busy_area
+            out[f"{k}.busy_records"] = overlap(rec.start[k], rec.end[k], lo, hi, end)
+            if not guarantee[k]:
+                station_total += stats.queue_area + stats.busy_area
+        dep = departure(rec)
+        lodging = overlap(t.arrival, rec.selected, lo, hi, end)
+        out["system_records"] = overlap(t.arrival, dep, lo, hi, end)
+        out["system_parts"] = lodging + station_total
+        arrived = counted(s, rec)
+        out["system.unfinished"] = float((arrived & np.isnan(dep)).sum())
+        lam = arrived.sum() / span
+        w = float(np.mean((dep - t.arrival)[arrived]))
+        out["system.l_ratio"] = lam * w / ((lodging + station_total) / span)
+        return out
+
+    v = replicate(scenario, measure)
+    rows: list[Row] = []
+    kw = {"max_half_width": max_half_width, "relative": False, "digits": 4}
+    for k, name in enumerate(names):
+        if min(v[f"{k}.n"]) == 0:
+            rows.append(not_applicable(case, f"{name}", "no shipment joined it in a replication"))
+            continue
+        if max(v[f"{k}.unfinished"]) > 0:
+            why = "shipments still inside at the end (no steady state)"
+            rows.append(not_applicable(case, f"{name}: L = lambda W", why))
+            continue
+        rows.append(compare(case, f"{name}: lambda Wq / Lq", 1.0, v[f"{k}.lq_ratio"], **kw))
+        rows.append(compare(case, f"{name}: lambda W / L", 1.0, v[f"{k}.l_ratio"], **kw))
+    if max(v["system.unfinished"]) > 0:
+        why = "shipments still inside at the end (no steady state)"
+        rows.append(not_applicable(case, "system: L = lambda W", why))
+    else:
+        rows.append(compare(case, "system: lambda W / L", 1.0, v["system.l_ratio"], **kw))
+    lhs = [v[f"{k}.queue_area"] for k in range(len(names))] + [
+        v[f"{k}.busy_area"] for k in range(len(names))
+    ]
+    rhs = [v[f"{k}.queue_records"] for k in range(len(names))] + [
+        v[f"{k}.busy_records"] for k in range(len(names))
+    ]
+    rows.append(
+        identity(
+            case,
+            "exact form, every station: running totals = time in the records",
+            np.ravel(lhs),
+            np.ravel(rhs),
+        )
+    )
+    rows.append(
+        identity(
+            case,
+            "exact form, system: time inside = lodgement + stations",
+            v["system_records"],
+            v["system_parts"],
+        )
+    )
+    return rows
+
+
+for _path in shipped_scenarios():
+    _id = f"little/{_path.stem}"
+    register(
+        _id,
+        "little",
+        f"scenarios/{_path.name}, shortened: 7 days warm-up, 14 days measured, 7 days drain, "
+        "no surges, 10 replications",
+        partial(little_rows, _id, _path),
+    )
