@@ -1,1 +1,2 @@
-"""One replication: traffic, rosters, stations, the exact and the fast paths, records."""
+"""One replication: shipments, rosters, stations, trips, the exact and the fast entry paths,
+records, tied together by :class:`sim.model.border.Border`."""
