@@ -1,8 +1,10 @@
-"""The documentation stays true: the generated reference and JSON Schema are current, and the
-code examples run (Python blocks, and the shell blocks marked for testing)."""
+"""The documentation stays true: the generated reference and JSON Schema are current, the
+code examples run (Python blocks, and the shell blocks marked for testing), and the commands,
+make targets and repository paths the docs name exist."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import shlex
@@ -18,6 +20,9 @@ from conftest import ROOT
 
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SCHEMA = ROOT / "docs" / "scenario.schema.json"
+MAKEFILE = ROOT / "Makefile"
+NAMING = [*DOCS, *sorted(ROOT.glob("*/README.md")), MAKEFILE]
+"""Files whose commands and paths are checked: the docs, each folder's README, the Makefile."""
 
 
 def test_scenario_reference_is_current():
@@ -128,3 +133,35 @@ def test_shell_blocks_are_found():
         ["bordersim", "c"],
     ]
     assert list(_shell_blocks()), "no shell block is marked <!-- test -->"
+
+
+# ----------------------------------------------------------------------------- names
+
+
+def _named(pattern: str, flags: int = 0) -> list:
+    return [
+        pytest.param(path, name, id=f"{path.relative_to(ROOT)}:{name}")
+        for path in NAMING
+        for name in sorted(set(re.findall(pattern, path.read_text(), flags)))
+    ]
+
+
+@pytest.mark.parametrize("path,module", _named(r"python3? -m ([A-Za-z_]\w*(?:\.\w+)*)"))
+def test_module_commands_name_modules_that_exist(path, module):
+    """Every ``python -m NAME`` in the docs and the Makefile names a module there is, so the
+    commands follow when a module moves."""
+    assert importlib.util.find_spec(module) is not None, f"{path.name}: python -m {module}"
+
+
+@pytest.mark.parametrize("path,target", _named(r"(?:`|^)make ([a-z][\w-]*)", re.M))
+def test_make_targets_the_docs_name_exist(path, target):
+    targets = set(re.findall(r"^([\w-]+):", MAKEFILE.read_text(), re.M))
+    assert target in targets, f"{path.name}: make {target}"
+
+
+@pytest.mark.parametrize(
+    "path,named", _named(r"`((?:sim|tools|tests|docs|scenarios|benchmarks)/[\w./-]*)`")
+)
+def test_repository_paths_the_docs_name_exist(path, named):
+    """A path in backticks (``sim/model/``, ``tests/test_docs.py``) is there, after any move."""
+    assert (ROOT / named).exists(), f"{path.name} names {named}, which is not there"

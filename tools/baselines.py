@@ -17,10 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.measure.metrics import replication_metrics
-from sim.model.border import simulate
-from sim.scenario import load_scenario
-from sim.streams import replication_seeds
+from sim import load_scenario, replication_metrics, replication_seeds, simulate
 from tools.paths import BASELINES, shipped_scenarios, shown
 
 BASELINE_OVERRIDES = [

@@ -10,12 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from sim.measure.metrics import replication_metrics
-from sim.model.border import simulate
-from sim.model.records import INTERCEPTED, Records
-from sim.scenario import load_scenario
-from sim.schema import Scenario
-from sim.streams import replication_seeds
+from sim import Records, Scenario, load_scenario, replication_metrics, replication_seeds, simulate
+from sim.model.records import INTERCEPTED
 
 
 def exponential(mean: float) -> dict[str, Any]:

@@ -9,18 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from sim.model.records import RELEASED, Records
-from sim.schema import Scenario
+from sim import Records, Scenario
+from sim.model.records import RELEASED
 from tools.paths import SCENARIOS
-from tools.validation.blocks import (
-    counted,
-    load_shortened,
-    replicate,
-)
-from tools.validation.verdicts import (
-    fmt,
-    interval,
-)
+from tools.validation.blocks import counted, load_shortened, replicate
+from tools.validation.verdicts import fmt, interval
 
 TRS = {
     "japan": {

@@ -9,26 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from sim.model.records import Records
-from sim.scenario import from_dict
-from sim.schema import Scenario
-from tools.validation.blocks import (
-    exponential,
-    queue_data,
-    replicate,
-    station,
-)
+from sim import Records, Scenario, from_dict
+from tools.validation.blocks import exponential, queue_data, replicate, station
 from tools.validation.run import register
-from tools.validation.theory import (
-    mmc_wq,
-)
-from tools.validation.verdicts import (
-    Row,
-    compare,
-    fmt,
-    holds,
-    increasing,
-)
+from tools.validation.theory import mmc_wq
+from tools.validation.verdicts import Row, compare, fmt, holds, increasing
 
 CLIFF = {"per_hour": 2.5, "servers": 4, "mean": 2.0}
 """The M/M/c cliff: 2.5 shipments an hour; the red lane is a 24/7 physical examination with 4

@@ -6,19 +6,10 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from sim.model.records import Records
-from sim.scenario import from_dict
-from sim.schema import Scenario
-from tools.validation.blocks import (
-    queue_data,
-    replicate,
-    station,
-)
+from sim import Records, Scenario, from_dict
+from tools.validation.blocks import queue_data, replicate, station
 from tools.validation.run import register
-from tools.validation.verdicts import (
-    Row,
-    compare,
-)
+from tools.validation.verdicts import Row, compare
 
 
 def detection_data(

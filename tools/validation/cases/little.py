@@ -9,24 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.model.records import Records
-from sim.schema import Scenario
+from sim import Records, Scenario
 from tools.paths import shipped_scenarios
-from tools.validation.blocks import (
-    counted,
-    departure,
-    load_shortened,
-    overlap,
-    replicate,
-    window,
-)
+from tools.validation.blocks import counted, departure, load_shortened, overlap, replicate, window
 from tools.validation.run import register
-from tools.validation.verdicts import (
-    Row,
-    compare,
-    identity,
-    not_applicable,
-)
+from tools.validation.verdicts import Row, compare, identity, not_applicable
 
 LITTLE_OVERRIDES = [
     "scenario.warmup_days=7",

@@ -7,24 +7,12 @@ from functools import partial
 
 import numpy as np
 
-from sim.model.records import RELEASED, Records
-from sim.scenario import from_dict
-from sim.schema import Scenario
-from tools.validation.blocks import (
-    counted,
-    exponential,
-    queue_data,
-    replicate,
-    station,
-)
+from sim import Records, Scenario, from_dict
+from sim.model.records import RELEASED
+from tools.validation.blocks import counted, exponential, queue_data, replicate, station
 from tools.validation.run import register
-from tools.validation.theory import (
-    mmc_wq,
-)
-from tools.validation.verdicts import (
-    Row,
-    compare,
-)
+from tools.validation.theory import mmc_wq
+from tools.validation.verdicts import Row, compare
 
 JACKSON = {
     "lambda": 2.4,  # arrivals an hour

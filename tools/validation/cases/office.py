@@ -8,22 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.model.records import Records
+from sim import Records, Scenario
 from sim.model.roster import schedule_for
-from sim.schema import Scenario
 from tools.paths import SCENARIOS
-from tools.validation.blocks import (
-    load_shortened,
-    replicate,
-)
+from tools.validation.blocks import load_shortened, replicate
 from tools.validation.run import register
-from tools.validation.verdicts import (
-    Row,
-    compare,
-    fmt,
-    holds,
-    increasing,
-)
+from tools.validation.verdicts import Row, compare, fmt, holds, increasing
 
 OFFICE_RATES = (0.01, 0.03, 0.05, 0.06, 0.07)
 OFFICE_OVERLOAD = 0.09

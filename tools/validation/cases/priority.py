@@ -8,28 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from sim.model.records import Records
-from sim.scenario import from_dict
-from sim.schema import Scenario
-from tools.validation.blocks import (
-    exponential,
-    joined,
-    queue_data,
-    replicate,
-    station,
-)
+from sim import Records, Scenario, from_dict
+from tools.validation.blocks import exponential, joined, queue_data, replicate, station
 from tools.validation.run import register
-from tools.validation.theory import (
-    cobham_mg1,
-    cobham_mmc,
-    lognormal_second_moment,
-    mmc_wq,
-    pk_wq,
-)
-from tools.validation.verdicts import (
-    Row,
-    compare,
-)
+from tools.validation.theory import cobham_mg1, cobham_mmc, lognormal_second_moment, mmc_wq, pk_wq
+from tools.validation.verdicts import Row, compare
 
 
 def priority_rows(

@@ -8,28 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from sim.model.records import Records
-from sim.scenario import from_dict
-from sim.schema import Scenario
-from tools.validation.blocks import (
-    exponential,
-    queue_data,
-    replicate,
-    station,
-    waits,
-)
+from sim import Records, Scenario, from_dict
+from tools.validation.blocks import exponential, queue_data, replicate, station, waits
 from tools.validation.run import register
-from tools.validation.theory import (
-    lognormal_second_moment,
-    mmc_wait_tail,
-    mmc_wq,
-    pk_wq,
-)
-from tools.validation.verdicts import (
-    Row,
-    compare,
-    fmt,
-)
+from tools.validation.theory import lognormal_second_moment, mmc_wait_tail, mmc_wq, pk_wq
+from tools.validation.verdicts import Row, compare, fmt
 
 
 def mmc_rows(
