@@ -14,7 +14,6 @@ differences) and ``sim.sweep(file, vary=[...])`` (a trade-off curve); each resul
 """
 
 from sim.experiment.compare import CompareResult, compare
-from sim.experiment.engine import AUTO_METRICS, ExperimentError, RunResult, run
 from sim.experiment.executors import (
     DaskExecutor,
     Executor,
@@ -22,6 +21,9 @@ from sim.experiment.executors import (
     ProcessExecutor,
     SerialExecutor,
 )
+from sim.experiment.options import ExperimentError
+from sim.experiment.replications import AUTO_METRICS
+from sim.experiment.run import RunResult, run
 from sim.experiment.sweep import SweepResult, sweep
 from sim.measure.figure_data import FigureData
 from sim.measure.metrics import KEY_METRICS, replication_metrics

@@ -15,10 +15,11 @@ import os
 import shlex
 import sys
 from pathlib import Path
+from typing import Any
 
 from sim.experiment.executors import EXECUTORS, ExecutorError, WorkerLost
-from sim.files.results import (
-    FORMATS,
+from sim.files.layout import FORMATS
+from sim.files.write import (
     MissingDependencyError,
     OutputError,
     check_destination,
@@ -280,20 +281,33 @@ def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
         sub.error("give at least one --vary KEY=SPEC, e.g. --vary policy.rates.red=0:0.3:13")
 
 
-def _common(args: argparse.Namespace) -> dict:
-    return dict(
+def _options(args: argparse.Namespace, argv: list[str], policy: str | None, **where: Any):
+    """The :class:`~sim.experiment.options.RunOptions` of a ``run``, ``compare`` or ``sweep``
+    command: built once, from its flags."""
+    from sim.experiment.options import RunOptions
+
+    return RunOptions.of(
+        replications=args.replications,
+        seed=args.seed,
+        precision=args.precision,
+        max_replications=args.max_replications,
+        overrides=args.overrides,
+        policy=policy,
+        plugins=args.plugins,
+        trace=getattr(args, "trace", False),
         executor=args.executor,
         workers=args.workers,
         scheduler=args.scheduler,
-        precision=args.precision,
-        max_replications=args.max_replications,
         progress=False if args.quiet else None,
+        format=args.format,
+        command=["bordersim", *argv],
+        **where,
     )
 
 
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
-    from sim.experiment.engine import run
     from sim.experiment.plugins import load_plugins, replacement
+    from sim.experiment.run import run_with
 
     load_plugins(args.plugins)
     overrides = list(args.overrides)
@@ -301,21 +315,14 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         overrides.append(f"scenario.seed={args.seed}")
     if isinstance(args.replications, int):
         overrides.append(f"scenario.replications={args.replications}")
-    scenario = load_scenario(args.file, overrides)
+    scenario = load_scenario(args.file, overrides)  # its errors first, and its policy's kind
     policy = replacement(args.plugins, [scenario.policy.kind])
     check_format(args.format)
     if args.out is not None:
         check_destination(Path(args.out))  # before the run, not after it
-    result = run(
-        scenario,
-        replications="auto" if args.replications == "auto" else None,
-        policy=policy,
-        plugins=tuple(args.plugins),
-        trace=args.trace,
-        **_common(args),
-    )
-    result.source = str(Path(args.file).resolve())
-    folder = result.save(args.out, command=["bordersim", *argv], format=args.format)
+    options = _options(args, argv, policy, out=args.out)
+    result = run_with(args.file, options)
+    folder = result.save(options.out, command=options.command, format=options.format)
     if not args.quiet:
         print(result.text())
         print()
@@ -370,12 +377,11 @@ def _show(args: argparse.Namespace) -> int:
 
 def _experiment(args: argparse.Namespace, argv: list[str]) -> int:
     """``compare`` and ``sweep``: validate everything, then fill the folder point by point."""
-    from sim.experiment.compare import compare
+    from sim.experiment.compare import compare_with
     from sim.experiment.plugins import load_plugins, replacement
-    from sim.experiment.sweep import parse_all, sweep
+    from sim.experiment.sweep import parse_all, sweep_with
 
     load_plugins(args.plugins)
-    command = ["bordersim", *argv]
     check_format(args.format)
     first = args.files[0] if args.command == "compare" else args.file
     if args.command == "sweep":
@@ -390,24 +396,13 @@ def _experiment(args: argparse.Namespace, argv: list[str]) -> int:
         else:
             name = load_scenario(first, args.overrides).scenario.name
             folder = default_folder(name, prefix=args.command)
-    kwargs = dict(
-        replications=args.replications,
-        seed=args.seed,
-        overrides=args.overrides,
-        policy=policy,
-        plugins=tuple(args.plugins),
-        out=None if args.resume else folder,
-        resume=args.resume,
-        format=args.format,
-        command=command,
-        **_common(args),
-    )
+    options = _options(args, argv, policy, out=None if args.resume else folder, resume=args.resume)
     try:
         if args.command == "compare":
             files = args.files if len(args.files) > 1 else args.files[0]
-            result = compare(files, **kwargs)
+            result = compare_with(files, options)
         else:
-            result = sweep(args.file, args.vary, **kwargs)
+            result = sweep_with(args.file, args.vary, options)
     except KeyboardInterrupt:
         kept = _kept(folder)
         if kept is None:
@@ -441,16 +436,12 @@ def _experiment(args: argparse.Namespace, argv: list[str]) -> int:
 
 def _kept(folder: Path) -> tuple[int, int] | None:
     """(points finished, points planned) in a comparison's or sweep's folder, if it exists."""
-    import json
+    from sim.files.store import count_points, planned_points
 
-    from sim.files.results import PLAN, POINTS
-
-    try:
-        total = len(json.loads((folder / PLAN).read_text())["points"])
-    except (OSError, ValueError, KeyError, TypeError):
+    total = planned_points(folder)
+    if total is None:
         return None
-    done = sum(1 for p in (folder / POINTS).glob("*.json") if not p.name.startswith("."))
-    return done, total
+    return count_points(folder), total
 
 
 def _policy_kinds(files: list[str], overrides: list[str]) -> list[str]:
@@ -508,7 +499,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``bordersim`` console script."""
-    from sim.experiment.engine import ExperimentError
+    from sim.experiment.options import ExperimentError
     from sim.experiment.plugins import PluginError
 
     argv = sys.argv[1:] if argv is None else list(argv)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -87,18 +88,27 @@ def apply_overrides(data: dict[str, Any], overrides: list[str], source: str) -> 
     for text in overrides:
         where = f"{source} (--set {text})"
         parts, value = parse_override(text, where)
-        node = data
-        for i, part in enumerate(parts[:-1]):
-            nxt = node.get(part)
-            if nxt is None:
-                nxt = node[part] = {}
-            if not isinstance(nxt, dict):
-                inner = quote_name(parts[i + 1])
-                msg = f"holds {show_value(nxt)}, not a table, so it has no key {inner}"
-                raise ScenarioError(where, [(key_path(tuple(parts[: i + 1])), msg)])
-            node = nxt
-        node[parts[-1]] = value
+        set_key(data, parts, value, where)
     return data
+
+
+def set_key(data: dict[str, Any], key: str | Sequence[str], value: Any, source: str) -> None:
+    """Set a dotted key (``"policy.rates.red"`` or its parts) in nested scenario data, making
+    the tables on the way. The one place that does it, for ``--set``, ``--vary``, variants and
+    result folders: a key that goes through a value that is not a table raises the
+    :class:`ScenarioError` of ``--set``, naming ``source``. ``value`` is copied."""
+    parts = key.split(".") if isinstance(key, str) else list(key)
+    node = data
+    for i, part in enumerate(parts[:-1]):
+        nxt = node.get(part)
+        if nxt is None:
+            nxt = node[part] = {}
+        if not isinstance(nxt, dict):
+            inner = quote_name(parts[i + 1])
+            msg = f"holds {show_value(nxt)}, not a table, so it has no key {inner}"
+            raise ScenarioError(source, [(key_path(tuple(parts[: i + 1])), msg)])
+        node = nxt
+    node[parts[-1]] = copy.deepcopy(value)
 
 
 def from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scenario:

@@ -14,10 +14,11 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import sim
-from sim.experiment.compare import merge, paired_differences
-from sim.experiment.engine import ExperimentError, Replications, next_count
+from sim.experiment.compare import merge
+from sim.experiment.options import ExperimentError
+from sim.experiment.replications import Replications, next_count
 from sim.experiment.sweep import _range
-from sim.measure.statistics import pareto_efficient
+from sim.measure.statistics import paired_differences, pareto_efficient
 
 from conftest import build, write_toml
 from conftest import tiny as shared_tiny

@@ -17,7 +17,7 @@ import pytest
 
 import sim
 from sim.experiment.sweep import parse_vary
-from sim.files.results import ExperimentStore
+from sim.files.store import ExperimentStore
 
 from conftest import ROOT, cli, tiny, write_toml
 

@@ -20,21 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.experiment.engine import (
-    CONFIDENCE,
-    ExperimentError,
-    ExperimentResult,
-    Point,
-    PolicySource,
-    Replications,
-    run_points,
-    settle,
-)
-from sim.experiment.plugins import load_plugins
-from sim.files.results import STATS
+from sim.experiment.engine import Point
+from sim.experiment.options import ExperimentError, RunOptions
+from sim.experiment.points import ExperimentResult, run_points
+from sim.experiment.replications import Replications
+from sim.files.layout import STATS
 from sim.measure.names import key_rows
-from sim.measure.statistics import summarise
-from sim.scenario import apply_overrides, from_dict, read_toml
+from sim.measure.statistics import paired_differences
+from sim.scenario import apply_overrides, from_dict, read_toml, set_key
 from sim.schema import Scenario, ScenarioError
 
 RESERVED = {
@@ -76,22 +69,27 @@ def merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
 
 def expand_dotted(table: Mapping[str, Any]) -> dict[str, Any]:
     """``{"policy.rates.red": 0.3}`` as ``{"policy": {"rates": {"red": 0.3}}}`` (for Python
-    callers; TOML files nest already)."""
+    callers; TOML files nest already). A table given twice, dotted and nested, is merged."""
     out: dict[str, Any] = {}
     for key, value in table.items():
         parts = str(key).split(".")
-        node = out
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                raise ExperimentError(f"variant key {key!r} conflicts with another key")
         if isinstance(value, Mapping):
             value = expand_dotted(value)
-        if isinstance(node.get(parts[-1]), dict) and isinstance(value, dict):
-            node[parts[-1]] = merge(node[parts[-1]], value)
-        else:
-            node[parts[-1]] = value
+            held = _get(out, parts)
+            if isinstance(held, dict):
+                value = merge(held, value)
+        try:
+            set_key(out, parts, value, "variants")
+        except ScenarioError:
+            raise ExperimentError(f"variant key {key!r} conflicts with another key") from None
     return out
+
+
+def _get(data: dict[str, Any], parts: list[str]) -> Any:
+    node: Any = data
+    for part in parts:
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
 
 
 def _reserved(table: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> list[tuple[str, str]]:
@@ -183,18 +181,6 @@ def build_points(sources: list[Source], seed: int, count: int) -> tuple[list[Poi
             label = name if len(sources) == 1 else f"{source.label}.{name}"
             points.append(Point(unique(label), scenario, {}))
     return points, notes
-
-
-def paired_differences(
-    reference: list[dict[str, float]], other: list[dict[str, float]]
-) -> dict[str, dict[str, Any]]:
-    """Mean and paired 95% t-interval of ``other - reference``, replication by replication
-    (over the replications both have; a pair with a missing value is left out)."""
-    n = min(len(reference), len(other))
-    diffs = [
-        {m: other[i][m] - reference[i][m] for m in other[i] if m in reference[i]} for i in range(n)
-    ]
-    return summarise(diffs, CONFIDENCE)
 
 
 @dataclass
@@ -379,8 +365,32 @@ def compare(
     end; ``resume`` continues such a folder, running only the points it lacks. The other
     arguments are those of :func:`sim.run`.
     """
-    load_plugins(tuple(plugins))
-    source = PolicySource.of(policy)
+    options = RunOptions.of(
+        replications=replications,
+        seed=seed,
+        overrides=overrides,
+        policy=policy,
+        progress=progress,
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+        precision=precision,
+        max_replications=max_replications,
+        plugins=plugins,
+        out=out,
+        resume=resume,
+        format=format,
+        command=command,
+    )
+    return compare_with(scenarios, options, variants)
+
+
+def compare_with(
+    scenarios: Any,
+    options: RunOptions,
+    variants: Mapping[str, Mapping[str, Any]] | None = None,
+) -> CompareResult:
+    """:func:`compare` with its arguments as one :class:`RunOptions`."""
     if isinstance(scenarios, Mapping):
         items = [(str(k), v) for k, v in scenarios.items()]
     elif isinstance(scenarios, str | Path | Scenario):
@@ -389,13 +399,14 @@ def compare(
         items = [(None, s) for s in scenarios]
     if not items:
         raise ExperimentError("nothing to compare: give at least one scenario")
-    sources = [load_source(item, overrides, label) for label, item in items]
+    sources = [load_source(item, options.overrides, label) for label, item in items]
     if variants:
         extra = {str(name): expand_dotted(table) for name, table in variants.items()}
         sources[0].variants = {**sources[0].variants, **extra}
-    common_seed, fixed = settle(seed, replications, sources[0].scenario)
-    count = fixed if fixed is not None else sources[0].scenario.scenario.replications
-    plan = Replications.resolve(replications, precision, max_replications, count)
+    first = sources[0].scenario
+    common_seed = options.common_seed(first)
+    fixed = options.fixed
+    plan = Replications.of(options, fixed if fixed is not None else first.scenario.replications)
     points, notes = build_points(sources, common_seed, plan.count)
     if len(points) < 2:
         raise ExperimentError(
@@ -405,24 +416,23 @@ def compare(
     return run_points(  # type: ignore[return-value]
         CompareResult,
         points,
+        options,
         seed=common_seed,
         plan=plan,
-        policy=source,
-        plugins=tuple(plugins),
-        executor=executor,
-        workers=workers,
-        scheduler=scheduler,
-        progress=progress,
-        out=out,
-        resume=resume,
         notes=notes,
         extra={
             "files": [str(Path(i).resolve()) for _, i in items if isinstance(i, str | Path)],
             "origins": [k for k, src in enumerate(sources) for _ in range(1 + len(src.variants))],
         },
-        command=command,
-        format=format,
     )
 
 
-__all__ = ["CompareResult", "cell", "compare", "expand_dotted", "merge", "paired_differences"]
+__all__ = [
+    "CompareResult",
+    "cell",
+    "compare",
+    "compare_with",
+    "expand_dotted",
+    "merge",
+    "paired_differences",
+]

@@ -26,20 +26,13 @@ from typing import Any
 import numpy as np
 
 from sim.experiment.compare import cell
-from sim.experiment.engine import (
-    ExperimentError,
-    ExperimentResult,
-    Point,
-    PointResult,
-    PolicySource,
-    Replications,
-    run_points,
-    settle,
-)
-from sim.experiment.plugins import load_plugins
+from sim.experiment.engine import Point, PointResult
+from sim.experiment.options import ExperimentError, RunOptions
+from sim.experiment.points import ExperimentResult, run_points
+from sim.experiment.replications import Replications
 from sim.files.text import show
 from sim.measure.statistics import pareto_efficient
-from sim.scenario import apply_overrides, from_dict, read_toml
+from sim.scenario import apply_overrides, from_dict, read_toml, set_key
 from sim.schema import Scenario, ScenarioError
 
 VARY_USAGE = (
@@ -206,23 +199,6 @@ def parse_all(vary: Sequence[str] | Mapping[str, Any] | str, source: str) -> lis
     return parsed
 
 
-def _set(data: dict[str, Any], key: str, value: Any, where: str) -> None:
-    parts = key.split(".")
-    node = data
-    for i, part in enumerate(parts[:-1]):
-        nxt = node.get(part)
-        if nxt is None:
-            nxt = node[part] = {}
-        if not isinstance(nxt, dict):
-            path = ".".join(parts[: i + 1])
-            raise ScenarioError(
-                where,
-                [(path, f"holds {show(nxt)}, not a table, so it has no key {parts[i + 1]!r}")],
-            )
-        node = nxt
-    node[parts[-1]] = copy.deepcopy(value)
-
-
 def label_of(values: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={show(v)}" for k, v in values.items())
 
@@ -240,7 +216,7 @@ def sweep_points(
         where = f"{source} (--vary {label_of(values)})"
         point = copy.deepcopy(base)
         for key, value in values.items():
-            _set(point, key, value, where)
+            set_key(point, key, value, where)
         points.append(Point(label_of(values), from_dict(point, where), values))
     return points
 
@@ -399,8 +375,32 @@ def sweep(
     the results an uninterrupted sweep gives. The other arguments are those of
     :func:`sim.run`.
     """
-    load_plugins(tuple(plugins))
-    source_policy = PolicySource.of(policy)
+    options = RunOptions.of(
+        replications=replications,
+        seed=seed,
+        overrides=overrides,
+        policy=policy,
+        progress=progress,
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+        precision=precision,
+        max_replications=max_replications,
+        plugins=plugins,
+        out=out,
+        resume=resume,
+        format=format,
+        command=command,
+    )
+    return sweep_with(scenario, vary, options)
+
+
+def sweep_with(
+    scenario: str | Path | Scenario,
+    vary: Sequence[str] | Mapping[str, Any] | str,
+    options: RunOptions,
+) -> SweepResult:
+    """:func:`sweep` with its arguments as one :class:`RunOptions`."""
     if isinstance(scenario, Scenario):
         origin = f"<{scenario.scenario.name}>"
         raw = scenario.to_dict()
@@ -408,16 +408,16 @@ def sweep(
         origin = str(scenario)
         raw = read_toml(scenario)
     where = origin
+    overrides = options.overrides
     if overrides:
         raw = apply_overrides(raw, list(overrides), origin)
         where = f"{origin} (with --set {' --set '.join(overrides)})"
     base = from_dict(raw, where)
     parsed = parse_all(vary, origin)
     data = {k: v for k, v in raw.items() if k != "variants"}
-    info = base.scenario
-    common_seed, fixed = settle(seed, replications, base)
-    count = fixed if fixed is not None else info.replications
-    plan = Replications.resolve(replications, precision, max_replications, count)
+    common_seed = options.common_seed(base)
+    fixed = options.fixed
+    plan = Replications.of(options, fixed if fixed is not None else base.scenario.replications)
     notes = []
     if base.variants:
         notes.append(f"the file's variants ({', '.join(base.variants)}) are not part of a sweep")
@@ -431,25 +431,24 @@ def sweep(
     return run_points(  # type: ignore[return-value]
         SweepResult,
         points,
+        options,
         seed=common_seed,
         plan=plan,
-        policy=source_policy,
-        plugins=tuple(plugins),
-        executor=executor,
-        workers=workers,
-        scheduler=scheduler,
-        progress=progress,
-        out=out,
-        resume=resume,
         notes=notes,
         extra={
             "keys": [v.key for v in parsed],
             "base": from_dict(base_data, where),
             "files": [] if isinstance(scenario, Scenario) else [str(Path(scenario).resolve())],
         },
-        command=command,
-        format=format,
     )
 
 
-__all__ = ["SweepResult", "Vary", "pareto_efficient", "parse_all", "parse_vary", "sweep"]
+__all__ = [
+    "SweepResult",
+    "Vary",
+    "pareto_efficient",
+    "parse_all",
+    "parse_vary",
+    "sweep",
+    "sweep_with",
+]

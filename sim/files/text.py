@@ -1,9 +1,12 @@
-"""How values read in result folders' text and tables."""
+"""How values and summaries read in result folders' text, tables and on the terminal."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+from sim.measure.names import key_rows
+from sim.schema import Scenario
 
 
 def show(value: Any) -> str:
@@ -15,3 +18,48 @@ def show(value: Any) -> str:
     if isinstance(value, int | str):
         return str(value)
     return json.dumps(value, separators=(",", ":"))
+
+
+def _fmt(s: dict[str, Any] | None, digits: int = 2, pct: bool = False) -> str:
+    if not s or s["mean"] is None:
+        return "n/a"
+    scale = 100.0 if pct else 1.0
+    unit = "%" if pct else ""
+    text = f"{s['mean'] * scale:.{digits}f}{unit}"
+    if s["half_width"] is not None:
+        text += f"  ± {s['half_width'] * scale:.{digits}f}"
+    return text
+
+
+def format_summary(
+    sc: Scenario,
+    s: dict[str, dict[str, Any]],
+    n: int,
+    policy: str | None = None,
+    precision: str | None = None,
+) -> str:
+    """The summary printed by ``bordersim run``: the scenario ``sc`` as run, the summary
+    ``s`` of its ``n`` replications, the policy that replaced its own (if any) and, with
+    ``replications="auto"``, where the replications stopped."""
+    shipments = s["shipments"]["mean"] or 0
+    info = sc.scenario
+    lines = [
+        f"{info.name}: {n} replication(s) of {info.days:g} days, seed {info.seed}, "
+        f"policy {policy or sc.policy.kind}; about {shipments:,.0f} shipments counted each",
+    ]
+    if precision is not None:
+        lines.append(f"Replications auto: {precision}.")
+    lines += ["Means across replications, ± half-width of the 95% confidence interval.", ""]
+    rows = key_rows(sc.scenario.target_hours)
+    width = max(len(r[0]) for r in rows) + 2
+    for label, key, pct in rows:
+        lines.append(f"  {label:<{width}}{_fmt(s.get(key), 1 if pct else 2, pct)}")
+    lines += ["", f"  {'Station':<14}{'wait h (mean)':>18}{'utilisation':>18}{'queue max':>12}"]
+    for name in sc.checks:
+        p = f"station.{name}."
+        wait = _fmt(s[p + "wait_hours_mean"])
+        utilisation = _fmt(s[p + "utilisation"], 1, True)
+        lines.append(
+            f"  {name:<14}{wait:>18}{utilisation:>18}{(s[p + 'queue_max']['mean'] or 0):>12.1f}"
+        )
+    return "\n".join(lines)

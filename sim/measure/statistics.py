@@ -1,5 +1,5 @@
-"""Statistics across replications: means with t-intervals at one confidence level, and the
-Pareto-efficient points of a trade-off."""
+"""Statistics across replications: means with t-intervals at one confidence level, paired
+differences under common random numbers, and the Pareto-efficient points of a trade-off."""
 
 from __future__ import annotations
 
@@ -72,3 +72,15 @@ def pareto_efficient(times: Sequence[float | None], catches: Sequence[float | No
             out[i] = catches[i] == top and top > best
         best = max(best, top)  # type: ignore[type-var]
     return out
+
+
+def paired_differences(
+    reference: list[dict[str, float]], other: list[dict[str, float]]
+) -> dict[str, dict[str, Any]]:
+    """Mean and paired t-interval of ``other - reference``, replication by replication
+    (over the replications both have; a pair with a missing value is left out)."""
+    n = min(len(reference), len(other))
+    diffs = [
+        {m: other[i][m] - reference[i][m] for m in other[i] if m in reference[i]} for i in range(n)
+    ]
+    return summarise(diffs, CONFIDENCE)
