@@ -1277,3 +1277,191 @@ def test_plugin_runs_from_the_cli(plugin_module, tmp_path, capsys):
     bad = main(["run", str(file), "--policy-plugin", f"{plugin_module}:Nope", "--quiet"])
     assert bad == 2
     assert "Nope" in capsys.readouterr().err
+
+
+def test_one_plugin_error_names_the_spec_when_given_by_name(plugin_module):
+    """The loader an experiment uses registers the plug-in's kind; its errors are the same
+    PluginError, prefixed with the --policy-plugin spec, and survive a trip from a worker."""
+    import pickle
+
+    import sim.experiment.plugins as old_home
+    from sim.policies import register_plugin, replacement
+
+    assert old_home.PluginError is PluginError and issubclass(PluginError, PolicyError)
+    assert old_home.load_plugin is register_plugin
+    cls = register_plugin(f"{plugin_module}:Flagged")
+    assert sim.POLICIES["flagged"] is cls and register_plugin(f"{plugin_module}:Flagged") is cls
+    with pytest.raises(PluginError) as info:
+        register_plugin("no_such_module_xyz:Policy")
+    err = info.value
+    assert str(err).startswith("--policy-plugin no_such_module_xyz:Policy: no module named")
+    assert err.spec == "no_such_module_xyz:Policy" and not err.message.startswith("--")
+    again = pickle.loads(pickle.dumps(err))
+    assert (type(again), str(again), again.spec) == (PluginError, str(err), err.spec)
+    with pytest.raises(PluginError) as info:
+        load_plugin("no_such_module_xyz:Policy")  # sim.load_plugin: the plain message
+    assert info.value.spec is None and str(info.value).startswith("no module named")
+    two = [f"{plugin_module}:Flagged", f"{plugin_module}:Flagged"]
+    with pytest.raises(PluginError, match=f"^--policy-plugin {plugin_module}:Flagged: several"):
+        replacement(two, ["random"])
+    assert replacement(two, ["flagged"]) is None
+    assert replacement(two[:1], ["random"]) == two[0]
+
+
+# --------------------------------------------------------------------------- how a policy runs
+
+
+def test_the_policy_interface_defaults():
+    """Policy: reads the border and selects one by one unless it says otherwise; the pure
+    built-ins say otherwise, and random and a risk-score threshold select many at once."""
+    assert sim.Policy.reads_border
+    assert sim.Policy().select_many(np.arange(3), None) is None
+    for cls in (sim.RandomSelection, sim.Quota, sim.Profiles, sim.RiskScore):
+        assert not cls.reads_border, cls
+    assert sim.CapacityAware.reads_border
+    has_hook = {c for c in sim.POLICIES.values() if c.select_many is not sim.Policy.select_many}
+    assert has_hook == {sim.RandomSelection, sim.RiskScore}
+
+
+class EveryOther(sim.RandomSelection):
+    """A subclass of a pure policy with its own select: the parent's hook no longer fits."""
+
+    def select(self, declaration, border):
+        return "red" if declaration.id % 2 else "green"
+
+
+class EveryOtherPure(EveryOther):
+    reads_border = False
+
+
+class HighValue(sim.Policy):
+    """The example of docs/policies.md (the policy interface), at this world's values."""
+
+    kind = "high-value"
+    reads_border = False
+
+    def select(self, declaration, border):
+        return "red" if declaration.value_usd > 50 else "green"
+
+    def select_many(self, ids, records):
+        high = records.traffic.value_usd[ids] > 50  # NaN (no value): False, as above
+        return np.where(high, 0, 1), ["red", "green"]
+
+
+def _border(scenario: sim.Scenario, policy: sim.Policy, exact: bool = False):
+    from sim.model.border import Border
+    from sim.streams import Streams
+
+    border = Border(scenario, Streams(sim.replication_seeds(3, 1)[0]), policy, exact=exact)
+    border.run()
+    return border
+
+
+def test_a_subclass_that_overrides_select_is_selected_during_the_run_unless_it_says_not():
+    scenario = build(world({"kind": "random", "rates": {"red": 0.5}}, days=5))
+    assert EveryOther.reads_border and EveryOther.select_many is sim.Policy.select_many
+    assert not EveryOtherPure.reads_border
+    assert EveryOtherPure.select_many is sim.Policy.select_many  # one by one, before the run
+    slow = _border(scenario, EveryOther())
+    fast = _border(scenario, EveryOtherPure())
+    assert not slow.fast and fast.fast
+    rec = fast.records
+    done = rec.lane >= 0
+    red = lane_code(scenario, "red")
+    assert np.array_equal((rec.lane == red)[done], (np.arange(len(rec.traffic)) % 2 == 1)[done])
+    for name in ("lane", "selected_by", "selected", "released"):
+        np.testing.assert_array_equal(getattr(slow.records, name), getattr(rec, name))
+
+
+def test_a_policy_with_select_many_gives_what_select_gives():
+    scenario = build(world({"kind": "random", "min_random_rate": 0.1, "aeo": {}}, days=5))
+    policy = HighValue(HighValue.Config(kind="high-value", min_random_rate=0.1, aeo={}))
+    fast = _border(scenario, policy)
+    policy = HighValue(HighValue.Config(kind="high-value", min_random_rate=0.1, aeo={}))
+    slow = _border(scenario, policy, exact=True)
+    assert fast.fast and not slow.fast
+    for name in ("lane", "selected_by", "selected", "priority", "released", "outcome"):
+        np.testing.assert_array_equal(getattr(fast.records, name), getattr(slow.records, name))
+    assert (fast.records.lane == lane_code(scenario, "red")).any()
+
+
+def _declarations(scenario: sim.Scenario, rec: sim.Records) -> list[Declaration]:
+    t = rec.traffic
+    names = [list(getattr(scenario.traffic, k)) for k in ("commodities", "origins", "compliance")]
+    columns = (t.arrival, t.lodged, t.commodity, t.origin, t.compliance, t.aeo, t.prearrival)
+    columns += (t.priority, t.value_usd, rec.risk_score, rec.alert)
+    out = []
+    for sid, (arr, lod, com, ori, cmp, aeo, pre, pri, val, score, alert) in enumerate(
+        zip(*(c.tolist() for c in columns), strict=True)
+    ):
+        decl = (names[0][com], names[1][ori], names[2][cmp], aeo, pre, pri, val, score, alert)
+        out.append(Declaration(sid, arr, lod, *decl))
+    return out
+
+
+class _Clock:
+    now = 0.0
+
+
+MODIFIERS = st.fixed_dictionaries(
+    {},
+    optional={
+        "min_random_rate": st.sampled_from([0.0, 0.05, 0.3]),
+        "aeo": st.fixed_dictionaries({"factor": st.sampled_from([0.0, 0.2, 1.0])}),
+        "priority": st.fixed_dictionaries(
+            {
+                "queue_priority": st.booleans(),
+                "exempt_from_random": st.booleans(),
+                "reroute": st.sampled_from([{}, {"red": "yellow"}, {"green": "yellow"}]),
+            }
+        ),
+        "alerts": st.fixed_dictionaries(
+            {"coverage": st.sampled_from([0.3, 1.0]), "lane": st.sampled_from(["red", "yellow"])}
+        ),
+        "operations": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "start_day": st.sampled_from([0.0, 1.0]),
+                    "end_day": st.sampled_from([2.0, 4.0]),
+                    "rate": st.sampled_from([0.2, 1.0]),
+                    "lane": st.sampled_from(["red", "yellow"]),
+                    "commodities": st.sampled_from([[], ["vaccine"]]),
+                    "origins": st.sampled_from([[], ["high_risk"]]),
+                }
+            ),
+            max_size=2,
+        ),
+    },
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(modifiers=MODIFIERS, threshold=st.booleans())
+def test_each_modifier_gives_the_same_one_by_one_and_many_at_once(modifiers, threshold):
+    """Selectivity's two evaluators of the modifiers' rules (one declaration, many at once)
+    agree on any combination of modifiers, in any order of declarations."""
+    from sim.policies import PolicyContext, Selectivity
+    from sim.streams import Streams
+
+    for i, op in enumerate(modifiers.get("operations", [])):
+        op["name"] = f"op{i}"
+    if threshold:
+        base = {"kind": "risk_score", "auc": 0.8, "threshold": 0.5, "lane": "red"}
+    else:
+        base = {"kind": "random", "rates": {"red": 0.1, "yellow": 0.2}}
+    data = world({**base, **modifiers}, days=4, per_day=150, aeo_share=0.4, replications=1)
+    scenario = build(data)
+    seed = sim.replication_seeds(scenario.scenario.seed, 1)[0]
+    rec = sim.simulate(scenario, seed)
+    sel = Selectivity(sim.policies.make_policy(scenario), scenario)
+    sel.start(PolicyContext(scenario, Streams(seed).per_shipment))
+    n = len(rec.traffic)
+    ids = np.random.default_rng(n).permutation(n)
+    when = np.linspace(0.0, scenario.end_hours, n)
+    lanes, priority, reasons = sel.decide_many(ids, when, rec)
+    declarations = _declarations(scenario, rec)
+    clock = _Clock()
+    for i, sid in enumerate(ids.tolist()):
+        clock.now = float(when[i])
+        k, pr, reason = sel.decide(declarations[sid], clock)
+        assert (lanes[i], priority[i], reasons[i]) == (k, -1 if pr is None else int(pr), reason)

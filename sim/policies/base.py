@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.policies.fields import AUC, Rate
@@ -68,6 +69,22 @@ class BorderView(Protocol):
     def busy(self, check: str) -> int: ...
 
     def on_duty(self, check: str) -> int: ...
+
+
+class RecordsView(Protocol):
+    """What :meth:`Policy.select_many` may read of many declarations at once: arrays indexed
+    by shipment id (the border's records). ``traffic`` holds the declared attributes (its
+    ``commodity``, ``origin`` and ``compliance`` are codes in the scenario's order; ``aeo``,
+    ``prearrival``, ``priority`` and ``value_usd`` as in :class:`Declaration`)."""
+
+    @property
+    def traffic(self) -> Any: ...
+
+    @property
+    def risk_score(self) -> np.ndarray: ...
+
+    @property
+    def alert(self) -> np.ndarray: ...
 
 
 class PolicyContext:
@@ -133,6 +150,11 @@ class Policy:
     Subclasses set ``kind`` (the name typed in scenario files), optionally ``Config`` (a
     pydantic model of their ``[policy]`` table, a subclass of :class:`PolicyConfig`), and
     implement :meth:`select`. ``Policy()`` without a config uses the defaults of ``Config``.
+
+    Two declarations choose how the border runs a policy: ``reads_border`` (does
+    :meth:`select` look at queues or officers?) and :meth:`select_many` (can it select many
+    declarations at once?). A subclass that overrides ``select`` reads the border and selects
+    one by one unless it declares otherwise, so an inherited shortcut never disagrees with it.
     """
 
     kind: ClassVar[str] = ""
@@ -146,8 +168,11 @@ class Policy:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "select" in vars(cls) and "reads_border" not in vars(cls):
-            cls.reads_border = True
+        if "select" in vars(cls):
+            if "reads_border" not in vars(cls):
+                cls.reads_border = True
+            if "select_many" not in vars(cls):
+                cls.select_many = Policy.select_many
 
     def __init__(self, config: PolicyConfig | None = None):
         self.config = config if config is not None else self.default_config()
@@ -175,3 +200,17 @@ class Policy:
     def select(self, declaration: Declaration, border: BorderView) -> Decision | str:
         """The lane for this declaration (a lane name or a :class:`Decision`)."""
         raise NotImplementedError
+
+    def select_many(
+        self, ids: np.ndarray, records: RecordsView
+    ) -> tuple[np.ndarray, list[str]] | None:
+        """:meth:`select` for many declarations at once, vectorised: ``(choice, names)``, where
+        ``names[choice[i]]`` is the lane of declaration ``ids[i]``; or None (the default) to be
+        selected one by one.
+
+        Only for a policy that does not read the border and whose selection of a declaration
+        does not depend on the declarations before it (no rolling rank, no quota count): the
+        answer must be exactly what :meth:`select` would give for each id. ``records`` holds
+        the declarations' attributes and signals as arrays indexed by shipment id.
+        """
+        return None

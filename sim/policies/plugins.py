@@ -2,7 +2,17 @@
 
 A scenario file never names code to load. A plug-in is given explicitly: to the Python API
 as a class, an object factory or a ``"module:Class"`` text, or on the command line with
-``--policy-plugin module:Class``.
+``--policy-plugin module:Class``. This module is the one loader of both:
+
+- :func:`load_plugin` imports ``module:Class`` and checks it is a usable policy;
+- :func:`register_plugin` (and :func:`load_plugins`) does that for a plug-in given by name
+  to an experiment, and registers a class with a ``kind``, so that a scenario file or a
+  variant can select it with ``[policy] kind = "..."`` and give it settings; worker
+  processes call it again before they run a replication (classes travel by reference,
+  never as pickled code from a file);
+- :func:`replacement` says which plug-in replaces the scenarios' ``[policy]``, if any.
+
+Every failure is a :class:`PluginError`.
 """
 
 from __future__ import annotations
@@ -11,11 +21,12 @@ import importlib
 import importlib.util
 import inspect
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from sim.policies.base import Policy, PolicyError
+from sim.policies.base import Policy, PolicyConfig, PolicyError
+from sim.policies.registry import POLICIES, register_policy
 from sim.schema import suggest
 
 USAGE = (
@@ -25,7 +36,17 @@ USAGE = (
 
 
 class PluginError(PolicyError):
-    """A plug-in policy that cannot be loaded: the message says why and what is expected."""
+    """A plug-in policy that cannot be loaded or used: the message says why and what is
+    expected. ``spec`` is the ``module:Class`` text when the plug-in was given by name to an
+    experiment (``--policy-plugin``); the message then starts with it."""
+
+    def __init__(self, message: str, spec: str | None = None):
+        self.message = message
+        self.spec = spec
+        super().__init__(message if spec is None else f"--policy-plugin {spec}: {message}")
+
+    def __reduce__(self) -> tuple[Any, ...]:  # from a worker process, with its spec
+        return (type(self), (self.message, self.spec))
 
 
 def _import(module: str) -> Any:
@@ -126,3 +147,53 @@ def policy_factory(policy: Any) -> Callable[[], Policy] | None:
         return policy
     msg = f"policy must be a Policy subclass, a factory or module:Class, got {policy!r}"
     raise PluginError(msg)
+
+
+def register_plugin(spec: str) -> type[Policy]:
+    """Import ``module:Class`` and return the class, registered under its ``kind`` if it has
+    one (idempotent: loading it again, in any process, is cheap). Errors name the spec."""
+    try:
+        cls = load_plugin(spec)
+    except Exception as exc:  # a PluginError, or anything the plug-in's module raised
+        raise PluginError(str(exc), spec) from None
+    kind = getattr(cls, "kind", "")
+    config = getattr(cls, "Config", None)
+    registrable = inspect.isclass(config) and issubclass(config, PolicyConfig)
+    if isinstance(kind, str) and kind and registrable:
+        taken = POLICIES.get(kind)
+        if taken is not None and _origin(taken) != _origin(cls):
+            raise PluginError(f"kind {kind!r} is already used by {_origin(taken)}", spec)
+        if taken is not cls:
+            register_policy(cls)
+    return cls
+
+
+def _origin(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def load_plugins(specs: Iterable[str]) -> list[type[Policy]]:
+    """:func:`register_plugin` for each spec, in order."""
+    return [register_plugin(spec) for spec in specs]
+
+
+def replacement(specs: list[str], kinds: Iterable[str]) -> str | None:
+    """Which plug-in replaces the scenarios' ``[policy]`` on the command line, if any.
+
+    A plug-in that a scenario (or variant) selects by its ``kind`` is used there with that
+    file's settings, and then no plug-in replaces anything. Otherwise the one plug-in given
+    replaces ``[policy]`` everywhere, with its default settings.
+    """
+    if not specs:
+        return None
+    used = set(kinds)
+    classes = load_plugins(specs)
+    if any(getattr(c, "kind", "") in used for c in classes):
+        return None
+    if len(specs) > 1:
+        raise PluginError(
+            "several plug-ins were given but no scenario selects any of them by kind: give "
+            'one to replace [policy], or select each with [policy] kind = "..." in a variant',
+            specs[1],
+        )
+    return specs[0]

@@ -11,7 +11,14 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from sim.policies.base import BorderView, Declaration, Policy, PolicyConfig, PolicyContext
+from sim.policies.base import (
+    BorderView,
+    Declaration,
+    Policy,
+    PolicyConfig,
+    PolicyContext,
+    RecordsView,
+)
 from sim.policies.fields import Problems, Rate
 from sim.schema import Name, Scenario
 
@@ -65,9 +72,9 @@ class RandomSelection(Policy):
                 return lane
         return self.config.default_lane
 
-    def _select_many(self, ids: np.ndarray, records) -> tuple[np.ndarray, list[str]]:
-        """:meth:`select` for many declarations at once (the fast path's hook): the index of
-        each one's lane in the returned names."""
+    def select_many(self, ids: np.ndarray, records: RecordsView) -> tuple[np.ndarray, list[str]]:
+        """:meth:`select` for many declarations at once: the index of each one's lane in the
+        returned names."""
         u = self._u.take(ids)
         names = [lane for _, lane in self._cuts] + [self.config.default_lane]
         choice = np.full(ids.size, len(self._cuts), dtype=np.int64)

@@ -16,7 +16,14 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from sim.policies.base import BorderView, Declaration, Policy, PolicyConfig, PolicyContext
+from sim.policies.base import (
+    BorderView,
+    Declaration,
+    Policy,
+    PolicyConfig,
+    PolicyContext,
+    RecordsView,
+)
 from sim.policies.fields import AUC, PositiveHours, Problems, Rate, Window
 from sim.policies.ranking import RollingRank
 from sim.schema import INSPECTION_KINDS, Name, Scenario
@@ -82,9 +89,11 @@ class RiskScore(Policy):
         above = self._rank.above(declaration.risk_score)
         return self._lane if above < self._budget else self._default
 
-    def _select_many(self, ids: np.ndarray, records) -> tuple[np.ndarray, list[str]] | None:
-        """:meth:`select` for many declarations at once (the fast path's hook); only with a
-        threshold (a budget ranks each score against the ones before it)."""
+    def select_many(
+        self, ids: np.ndarray, records: RecordsView
+    ) -> tuple[np.ndarray, list[str]] | None:
+        """:meth:`select` for many declarations at once; only with a threshold (a budget ranks
+        each score against the ones before it)."""
         if self._threshold is None:
             return None
         above = records.risk_score[ids] >= self._threshold  # NaN: False, as in select()

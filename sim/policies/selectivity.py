@@ -11,14 +11,19 @@ For each declaration, in this order:
 4. **minimum random rate**: a declaration still not selected goes to ``random_lane`` if its
    own uniform draw is below ``min_random_rate``. The draw does not depend on risk, so the
    declarations it picks are a random sample of all traffic.
-5. **priority**: for a priority commodity, a random or operation selection is dropped when
-   ``exempt_from_random``; the lane is rerouted (``reroute``); the queue priority is set.
+5. **priority exemption**: for a priority commodity, a random or operation selection is
+   dropped when ``exempt_from_random``.
 6. **AEO**: a selection (other than by alert) of an AEO trader's declaration stands with
    probability ``aeo.factor``.
+7. **priority lane**: a priority commodity's lane, whatever chose it, is rerouted
+   (``reroute``) and its queue priority set.
 
-Every draw is the shipment's own (a named per-shipment stream), so two policies make paired
-choices. :class:`Selectivity` also tells the border which signals to compute (risk scores,
-alerts) and why each declaration was selected (``REASONS``).
+Each modifier is one rule of :mod:`sim.policies.rules`, applied here to one declaration
+(:meth:`Selectivity.decide`) or to many at once (:meth:`Selectivity.decide_many`, when the
+base policy can select many at once). Every draw is the shipment's own (a named per-shipment
+stream), so two policies make paired choices. :class:`Selectivity` also tells the border
+which signals to compute (risk scores, alerts) and why each declaration was selected
+(``REASONS``).
 """
 
 from __future__ import annotations
@@ -36,17 +41,31 @@ from sim.policies.base import (
     PolicyError,
 )
 from sim.policies.fields import Problems, by_kind, separation
+from sim.policies.rules import (
+    ALERT,
+    NOT_SELECTED,
+    OPERATION,
+    POLICY,
+    RANDOM,
+    REASONS,
+    Columns,
+    modifier_rules,
+    operation_name,
+)
 
 if TYPE_CHECKING:
     from sim.schema import Scenario
 
-NOT_SELECTED, POLICY, RANDOM, ALERT, OPERATION = 0, 1, 2, 3, 4
-REASONS = ("none", "policy", "random", "alert", "operation")
-"""Why a declaration left the default lane, by code (``records.selected_by``)."""
-
-
-def operation_name(op, i: int) -> str:
-    return op.name or f"operation{i + 1}"
+__all__ = [  # the reason codes, with the rules that set them
+    "ALERT",
+    "NOT_SELECTED",
+    "OPERATION",
+    "POLICY",
+    "RANDOM",
+    "REASONS",
+    "Selectivity",
+    "check_common",
+]
 
 
 def check_common(config: PolicyConfig, scenario: Scenario) -> list[tuple[str, str]]:
@@ -97,8 +116,6 @@ class Selectivity:
     def __init__(self, policy: Policy, scenario: Scenario):
         self.policy = policy
         self.kind = getattr(policy, "kind", "") or type(policy).__name__
-        self._commodities = list(scenario.traffic.commodities)
-        self._origins = list(scenario.traffic.origins)
         cfg = policy.config
         lanes = list(scenario.lanes)
         self.lanes = lanes
@@ -121,61 +138,29 @@ class Selectivity:
         if auc is not None:
             self.separations = [separation(a) for a in by_kind(auc, kinds, 0.5)]
         alerts = getattr(cfg, "alerts", None)
-        self.alert_lane = -1
         self.alert_p: tuple[list[float], float] | None = None
         if alerts is not None:
-            self.alert_lane = lane(alerts.lane, "alerts.lane")
             self.alert_p = (by_kind(alerts.coverage, kinds, 0.0), alerts.false_alert_rate)
-        self.random_rate = getattr(cfg, "min_random_rate", 0.0)
-        self.random_lane = lane(cfg.random_lane, "random_lane") if self.random_rate > 0 else -1
-        self._ops_cfg = list(getattr(cfg, "operations", []) or [])
-        self._ops_lanes = [lane(op.lane, "operations.lane") for op in self._ops_cfg]
-        aeo = getattr(cfg, "aeo", None)
-        self.aeo_factor = aeo.factor if aeo is not None else None
-        pr = getattr(cfg, "priority", None)
-        self.priority_set: frozenset[str] | None = None
-        if pr is not None:
-            names = pr.commodities
-            if names is None:
-                names = [n for n, c in scenario.traffic.commodities.items() if c.priority]
-            self.priority_set = frozenset(names)
-            self.queue_priority = pr.queue_priority
-            self.exempt = pr.exempt_from_random
-            self.reroute = {lane(a, "reroute"): lane(b, "reroute") for a, b in pr.reroute.items()}
+        self.alert, self.rules, self.priority_lane = modifier_rules(
+            cfg, scenario, lane, self.default
+        )
         pre = getattr(cfg, "prearrival", None)
         self.prearrival_lead: float | None = pre.lead_hours if pre is not None else None
-        needs_default = self.aeo_factor is not None or (pr is not None and pr.exempt_from_random)
-        if self.default < 0 and needs_default:
+        if self.default < 0 and any(rule.lane < 0 for rule in self.rules):  # AEO, exemption
             raise PolicyError(
                 f"policy '{self.kind}': default_lane {default!r} is not a lane; "
                 f"defined: {', '.join(lanes)}"
             )
-        self.plain = (
-            self.alert_lane < 0
-            and not self._ops_cfg
-            and self.random_rate == 0
-            and self.priority_set is None
-            and self.aeo_factor is None
-        )
+        self.plain = self.alert is None and not self.rules and self.priority_lane is None
 
     def start(self, context: PolicyContext) -> None:
-        """Draw streams of the modifiers (per shipment, named, independent of the base)."""
+        """The base policy's start, and the modifiers' draws (per shipment, named,
+        independent of the base)."""
         self.policy.start(context)
         self._select = self.policy.select
-        self.u_random = context.uniforms("min_random") if self.random_rate > 0 else None
-        self.u_aeo = context.uniforms("aeo") if self.aeo_factor is not None else None
-        self.ops = [
-            (
-                op.start_day * 24.0,
-                op.end_day * 24.0,
-                frozenset(op.commodities),
-                frozenset(op.origins),
-                op.rate,
-                context.uniforms(f"operation:{operation_name(op, i)}"),
-                self._ops_lanes[i],
-            )
-            for i, op in enumerate(self._ops_cfg)
-        ]
+        for rule in self.rules:
+            rule.bind(context)
+        self._unpacked = [rule.unpacked() for rule in self.rules]
 
     def _base(self, d: Declaration, border) -> tuple[int, bool | None]:
         out = self._select(d, border)
@@ -192,64 +177,48 @@ class Selectivity:
             raise PolicyError(f"policy '{self.kind}' chose lane {lane!r}; defined: {defined}")
         return k, priority
 
+    # The rules read by two evaluators, for one declaration and for many: the same conditions
+    # in the same order, so the two agree (tests/test_fastpath.py checks it on every modifier).
+
     def decide(self, d: Declaration, border) -> tuple[int, bool | None, int]:
         """(lane index, queue priority or None for the commodity's, reason code)."""
         if self.plain:
             k, priority = self._base(d, border)
             return k, priority, (NOT_SELECTED if k == self.default else self.base_reason)
-        if d.alert and self.alert_lane >= 0:
-            k, priority, reason = self.alert_lane, None, ALERT
+        if d.alert and self.alert is not None:  # the alert rule: its one condition
+            k, priority, reason = self.alert.lane, None, ALERT
         else:
             k, priority = self._base(d, border)
-            default = self.default
-            reason = NOT_SELECTED if k == default else self.base_reason
-            if reason == NOT_SELECTED and self.ops:
-                now = border.now
-                for start, end, coms, oris, rate, u, lane in self.ops:
-                    if (
-                        start <= now < end
-                        and (not coms or d.commodity in coms)
-                        and (not oris or d.origin in oris)
-                        and u[d.id] < rate
-                    ):
-                        k, reason = lane, OPERATION
-                        break
-            if (
-                reason == NOT_SELECTED
-                and self.random_rate > 0
-                and self.u_random[d.id] < self.random_rate
-            ):
-                k, reason = self.random_lane, RANDOM
-            if (
-                self.priority_set is not None
-                and self.exempt
-                and reason in (RANDOM, OPERATION)
-                and d.commodity in self.priority_set
-            ):
-                k, reason = default, NOT_SELECTED
-            if (
-                self.aeo_factor is not None
-                and d.aeo
-                and reason != NOT_SELECTED
-                and self.u_aeo[d.id] >= self.aeo_factor
-            ):
-                k, reason = default, NOT_SELECTED
-        if self.priority_set is not None and d.commodity in self.priority_set:
-            if self.queue_priority:
+            reason = NOT_SELECTED if k == self.default else self.base_reason
+            for reasons, rule in self._unpacked:  # inline, no call: this path is hot
+                if reason not in reasons:
+                    continue
+                start, end, commodities, origins, aeo, alert, u, rate, below, lane, to = rule
+                if (
+                    (start is None or start <= border.now < end)
+                    and (commodities is None or d.commodity in commodities)
+                    and (origins is None or d.origin in origins)
+                    and (not aeo or d.aeo)
+                    and (not alert or d.alert)
+                    and (u is None or (u[d.id] < rate) == below)
+                ):
+                    k, reason = lane, to
+        last = self.priority_lane
+        if last is not None and d.commodity in last.commodities:
+            k = last.reroute[k]
+            if last.queue_priority:
                 priority = True
-            k = self.reroute.get(k, k)
         return k, priority, reason
 
     def decide_many(self, ids: np.ndarray, now: np.ndarray, records) -> tuple | None:
         """:meth:`decide` for many declarations at once, vectorised: ``(lanes, priority,
         reasons)`` with priority -1 for None (the commodity's), 0 or 1; or None when the base
-        policy cannot select many at once (it has no ``_select_many``, or says no).
+        policy selects one by one (its :meth:`~sim.policies.base.Policy.select_many` says so).
 
         Only for a base policy whose selection does not depend on the order of declarations
         or on the border; the results are those of :meth:`decide` called one by one.
         """
-        many = getattr(self.policy, "_select_many", None)
-        base = many(ids, records) if many is not None else None
+        base = self.policy.select_many(ids, records)
         if base is None:
             return None
         choice, names = base
@@ -259,61 +228,33 @@ class Selectivity:
             lane = names[int(choice[np.flatnonzero(k < 0)[0]])]
             defined = ", ".join(self.lanes)
             raise PolicyError(f"policy '{self.kind}' chose lane {lane!r}; defined: {defined}")
-        n = ids.size
-        priority = np.full(n, -1, dtype=np.int8)
-        default = self.default
-        reason = np.where(k == default, NOT_SELECTED, self.base_reason).astype(np.int8)
+        priority = np.full(ids.size, -1, dtype=np.int8)
+        reason = np.where(k == self.default, NOT_SELECTED, self.base_reason).astype(np.int8)
         if self.plain:
             return k, priority, reason
-        traffic = records.traffic
-        commodity = traffic.commodity[ids]
-
-        def among(names: frozenset[str], codes: np.ndarray, all_names: list[str]) -> np.ndarray:
-            table = np.array([name in names for name in all_names], dtype=bool)
-            return table[codes]
-
-        if self.ops:
-            origin = traffic.origin[ids]
-            for start, end, coms, oris, rate, u, lane in self.ops:
-                m = (reason == NOT_SELECTED) & (start <= now) & (now < end)
-                if coms:
-                    m &= among(coms, commodity, self._commodities)
-                if oris:
-                    m &= among(oris, origin, self._origins)
-                if m.any():
-                    m[m] = u.take(ids[m]) < rate
-                    k[m] = lane
-                    reason[m] = OPERATION
-        if self.random_rate > 0:
-            m = reason == NOT_SELECTED
-            if m.any():
-                m[m] = self.u_random.take(ids[m]) < self.random_rate
-                k[m] = self.random_lane
-                reason[m] = RANDOM
-        in_priority = None
-        if self.priority_set is not None:
-            in_priority = among(self.priority_set, commodity, self._commodities)
-            if self.exempt:
-                m = ((reason == RANDOM) | (reason == OPERATION)) & in_priority
-                k[m] = default
-                reason[m] = NOT_SELECTED
-        if self.aeo_factor is not None:
-            m = traffic.aeo[ids] & (reason != NOT_SELECTED)
-            if m.any():
-                m[m] = self.u_aeo.take(ids[m]) >= self.aeo_factor
-                k[m] = default
-                reason[m] = NOT_SELECTED
-        if self.alert_lane >= 0:  # alerted declarations skip everything above
-            m = np.asarray(records.alert[ids], dtype=bool)
-            k[m] = self.alert_lane
-            priority[m] = -1
-            reason[m] = ALERT
-        if in_priority is not None:
-            if self.queue_priority:
-                priority[in_priority] = 1
-            if self.reroute:
-                table = np.arange(len(self.lanes), dtype=np.int64)
-                for a, b in self.reroute.items():
-                    table[a] = b
-                k[in_priority] = table[k[in_priority]]
+        cols = Columns(ids, records)
+        # The alert rule first: its reason (ALERT) is one no other rule applies to.
+        for rule in [self.alert, *self.rules] if self.alert is not None else self.rules:
+            m = rule.reason_table[reason]
+            if rule.start is not None:
+                m &= (rule.start <= now) & (now < rule.end)
+            if rule.commodity_table is not None:
+                m &= rule.commodity_table[cols.commodity]
+            if rule.origin_table is not None:
+                m &= rule.origin_table[cols.origin]
+            if rule.aeo:
+                m &= cols.aeo
+            if rule.alert:
+                m &= cols.alert
+            if rule.u is not None and m.any():
+                u = rule.u.take(ids[m])
+                m[m] = u < rule.rate if rule.below else u >= rule.rate
+            k[m] = rule.lane
+            reason[m] = rule.reason
+        last = self.priority_lane
+        if last is not None:
+            among = last.commodity_table[cols.commodity]
+            if last.queue_priority:
+                priority[among] = 1
+            k[among] = last.reroute_table[k[among]]
         return k, priority, reason
