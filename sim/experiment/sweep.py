@@ -31,6 +31,7 @@ from sim.experiment.options import ExperimentError, RunOptions
 from sim.experiment.points import ExperimentResult, run_points
 from sim.experiment.replications import Replications
 from sim.files.text import show
+from sim.measure.names import within
 from sim.measure.statistics import pareto_efficient
 from sim.scenario import apply_overrides, from_dict, read_toml, set_key
 from sim.schema import Scenario, ScenarioError
@@ -48,11 +49,12 @@ FIXED_KEYS = {
 }
 TIME = "clearance_hours_mean"
 CATCH = "interception_rate"
+WITHIN_DAY = within(24)
 TRADEOFF = (
     TIME,
     CATCH,
     "clearance_hours_p90",
-    "within_24h_share",
+    WITHIN_DAY,
     "inspection_rate",
     "hit_rate",
     "censored",
@@ -308,7 +310,7 @@ class SweepResult(ExperimentResult):
                     cell(s.get(TIME)),
                     cell(s.get(CATCH), 1, True),
                     cell(s.get("inspection_rate"), 1, True),
-                    cell(s.get("within_24h_share"), 1, True),
+                    cell(s.get(WITHIN_DAY), 1, True),
                     "*" if efficient else "",
                 ]
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sim.measure.names import key_rows
+from sim.measure.names import key_rows, station
 from sim.schema import Scenario
 
 
@@ -56,10 +56,8 @@ def format_summary(
         lines.append(f"  {label:<{width}}{_fmt(s.get(key), 1 if pct else 2, pct)}")
     lines += ["", f"  {'Station':<14}{'wait h (mean)':>18}{'utilisation':>18}{'queue max':>12}"]
     for name in sc.checks:
-        p = f"station.{name}."
-        wait = _fmt(s[p + "wait_hours_mean"])
-        utilisation = _fmt(s[p + "utilisation"], 1, True)
-        lines.append(
-            f"  {name:<14}{wait:>18}{utilisation:>18}{(s[p + 'queue_max']['mean'] or 0):>12.1f}"
-        )
+        wait = _fmt(s[station(name, "wait_hours_mean")])
+        utilisation = _fmt(s[station(name, "utilisation")], 1, True)
+        queue = s[station(name, "queue_max")]["mean"] or 0
+        lines.append(f"  {name:<14}{wait:>18}{utilisation:>18}{queue:>12.1f}")
     return "\n".join(lines)
