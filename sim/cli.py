@@ -27,8 +27,8 @@ from sim.files.write import (
     default_folder,
     version,
 )
-from sim.policies import PolicyError
-from sim.scenario import load_scenario
+from sim.policies import PluginError, PolicyError, load_plugins, replacement
+from sim.scenario import apply_overrides, load_scenario, read_toml
 from sim.schema import ScenarioError
 
 TIME_CHOICES = ("mean", "p90")
@@ -306,7 +306,6 @@ def _options(args: argparse.Namespace, argv: list[str], policy: str | None, **wh
 
 
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
-    from sim.experiment.plugins import load_plugins, replacement
     from sim.experiment.run import run_with
 
     load_plugins(args.plugins)
@@ -378,7 +377,6 @@ def _show(args: argparse.Namespace) -> int:
 def _experiment(args: argparse.Namespace, argv: list[str]) -> int:
     """``compare`` and ``sweep``: validate everything, then fill the folder point by point."""
     from sim.experiment.compare import compare_with
-    from sim.experiment.plugins import load_plugins, replacement
     from sim.experiment.sweep import parse_all, sweep_with
 
     load_plugins(args.plugins)
@@ -446,8 +444,6 @@ def _kept(folder: Path) -> tuple[int, int] | None:
 
 def _policy_kinds(files: list[str], overrides: list[str]) -> list[str]:
     """Every ``policy.kind`` the files and their variants select."""
-    from sim.scenario import apply_overrides, read_toml
-
     kinds = []
     for file in files:
         data = read_toml(file)
@@ -479,7 +475,6 @@ def _resume_command(argv: list[str], folder: Path) -> str:
 
 def _validate(args: argparse.Namespace) -> int:
     from sim.experiment.compare import build_points, load_source
-    from sim.experiment.plugins import load_plugins
 
     load_plugins(args.plugins)
     s = load_scenario(args.file, args.overrides)
@@ -500,7 +495,6 @@ def _validate(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``bordersim`` console script."""
     from sim.experiment.options import ExperimentError
-    from sim.experiment.plugins import PluginError
 
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()

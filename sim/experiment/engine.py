@@ -25,7 +25,6 @@ import numpy as np
 
 from sim.experiment.executors import Executor, make_executor
 from sim.experiment.options import PolicySource, RunOptions
-from sim.experiment.plugins import load_plugin
 from sim.experiment.replications import Precision, Replications, next_count
 from sim.files.store import ExperimentStore
 from sim.measure.figure_data import FigureData
@@ -33,6 +32,7 @@ from sim.measure.metrics import replication_metrics
 from sim.measure.statistics import CONFIDENCE, summarise
 from sim.model.border import simulate
 from sim.model.records import Records
+from sim.policies import register_plugin
 from sim.schema import Scenario, expected_shipments
 from sim.streams import replication_seeds
 
@@ -63,7 +63,7 @@ def run_replication(task: Task) -> Outcome:
     its records. A pure function of the task: the same task gives the same numbers in any
     process."""
     for spec in task.plugins:
-        load_plugin(spec)
+        register_plugin(spec)
     policy = task.policy.make() if task.policy is not None else None
     records = simulate(task.scenario, task.seed, policy)
     metrics = {k: float(v) for k, v in replication_metrics(task.scenario, records).items()}
@@ -78,7 +78,7 @@ def run_packed(packed: tuple[tuple[str, ...], bytes]) -> Outcome:
 
     plugins, data = packed
     for spec in plugins:
-        load_plugin(spec)
+        register_plugin(spec)
     return run_replication(pickle.loads(data))
 
 

@@ -15,8 +15,7 @@ from typing import Any
 import numpy as np
 
 from sim.experiment.executors import Executor
-from sim.experiment.plugins import load_plugin, load_plugins
-from sim.policies import Policy, PolicyError, policy_factory
+from sim.policies import Policy, PolicyError, load_plugins, policy_factory, register_plugin
 from sim.schema import Scenario
 
 
@@ -50,7 +49,7 @@ class PolicySource:
         if isinstance(policy, PolicySource):
             return policy
         if isinstance(policy, str):
-            load_plugin(policy)
+            register_plugin(policy)
             return cls(policy.strip())
         try:
             policy_factory(policy)
