@@ -18,7 +18,7 @@ from test_scenario_errors import BAD
 import sim
 from sim.cli import main
 
-from conftest import BASELINE, small_data, write_toml
+from conftest import BASELINE, cli, tiny, write_toml
 
 STATS = ("mean", "ci_low", "ci_high", "n")
 KEY_METRICS = [
@@ -45,22 +45,9 @@ FILES = [
 ]
 
 
-def short_data() -> dict[str, Any]:
-    data = small_data()
-    data["scenario"].update(days=3, replications=2)
-    return data
-
-
 @pytest.fixture
 def short_file(tmp_path: Path) -> Path:
-    return write_toml(tmp_path / "short.toml", short_data())
-
-
-def run_cli(capsys, *args: Any) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
+    return write_toml(tmp_path / "short.toml", tiny())
 
 
 def assert_nothing_written(tmp_path: Path, out: Path) -> None:
@@ -73,7 +60,7 @@ def assert_nothing_written(tmp_path: Path, out: Path) -> None:
 
 
 def test_validate_baseline(capsys):
-    code, out, err = run_cli(capsys, "validate", BASELINE)
+    code, out, err = cli(capsys, "validate", BASELINE)
     assert code == 0, err
     assert "valid" in out and "baseline-air-hub" in out and not err
 
@@ -84,7 +71,7 @@ def test_bad_file_exits_2_naming_file_and_key(capsys, tmp_path, monkeypatch, dat
     file = write_toml(tmp_path / "bad.toml", data)
     out = tmp_path / "out"
     for command in (["validate", file], ["run", file, "--out", out]):
-        code, stdout, err = run_cli(capsys, *command)
+        code, stdout, err = cli(capsys, *command)
         assert code == 2
         assert err.startswith(f"error: {file}")
         assert f"\n  {path}: " in err
@@ -108,7 +95,7 @@ def test_unreadable_file_exits_2(capsys, tmp_path, make, words):
     file = make(tmp_path)
     out = tmp_path / "out"
     for command in (["validate", file], ["run", file, "--out", out]):
-        code, _, err = run_cli(capsys, *command)
+        code, _, err = cli(capsys, *command)
         assert code == 2
         assert str(file) in err and words in err
     assert_nothing_written(tmp_path, out)
@@ -140,7 +127,7 @@ def test_bad_override_exits_2_and_writes_nothing(
         ["run", short_file, "--set", override, "--out", out],
         ["run", short_file, "--set", override],
     ):
-        code, stdout, err = run_cli(capsys, *command)
+        code, stdout, err = cli(capsys, *command)
         assert code == 2
         assert str(short_file) in err and f"  {path}: " in err
         assert not stdout
@@ -161,15 +148,15 @@ def test_bad_override_exits_2_and_writes_nothing(
 )
 def test_bad_arguments_exit_2(capsys, tmp_path, monkeypatch, short_file, args):
     monkeypatch.chdir(tmp_path)
-    code, stdout, err = run_cli(capsys, *[short_file if a == "X" else a for a in args])
+    code, stdout, err = cli(capsys, *[short_file if a == "X" else a for a in args])
     assert code == 2
     assert "usage:" in err and "error:" in err
     assert not (tmp_path / "results").exists()
 
 
 def test_help_and_version_exit_0(capsys):
-    assert run_cli(capsys, "--help")[0] == 0
-    code, out, _ = run_cli(capsys, "--version")
+    assert cli(capsys, "--help")[0] == 0
+    code, out, _ = cli(capsys, "--version")
     assert code == 0 and out.startswith("bordersim ")
 
 
@@ -179,7 +166,7 @@ def test_existing_folder_that_is_not_results_is_refused_before_running(
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "thesis.tex").write_text("precious")
-    code, stdout, err = run_cli(capsys, "run", short_file, "--out", mine)
+    code, stdout, err = cli(capsys, "run", short_file, "--out", mine)
     assert code == 2
     assert str(mine) in err and "not a results folder" in err
     assert not stdout, "refused before running, so no summary is printed"
@@ -191,7 +178,7 @@ def test_existing_folder_that_is_not_results_is_refused_before_running(
 def test_out_that_is_a_file_is_refused(capsys, tmp_path, short_file):
     target = tmp_path / "file.txt"
     target.write_text("keep")
-    code, _, err = run_cli(capsys, "run", short_file, "--out", target)
+    code, _, err = cli(capsys, "run", short_file, "--out", target)
     assert code == 2 and "not a results folder" in err
     assert target.read_text() == "keep"
 
@@ -199,7 +186,7 @@ def test_out_that_is_a_file_is_refused(capsys, tmp_path, short_file):
 def test_out_under_a_file_is_refused(capsys, tmp_path, short_file):
     blocker = tmp_path / "file.txt"
     blocker.write_text("keep")
-    code, _, err = run_cli(capsys, "run", short_file, "--out", blocker / "sub" / "out", "--quiet")
+    code, _, err = cli(capsys, "run", short_file, "--out", blocker / "sub" / "out", "--quiet")
     assert code == 2 and "cannot create" in err and str(blocker) in err
     assert blocker.read_text() == "keep"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt", "short.toml"]
@@ -210,7 +197,7 @@ def test_out_under_a_file_is_refused(capsys, tmp_path, short_file):
 
 def test_run_writes_every_result_file(capsys, tmp_path, short_file):
     out = tmp_path / "out"
-    code, stdout, err = run_cli(capsys, "run", short_file, "--out", out)
+    code, stdout, err = cli(capsys, "run", short_file, "--out", out)
     assert code == 0, err
     assert f"Results written to {out}/" in stdout
     assert "Clearance time, mean (h)" in stdout
@@ -250,12 +237,12 @@ def test_run_writes_every_result_file(capsys, tmp_path, short_file):
     resolved = sim.load_scenario(out / "scenario.toml")
     assert resolved.digest() == manifest["scenario_sha256"]
     assert resolved.digest() == sim.load_scenario(short_file).digest()
-    assert run_cli(capsys, "validate", out / "scenario.toml")[0] == 0
+    assert cli(capsys, "validate", out / "scenario.toml")[0] == 0
 
 
 def test_trace_has_one_row_per_shipment(capsys, tmp_path, short_file):
     out = tmp_path / "out"
-    code, _, err = run_cli(capsys, "run", short_file, "--out", out, "--trace", "--quiet")
+    code, _, err = cli(capsys, "run", short_file, "--out", out, "--trace", "--quiet")
     assert code == 0, err
     with gzip.open(out / "shipments.csv.gz", "rt", newline="") as fh:
         rows = list(csv.DictReader(fh))
@@ -267,7 +254,7 @@ def test_trace_has_one_row_per_shipment(capsys, tmp_path, short_file):
 
 def test_seed_and_replications_flags_override_the_file(capsys, tmp_path, short_file):
     out = tmp_path / "out"
-    code, _, err = run_cli(
+    code, _, err = cli(
         capsys, "run", short_file, "--out", out, "--seed", 99, "--replications", 3, "--quiet"
     )
     assert code == 0, err
@@ -281,21 +268,21 @@ def test_seed_and_replications_flags_override_the_file(capsys, tmp_path, short_f
 def test_same_seed_same_results(capsys, tmp_path, short_file):
     metrics = []
     for name in ("a", "b"):
-        code, _, err = run_cli(
+        code, _, err = cli(
             capsys, "run", short_file, "--out", tmp_path / name, "--quiet", "--seed", 5
         )
         assert code == 0, err
         metrics.append(json.loads((tmp_path / name / "summary.json").read_text())["metrics"])
     assert metrics[0] == metrics[1]
-    code, _, _ = run_cli(capsys, "run", short_file, "--out", tmp_path / "c", "--quiet", "--seed", 6)
+    code, _, _ = cli(capsys, "run", short_file, "--out", tmp_path / "c", "--quiet", "--seed", 6)
     assert json.loads((tmp_path / "c" / "summary.json").read_text())["metrics"] != metrics[0]
 
 
 def test_out_into_existing_results_replaces_them(capsys, tmp_path, short_file):
     out = tmp_path / "out"
-    assert run_cli(capsys, "run", short_file, "--out", out, "--quiet", "--trace")[0] == 0
+    assert cli(capsys, "run", short_file, "--out", out, "--quiet", "--trace")[0] == 0
     (out / "stale.txt").write_text("from an earlier run")
-    code, _, err = run_cli(
+    code, _, err = cli(
         capsys, "run", short_file, "--out", out, "--quiet", "--set", "scenario.seed=3"
     )
     assert code == 0, err
@@ -307,7 +294,7 @@ def test_out_into_existing_results_replaces_them(capsys, tmp_path, short_file):
 def test_empty_folder_is_used(capsys, tmp_path, short_file):
     out = tmp_path / "empty"
     out.mkdir()
-    assert run_cli(capsys, "run", short_file, "--out", out, "--quiet")[0] == 0
+    assert cli(capsys, "run", short_file, "--out", out, "--quiet")[0] == 0
     assert (out / "summary.json").exists()
 
 
@@ -315,7 +302,7 @@ def test_default_folder_is_results_name_timestamp(capsys, tmp_path, monkeypatch,
     monkeypatch.chdir(tmp_path)
     folders = []
     for _ in range(2):
-        code, stdout, err = run_cli(capsys, "run", short_file, "--quiet")
+        code, stdout, err = cli(capsys, "run", short_file, "--quiet")
         assert code == 0, err
         assert stdout.startswith("Results written to results/small/")
         assert stdout.count("\n") == 1, "--quiet prints only where the results went"

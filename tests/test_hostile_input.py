@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 
 import sim
 from sim.cli import main
-from sim.files.results import default_folder
+from sim.files.write import default_folder
 from sim.schema import (
     BYTES_PER_SHIPMENT,
     BYTES_PER_SHIPMENT_CHECK,

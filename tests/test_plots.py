@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.files.results import load_results
+from sim.files.read import load_results
 from sim.measure import names
 from sim.measure.figure_data import EDGES, MAX_STEPS, FigureData
 from sim.present import contents, plots

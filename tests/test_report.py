@@ -16,10 +16,10 @@ import tomli_w
 
 import sim
 from sim.cli import main
-from sim.files.results import ExperimentStore
+from sim.files.store import ExperimentStore
 from sim.present.report import commented_parameters
 
-from conftest import small_data
+from conftest import cli, small_data
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 EXTERNAL = re.compile(r"^\s*(https?:|ftp:|//)", re.I)
@@ -145,12 +145,6 @@ def commented_file(path: Path, **scenario) -> Path:
     return path
 
 
-def cli(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 @pytest.fixture(scope="module")
 def made(tmp_path_factory):
     """A run, a comparison and a sweep written by the command line, with their reports."""
@@ -192,7 +186,7 @@ def test_commands_write_a_self_contained_report(made, kind):
     assert "95% CI" in text and "warm-up" in text and "common random numbers" in text.lower()
     assert "SeedSequence(11)" in text, "the seed"
     assert f"bordersim {kind}" in text, "the command that wrote it"
-    assert sim.files.results.version("bordersim") in text
+    assert sim.files.write.version("bordersim") in text
 
 
 def test_report_shows_the_scenario_files_comments(made):

@@ -480,7 +480,7 @@ def section(o: Outcome) -> list[str]:
 
 def render(outcomes: Sequence[Outcome], fast: bool = False) -> str:
     """The whole README."""
-    from sim.files.results import version
+    from sim.files.write import version
 
     total = sum(o.seconds for o in outcomes)
     lines = [

@@ -2,7 +2,7 @@
 checks, lanes, kinds of illicit goods, commodities and target times, how each point is labelled,
 and which metric is the trade-off's time axis.
 
-Everything here reads a :class:`sim.files.results.Saved` (the figure data when a point has it,
+Everything here reads a :class:`sim.files.read.Saved` (the figure data when a point has it,
 else the names of its summary, through :mod:`sim.measure.names`) and draws nothing.
 """
 
@@ -14,7 +14,7 @@ from sim.files.text import show
 from sim.measure import names
 
 if TYPE_CHECKING:
-    from sim.files.results import Saved
+    from sim.files.read import Saved
 
 TIME_METRICS = {
     "mean": (names.legit("clearance_hours_mean"), "clearance_hours_mean", "mean"),

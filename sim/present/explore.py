@@ -14,7 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sim.files.results import OutputError, Saved, load_results, write_atomic
+from sim.files.read import Saved, load_results
+from sim.files.write import OutputError, write_atomic
 from sim.measure import names
 from sim.present import contents
 from sim.present.markup import esc, interval

@@ -9,7 +9,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from sim.files.results import Saved, SavedPoint
+from sim.files.read import Saved, SavedPoint
 from sim.present.markup import Raw, esc, table
 from sim.present.resolved import MISSING, flatten, lookup, toml_value
 

@@ -1,6 +1,6 @@
 """The figures of a results folder: :func:`run_figures` draws those of the report,
 :func:`point_figures` those of one sweep point on axes shared by every point (the trainer's
-page), from a folder read by :func:`sim.files.results.load_results`.
+page), from a folder read by :func:`sim.files.read.load_results`.
 
 Each family of figures lives in :mod:`sim.present.figures` and takes plain data; what a saved
 result holds (its checks, lanes, labels) is read by :mod:`sim.present.contents`. The figure
@@ -55,7 +55,7 @@ from sim.present.figures.tradeoff import tradeoff, tradeoff_limits
 from sim.present.figures.trs import trs_breakdown
 
 if TYPE_CHECKING:
-    from sim.files.results import Saved
+    from sim.files.read import Saved
 
 
 def catches(saved: Saved) -> list[tuple[str, dict[str, Catch]]]:

@@ -14,7 +14,8 @@ import shlex
 from collections.abc import Mapping
 from pathlib import Path
 
-from sim.files.results import OutputError, Saved, load_results, write_atomic
+from sim.files.read import Saved, load_results
+from sim.files.write import OutputError, write_atomic
 from sim.present.markup import esc, table
 from sim.present.parameters import commented_parameters, parameters, source_files
 from sim.present.tables import detail_tables, headline, key_table

@@ -3,7 +3,7 @@ paired differences, a sweep with its Pareto marks) and the detail tables by poin
 
 from __future__ import annotations
 
-from sim.files.results import Saved
+from sim.files.read import Saved
 from sim.files.text import show
 from sim.measure import names
 from sim.measure.names import key_rows

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim.files.results import Saved
+from sim.files.read import Saved
 from sim.present.contents import lever_values
 from sim.present.markup import esc
 from sim.present.resolved import MISSING, flatten, toml_value

@@ -16,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from sim.files.results import write_atomic
+from sim.files.write import write_atomic
 
 # Okabe-Ito: distinguishable with every common colour-vision deficiency, and in grey print.
 BLUE, ORANGE, GREEN, VERMILLION = "#0072B2", "#E69F00", "#009E73", "#D55E00"
