@@ -1,9 +1,11 @@
 """Regression baselines: every metric of each replication of each shipped scenario, shortened
-and with its own seed, kept in ``tests/baselines/<scenario>.json``. The test suite compares a
-fresh run with them, so a change that moves a number shows; when the move is meant, rewrite
-them and commit them with the change that explains it.
+and with its own seed, kept in ``tests/baselines/<scenario>.json``; and those of each of its
+``[variants.<name>]``, in ``tests/baselines/<scenario>/<name>.json``, the variant applied as
+``bordersim compare`` applies it (merged into the shortened base, run with the base's seed and
+replications). The test suite compares a fresh run with them, so a change that moves a number
+shows; when the move is meant, rewrite them and commit them with the change that explains it.
 
-    python -m tools.baselines            # rewrite tests/baselines/*.json (make baselines)
+    python -m tools.baselines            # rewrite tests/baselines/ (make baselines)
     python -m tools.baselines --only baseline   # one scenario, by file stem
 """
 
@@ -17,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sim import load_scenario, replication_metrics, replication_seeds, simulate
+from sim import compare, load_scenario, replication_metrics, replication_seeds, simulate
 from tools.paths import BASELINES, shipped_scenarios, shown
 
 BASELINE_OVERRIDES = [
@@ -48,14 +50,23 @@ def baseline_path(scenario_file: Path) -> Path:
     return BASELINES / f"{scenario_file.stem}.json"
 
 
+def variant_baseline_path(scenario_file: Path, variant: str) -> Path:
+    """Where the baseline of one of a scenario file's variants is kept."""
+    return BASELINES / scenario_file.stem / f"{variant}.json"
+
+
+def _stored_form(metrics: dict[str, float]) -> dict[str, float | None]:
+    """One replication's metrics as the JSON keeps them: sorted, NaN as null."""
+    return {k: (None if math.isnan(x) else x) for k, x in sorted(metrics.items())}
+
+
 def snapshot(scenario_file: Path) -> dict[str, Any]:
     """Every metric of each replication of the shortened scenario, with what produced them."""
     scenario = load_scenario(scenario_file, list(BASELINE_OVERRIDES))
     info = scenario.scenario
     reps = []
     for seed_seq in replication_seeds(info.seed, info.replications):
-        m = replication_metrics(scenario, simulate(scenario, seed_seq))
-        reps.append({k: (None if math.isnan(x) else x) for k, x in sorted(m.items())})
+        reps.append(_stored_form(replication_metrics(scenario, simulate(scenario, seed_seq))))
     return {
         "scenario_file": f"scenarios/{scenario_file.name}",
         "overrides": BASELINE_OVERRIDES,
@@ -66,20 +77,67 @@ def snapshot(scenario_file: Path) -> dict[str, Any]:
     }
 
 
+def variant_names(scenario_file: Path) -> list[str]:
+    """The ``[variants.<name>]`` of a scenario file, in the file's order."""
+    return list(load_scenario(scenario_file).variants or {})
+
+
+def variant_snapshots(scenario_file: Path) -> dict[str, dict[str, Any]]:
+    """Every metric of each replication of each variant of the shortened scenario, by variant
+    name, with what produced them: the points of ``bordersim compare FILE --set ...`` with
+    the baseline's overrides (the variant applied to the shortened base, run with its seed
+    and replications); empty for a file without variants."""
+    if not variant_names(scenario_file):
+        return {}
+    result = compare(scenario_file, overrides=list(BASELINE_OVERRIDES), progress=False)
+    return {
+        p.label: {
+            "scenario_file": f"scenarios/{scenario_file.name}",
+            "variant": p.label,
+            "overrides": BASELINE_OVERRIDES,
+            "seed": result.seed,
+            "digest": p.point.scenario.digest(),
+            "refresh": REFRESH,
+            "replications": [_stored_form(m) for m in p.replications],
+        }
+        for p in result.points[1:]
+    }
+
+
+def _write(path: Path, snap: dict[str, Any]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(snap, indent=1, sort_keys=True) + "\n")
+    return path
+
+
 def write_baselines(files: Sequence[Path] | None = None) -> list[Path]:
-    """Rewrite the baseline of every shipped scenario; remove those of scenarios now gone."""
+    """Rewrite the baseline of every shipped scenario and of each of its variants; remove
+    those of variants now gone, and of scenarios now gone."""
     BASELINES.mkdir(parents=True, exist_ok=True)
     files = list(files) if files is not None else shipped_scenarios()
     written = []
     for path in files:
-        out = baseline_path(path)
-        out.write_text(json.dumps(snapshot(path), indent=1, sort_keys=True) + "\n")
-        written.append(out)
-    if files == shipped_scenarios():
-        keep = {p.name for p in written}
-        for old in BASELINES.glob("*.json"):
-            if old.name not in keep:
+        written.append(_write(baseline_path(path), snapshot(path)))
+        variants = variant_snapshots(path)
+        for name, snap in variants.items():
+            written.append(_write(variant_baseline_path(path, name), snap))
+        folder = BASELINES / path.stem
+        for old in folder.glob("*.json"):
+            if old.stem not in variants:
                 old.unlink()
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+    if files == shipped_scenarios():
+        keep = {p.stem for p in files}
+        for old in BASELINES.glob("*.json"):
+            if old.stem not in keep:
+                old.unlink()
+        for folder in BASELINES.iterdir():
+            if folder.is_dir() and folder.name not in keep:
+                for old in folder.glob("*.json"):
+                    old.unlink()
+                if not any(folder.iterdir()):
+                    folder.rmdir()
     return written
 
 
@@ -118,8 +176,9 @@ def baseline_differences(stored: dict[str, Any], fresh: dict[str, Any]) -> list[
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tools.baselines",
-        description="Rewrite the regression baselines tests/baselines/*.json from the shipped "
-        "scenarios (after a change meant to move the numbers).",
+        description="Rewrite the regression baselines tests/baselines/*.json (and "
+        "tests/baselines/<scenario>/<variant>.json) from the shipped scenarios and their "
+        "variants (after a change meant to move the numbers).",
     )
     parser.add_argument(
         "--only", action="append", metavar="STEM", help="only this scenario (file stem); repeat"
