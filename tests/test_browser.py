@@ -2,21 +2,18 @@
 installs where it is missing), driven by Playwright through its executable path; Playwright
 never downloads a browser of its own here. Skipped, saying why, where either is missing.
 
-The screenshot test saves PNGs a person can look at: under pytest's temporary folder (the
-path is printed; run with -s to see it) and copied to results/screenshots/ (git-ignored)."""
+The screenshot test saves PNGs a person can look at under pytest's temporary folder, and
+nowhere else: the path is printed (run with -s to see it; pytest keeps the last few runs'
+folders, or name one with --basetemp)."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
 from test_report import commented_file
 
 from sim.cli import main
-
-from conftest import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [
@@ -61,9 +58,9 @@ def pages(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(tmp_path_factory):
     """A fresh headless chromium with its own profile folder, closed afterwards."""
-    profile = tempfile.mkdtemp(prefix="bordersim-chromium-")
+    profile = tmp_path_factory.mktemp("chromium-profile")
     with sync_api.sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
             profile,
@@ -76,7 +73,6 @@ def browser():
             yield context
         finally:
             context.close()
-            shutil.rmtree(profile, ignore_errors=True)
 
 
 class Watched:
@@ -161,14 +157,8 @@ def test_screenshots_a_person_can_look_at(browser, pages):
             shots.append(path)
         finally:
             w.page.close()
-    keep = ROOT / "results" / "screenshots"
     for path in shots:
         data = path.read_bytes()
         assert data.startswith(b"\x89PNG") and len(data) > 50_000
         assert int.from_bytes(data[16:20], "big") >= 1200
-        try:
-            keep.mkdir(parents=True, exist_ok=True)
-            shutil.copy(path, keep / path.name)
-            print(f"screenshot: {path} (copy: {keep / path.name})")
-        except OSError:
-            print(f"screenshot: {path}")
+        print(f"screenshot: {path}")
