@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sim.measure import names
 from tools.paths import SCENARIOS, shipped_scenarios
 
 README = SCENARIOS / "README.md"
@@ -282,19 +283,16 @@ def label(metric: str) -> str:
     """A metric's name in words: ``within_24h_share`` is "released within 24 h"."""
     if metric in LABELS:
         return LABELS[metric]
-    m = re.fullmatch(r"within_(.+)h_share", metric)
-    if m:
-        return f"released within {m.group(1)} h"
-    m = re.fullmatch(r"(commodity|lane|trader)\.(.+)\.clearance_hours_mean", metric)
-    if m:
-        return f"{m.group(2)} mean clearance"
-    m = re.fullmatch(r"kind\.(.+)\.interception_rate", metric)
-    if m:
-        return f"{m.group(1)} interception"
-    m = re.fullmatch(r"station\.(.+)\.(utilisation|wait_hours_mean)", metric)
-    if m:
-        what = "utilisation" if m.group(2) == "utilisation" else "mean wait"
-        return f"{m.group(1)} {what}"
+    hours = names.within_hours(metric)
+    if hours is not None:
+        return f"released within {hours:g} h"
+    family, name, stat = names.split(metric) or ("", "", "")
+    if family in ("commodity", "lane", "trader") and stat == "clearance_hours_mean":
+        return f"{name} mean clearance"
+    if family == "kind" and stat == "interception_rate":
+        return f"{name} interception"
+    if family == "station" and stat in ("utilisation", "wait_hours_mean"):
+        return f"{name} {'utilisation' if stat == 'utilisation' else 'mean wait'}"
     return metric
 
 

@@ -119,13 +119,25 @@ def is_segment(metric: str) -> bool:
     return metric.startswith("segment.")
 
 
+def within_hours(metric: str) -> float | None:
+    """The hours of a ``within_<hours>h_share`` metric; None for any other metric."""
+    if not (metric.startswith("within_") and metric.endswith("h_share")):
+        return None
+    return float(metric[len("within_") : -len("h_share")])
+
+
+def split(metric: str) -> tuple[str, str, str] | None:
+    """(family, name, statistic) of a metric named after a check, lane, commodity, kind of
+    illicit goods or group (``station.desk.utilisation`` is ``("station", "desk",
+    "utilisation")``); None for a metric of the whole border."""
+    family, _, rest = metric.partition(".")
+    name, _, stat = rest.partition(".")
+    return (family, name, stat) if stat else None
+
+
 def targets(metrics: Iterable[str]) -> list[float]:
     """The hours of the ``within_<hours>h_share`` metrics, in increasing order."""
-    return sorted(
-        float(m[len("within_") : -len("h_share")])
-        for m in metrics
-        if m.startswith("within_") and m.endswith("h_share")
-    )
+    return sorted(h for h in map(within_hours, metrics) if h is not None)
 
 
 def segment_checks(metrics: Iterable[str]) -> list[str]:
