@@ -339,8 +339,10 @@ def test_real_process_bad_input(tmp_path):
 
 def test_real_console_script(tmp_path):
     script = Path(sys.executable).with_name("bordersim")
-    if not script.exists():
-        pytest.skip("the bordersim console script is not installed next to this Python")
+    assert script.exists(), (
+        f"no bordersim console script next to {sys.executable}: install the package "
+        "(make test does: pip install -e '.[dev]')"
+    )
     proc = _process([script, "validate", BASELINE], tmp_path)
     assert proc.returncode == 0, proc.stderr
     proc = _process([script, "run", tmp_path / "nothere.toml"], tmp_path)
