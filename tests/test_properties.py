@@ -21,7 +21,6 @@ from collections import Counter
 from typing import Any
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, Phase, given, reject, settings
 from hypothesis import strategies as st
 from test_model import assert_conserved, one_rep
@@ -57,15 +56,14 @@ KIND_MIXES = [
     {"falsified": 1.0},
 ]
 # Checks in an order in which an alarm is only ever referred to a later check (no circles).
-# Referrals chain (documents -> scan -> physical or lab), but no route passes a check that
-# refers onward before a check that refers to it: an alarm referred back to such a check
-# takes its first alarm for its verdict, not the verdict of the check it referred to
-# (test_alarm_referred_back_takes_the_verdict_of_the_chain, a known bug).
+# Referrals chain (documents -> scan -> physical -> lab); the route "back" passes physical
+# before the scan that refers to it, so an alarm is referred back to a check that may itself
+# have referred its alarm on (test_alarm_referred_back_takes_the_verdict_of_the_chain).
 CHECKS = {
     "documents": ("documentary", ["intercept", "physical", "scan"]),
     "permit": ("permit", ["intercept"]),
     "scan": ("scan", ["intercept", "physical", "lab"]),
-    "physical": ("physical", ["intercept"]),
+    "physical": ("physical", ["intercept", "lab"]),
     "lab": ("lab", ["intercept"]),
     "cold_store": ("physical", ["intercept"]),
 }
@@ -459,17 +457,12 @@ def test_shipments_are_conserved_in_generated_scenarios(data, seed):
     assert_selection_consistent(scenario, rec)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: an alarm referred back to a check already passed takes that check's "
-    "own alarm draw for its verdict, though that alarm was referred on and cleared",
-)
 def test_alarm_referred_back_takes_the_verdict_of_the_chain():
     """No illicit goods at all; route physical then scan; physical refers its alarms to the lab,
     the scan its alarms to physical. A legitimate shipment whose false alarm at physical the
     lab cleared, and which then raises a false alarm at the scan, is referred back to physical:
-    physical's verdict on it was "cleared by the lab", so it must be released. The model takes
-    physical's first alarm as the verdict and intercepts it at the scan."""
+    physical's verdict on it was "cleared by the lab", so it must be released (not intercepted
+    on physical's first alarm)."""
     dur = {"dist": "exponential", "mean": 0.1}
     data = {
         "scenario": {"name": "referral", "days": 5, "drain_days": 2, "replications": 1},

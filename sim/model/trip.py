@@ -115,7 +115,7 @@ class Trip:
         if p > 0.0 and station.alarm_u[sid] < p:  # an alarm
             refer = station.refer
             if refer is None or self.visited >> refer & 1:
-                if refer is None or border.stations[refer].alarms(sid, truth):
+                if refer is None or self._verdict(refer):
                     border.intercept(sid, station.index)
                     return
             else:
@@ -128,6 +128,18 @@ class Trip:
         # due then (a zero-delay event, where a shipment process would have resumed).
         self._next = nxt
         Timeout(border.env, 0.0).callbacks.append(self._resume)
+
+    def _verdict(self, k: int) -> bool:
+        """Whether check ``k``, already passed, found against the shipment: its alarm as
+        confirmed by the checks its alarms are referred to (a referral that cleared the shipment
+        cleared it). Referrals never run in a circle (the scenario's checks refuse one)."""
+        stations = self.border.stations
+        station = stations[k]
+        while station.alarms(self.sid, self.truth):
+            if station.refer is None:
+                return True
+            station = stations[station.refer]
+        return False
 
     def _resume(self, _event: Event) -> None:
         self.visit(self._next, NEXT)
