@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: run test validate baselines scenarios lint bench clean
+.PHONY: run test validate validate-power validate-ci baselines scenarios lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,17 @@ test: $(STAMP_TEST)
 validate: $(STAMP_TEST)
 	$(BIN)/python -m pytest tests/model_validation tests/test_hostile_input.py --runslow
 	$(BIN)/python -m tools.validation --jobs 2
+
+## validate-power: every validation case judged at its theory values and again at them moved
+## by +5% and by -5%; fails unless every case passes at theory and fails both ways
+validate-power: $(STAMP_TEST)
+	$(BIN)/python -m tools.validation --power --jobs 2
+
+## validate-ci: the second step of CI after `make test`: the slow hostile-input test, then every
+## validation case (slow ones included) with the power check; docs/validation.md is not rewritten
+validate-ci: $(STAMP_TEST)
+	$(BIN)/python -m pytest tests/test_hostile_input.py -m slow -q || [ $$? -eq 5 ]
+	$(BIN)/python -m tools.validation --power --jobs 2
 
 ## baselines: rewrite tests/baselines/ after a change that is meant to move the numbers
 baselines: $(STAMP_TEST)

@@ -1,7 +1,8 @@
 """Every validation case of :mod:`tools.validation` (the ones in docs/validation.md): each
-simulation agrees with its formula inside a 95% interval narrow enough to mean something, each
-identity holds to rounding, each property holds. Cases marked slow run with --runslow
-(``make validate``)."""
+simulation agrees with its formula by the rules with power (a smallest detectable error of at
+most 5%, within 5% of the theory, inside the 99.9% interval), each identity holds to rounding,
+each property holds, and the case fails when its theory values are moved by +5% or by -5%.
+Cases marked slow run with --runslow (``make validate``; in CI, ``make validate-ci``)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ def test_case(case_id):
     assert not failed, "\n".join(failed)
     # Every case compares at least one number with theory or an identity, not only n/a rows.
     assert any(not r.verdict.startswith("n/a") for r in rows)
+    # ... and fails at its theory values moved by +5% and by -5% (the power check).
+    check = v.power(case_id, rows)
+    assert check.ok, check.line()
 
 
 def test_every_shipped_scenario_has_a_littles_law_case():

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
+from scipy import stats
 
+from sim.distributions import Lognormal
 from sim.model.border import Station
 from sim.scenario import from_dict
 from tools import validation as v
+from tools.validation import theory
 from tools.validation.cases import detection, little, queues
 
 
@@ -36,6 +40,44 @@ def test_pollaczek_khinchine_reduces_to_mm1_and_halves_for_md1():
     assert v.lognormal_second_moment(2.0, 0.5) == pytest.approx(4 * 1.25)
 
 
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"dist": "exponential", "mean": 1.5},
+        {"dist": "lognormal", "mean": 2.0, "cv": 0.5},
+        {"dist": "gamma", "mean": 2.0, "cv": 0.7},
+        {"dist": "fixed", "value": 1.2},
+        {"dist": "uniform", "low": 0.5, "high": 2.0},
+        {"dist": "triangular", "low": 0.25, "mode": 0.5, "high": 2.25},
+        {"dist": "empirical", "values": [0.5, 1.0, 1.0, 3.0]},
+    ],
+)
+def test_closed_form_moments_agree_with_numerical_integration(spec):
+    """E[S] and E[S^2] in closed form (from the parameters, never the model's sampler) against
+    scipy's distributions with the same parameters."""
+    kind = spec["dist"]
+    if kind == "exponential":
+        d = stats.expon(scale=spec["mean"])
+    elif kind == "lognormal":
+        s2 = math.log1p(spec["cv"] ** 2)
+        d = stats.lognorm(math.sqrt(s2), scale=spec["mean"] * math.exp(-s2 / 2))
+    elif kind == "gamma":
+        k = 1 / spec["cv"] ** 2
+        d = stats.gamma(k, scale=spec["mean"] / k)
+    elif kind == "uniform":
+        d = stats.uniform(spec["low"], spec["high"] - spec["low"])
+    elif kind == "triangular":
+        a, c, b = spec["low"], spec["mode"], spec["high"]
+        d = stats.triang((c - a) / (b - a), loc=a, scale=b - a)
+    else:  # fixed and empirical: the moments of the listed values
+        values = np.asarray(spec.get("values", [spec.get("value")]), dtype=float)
+        xs, counts = np.unique(values, return_counts=True)
+        d = stats.rv_discrete(values=(xs, counts / counts.sum()))
+    assert theory.first_moment(spec) == pytest.approx(d.moment(1))
+    assert theory.second_moment(spec) == pytest.approx(d.moment(2))
+    assert theory.residual(spec) == pytest.approx(d.moment(2) / (2 * d.moment(1)))
+
+
 @pytest.mark.parametrize("c", [1, 2, 5])
 def test_cobham_conserves_the_fcfs_wait(c):
     """The load-weighted mean of the class waits is the FCFS wait (Kleinrock's conservation
@@ -53,30 +95,116 @@ def test_cobham_conserves_the_fcfs_wait(c):
 # ----------------------------------------------------------------------------- verdicts
 
 
+def _values(mean: float, sd: float, n: int = 20, seed: int = 1) -> np.ndarray:
+    """``n`` values with exactly this mean and standard deviation (ddof 1)."""
+    z = np.random.default_rng(seed).standard_normal(n)
+    z = (z - z.mean()) / z.std(ddof=1)
+    return mean + sd * z
+
+
 def test_compare_passes_inside_and_fails_outside_the_interval():
-    values = [1.0, 1.1, 0.9, 1.05, 0.95]
-    assert v.compare("c", "q", 1.0, values, max_half_width=0.2).verdict == "pass"
-    assert v.compare("c", "q", 1.0, values, max_half_width=0.2).inside_95
-    outside = v.compare("c", "q", 1.5, values, max_half_width=0.2)
-    assert not outside.ok and outside.verdict.startswith("FAIL")
+    values = _values(1.0, 0.02)
+    row = v.compare("c", "q", 1.0, values)
+    assert row.verdict == "pass" and row.inside_95
+    outside = v.compare("c", "q", 1.04, values)  # within 5%, outside the 99.9% interval
+    assert outside.verdict == "FAIL: outside the 99.9% interval", outside
 
 
 def test_compare_marginal_between_the_95_and_999_intervals():
-    values = [1.0, 1.1, 0.9, 1.05, 0.95, 1.02, 0.98, 1.0, 1.01, 0.99]
-    mean, half, _ = v.interval(values)
+    values = _values(1.0, 0.02)
+    mean, half, n = v.interval(values)
     _, half_999, _ = v.interval(values, v.MARGINAL_CONFIDENCE)
-    row = v.compare("c", "q", mean + (half + half_999) / 2, values, max_half_width=1)
+    row = v.compare("c", "q", mean + (half + half_999) / 2, values)
     assert row.verdict == "pass (marginal)" and row.ok and row.inside_95 is False
 
 
-def test_compare_fails_an_interval_too_wide_to_mean_anything():
-    """A right answer with a useless interval is not evidence: it fails."""
-    row = v.compare("c", "q", 1.0, [0.5, 1.5, 1.0], max_half_width=0.1)
-    assert not row.ok and "too wide" in row.verdict
-    row = v.compare("c", "q", 1.0, [1.0], max_half_width=0.1)  # one replication: no interval
-    assert not row.ok
-    absolute = v.compare("c", "q", 0.0, [0.01, -0.01, 0.0], max_half_width=0.1, relative=False)
-    assert absolute.ok
+def test_compare_fails_without_power():
+    """A right answer from a run that could not detect a 5% error is not evidence: it fails."""
+    wide = _values(1.0, 0.06)  # smallest detectable error (3.9 + 1.7) x 0.06 / sqrt(20) = 7.5%
+    row = v.compare("c", "q", 1.0, wide)
+    assert not row.ok and "no power" in row.verdict
+    assert row.detectable_share == pytest.approx(
+        (v.t_quantile(0.9995, 20) + v.t_quantile(0.95, 20)) * 0.06 / math.sqrt(20)
+    )
+    assert not v.compare("c", "q", 1.0, [1.0]).ok  # one replication: no interval
+    # A tighter tolerance asks for more power.
+    tight = _values(1.0, 0.01)
+    assert v.compare("c", "q", 1.0, tight).ok
+    assert "no power" in v.compare("c", "q", 1.0, tight, tolerance=0.01).verdict
+
+
+def test_compare_fails_a_mean_off_by_more_than_the_tolerance():
+    row = v.compare("c", "q", 1.0, _values(1.06, 0.001))
+    assert row.verdict.startswith("FAIL: off by 6.0%"), row
+
+
+def test_a_relation_with_a_known_small_bias_is_judged_by_its_tolerance_alone():
+    """Little's law over a finite window is off 1 by about W / window: hundreds of replications
+    resolve that bias, so such rows are judged by a tight tolerance (and must fail at +-5%)."""
+    values = _values(1.0003, 0.0001, n=200)
+    assert not v.compare("c", "q", 1.0, values, tolerance=0.002).ok  # outside the interval
+    row = v.compare("c", "q", 1.0, values, tolerance=0.002, interval_test=False)
+    assert row.ok and row.verdict == "pass (within 0.2%)" and row.inside_95 is None
+    assert not row.judged(1.05).ok and not row.judged(0.95).ok
+    assert not v.compare(
+        "c", "q", 1.0, _values(1.003, 0.0001), tolerance=0.002, interval_test=False
+    ).ok
+
+
+def test_detectable_error_is_detected_with_95_percent_probability():
+    """The definition: a model off by the smallest detectable error fails about 95% of the
+    time (simulated with normal replications). Exactly, the t-test's power there is the
+    noncentral t's tail, 93% with 20 replications: the formula treats the spread as known."""
+    rng = np.random.default_rng(7)
+    n, sd, theory = 20, 0.03, 1.0
+    sde = v.detectable(sd, n)
+    fails = 0
+    for _ in range(2000):
+        x = theory + sde + sd * rng.standard_normal(n)
+        fails += not v.compare("c", "q", theory, x, tolerance=1.0).ok
+    exact = stats.nct.sf(
+        v.t_quantile(0.9995, n), n - 1, v.t_quantile(0.9995, n) + v.t_quantile(0.95, n)
+    )
+    assert exact == pytest.approx(0.93, abs=0.01)
+    assert fails / 2000 == pytest.approx(exact, abs=0.02)
+
+
+def test_absolute_rows_state_their_error_in_units_and_still_fail_at_five_percent():
+    values = _values(0.06, 0.0015)
+    row = v.compare("c", "share", 0.06, values, relative=False)
+    assert row.ok and row.detectable_text.startswith("±0.0019 (")
+    assert not row.judged(1.05).ok and not row.judged(0.95).ok
+
+
+def test_rejudging_fails_every_theory_row_at_plus_and_minus_five_percent():
+    """The power check judges the kept values again, without simulating: a well sized row fails
+    at theory x 1.05 and x 0.95 and passes at theory; identities fail; properties stay as they
+    are and do not count."""
+    good = v.compare("c", "mean wait", 2.0, _values(2.0, 0.05))  # detectable 3.1%
+    assert good.ok and good.detectable_share < 0.05
+    for factor in (1.05, 0.95):
+        moved = good.judged(factor)
+        assert not moved.ok and moved.value == pytest.approx(2.0 * factor)
+    assert good.judged(1.0).verdict == good.verdict
+    same = v.identity("c", "exact", [1.0, 2.0], [1.0, 2.0])
+    assert same.ok and not same.judged(1.05).ok and not same.judged(0.95).ok
+    prop = v.holds("c", "increasing", "x", "y", True)
+    assert prop.judged(1.05) is prop and not prop.has_theory
+    check = v.power("c", [good, same, prop])
+    assert check.ok and check.rows == 2
+    assert check.fail_up == check.fail_down == ("mean wait", "exact")
+    assert "smallest detectable error 3.1%" in check.line()
+
+
+def test_power_check_names_a_row_that_survives_a_five_percent_shift():
+    """A row just within the rules whose mean fell 2% above the theory still passes at +5%:
+    the case does not fail both ways."""
+    lucky = v.compare("c", "weak", 1.0, _values(1.02, 0.039))  # detectable 4.9%
+    assert lucky.ok and lucky.judged(1.05).ok and not lucky.judged(0.95).ok
+    check = v.power("c", [lucky])
+    assert not check.ok and check.survive_up == ("weak",) and check.survive_down == ()
+    assert "still passing at +5%: weak" in check.line()
+    assert not v.power("c", [v.holds("c", "p", "x", "y", True)]).ok  # nothing to move
 
 
 def test_identity_and_holds():
@@ -99,30 +227,43 @@ def test_fmt():
 
 
 def test_erlang_c_case_detects_a_service_time_five_percent_too_long():
-    """Negative control: the M/M/3 case, run as in the suite but with examinations 5% longer
-    than the formula assumes, fails its mean wait (so a passing case is evidence)."""
-    _, lam, mu, c, days, reps, rel = next(x for x in queues.MMC_CASES if x[0].startswith("M/M/3"))
+    """Negative control: the M/M/1 case, run as in the suite but with services 5% longer than
+    the formula assumes, fails its mean wait and its utilisation (so a passing case is
+    evidence)."""
+    _, lam, mu, c, days, reps, _ = next(x for x in queues.MMC_CASES if x[0].startswith("M/M/1"))
     rows = queues.mmc_rows(
-        "control",
-        lam,
-        mu,
-        c,
-        days=days,
-        replications=reps,
-        seed=2024,
-        max_rel=rel,
-        service_mean=1.05 / mu,
+        "control", lam, mu, c, days=days, replications=reps, seed=2024, service_mean=1.05 / mu
     )
-    wq = next(r for r in rows if r.quantity.startswith("mean wait"))
-    assert wq.verdict == "FAIL: outside the interval", wq
+    for quantity in ("mean wait Wq (h)", "utilisation"):
+        row = next(r for r in rows if r.quantity == quantity)
+        assert not row.ok, row
 
 
-def test_detection_case_detects_a_sensitivity_off_by_a_tenth():
-    """Negative control: the s = 0.4 detection case's replications reject s x 0.9 d."""
+def test_pollaczek_khinchine_case_detects_a_lognormal_sigma_from_cv_not_cv_squared(monkeypatch):
+    """Negative control: lognormal service drawn with sigma^2 = log(1 + cv) instead of
+    log(1 + cv^2) keeps the mean (utilisation unchanged) but raises E[S^2] by 10% at cv 0.8:
+    the M/G/1 case fails its mean wait, which the old rules passed as marginal."""
+
+    def wrong(self, rng, n):
+        sigma2 = math.log1p(self.cv)
+        return rng.lognormal(math.log(self.mean) - sigma2 / 2, math.sqrt(sigma2), n)
+
+    monkeypatch.setattr(Lognormal, "sample", wrong)
+    label, lam, duration, days, reps, _ = next(
+        x for x in queues.MG1_CASES if x[0].startswith("M/G/1 lognormal cv=0.8")
+    )
+    rows = queues.mg1_rows("control", lam, duration, days=days, replications=reps)
+    wait = next(r for r in rows if r.quantity.startswith("mean wait"))
+    util = next(r for r in rows if r.quantity == "utilisation")
+    assert not wait.ok and util.ok, (wait, util)
+
+
+def test_detection_case_detects_a_sensitivity_five_percent_low():
+    """Negative control: the s = 0.4 detection case's replications reject s x 0.95 d."""
     data = detection.detection_data({"green": [], "red": ["physical"]}, {"red": 0.4})
     values = v.replicate(from_dict(data), detection.detection_measure)["interception_rate"]
-    assert v.compare("c", "q", 0.4 * 0.6, values, max_half_width=0.1).ok
-    assert not v.compare("c", "q", 0.4 * 0.54, values, max_half_width=0.1).ok
+    assert v.compare("c", "q", 0.4 * 0.6, values, relative=False).ok
+    assert not v.compare("c", "q", 0.4 * 0.6 * 0.95, values, relative=False).ok
 
 
 def test_littles_law_exact_form_catches_accounting_outside_the_window(monkeypatch):

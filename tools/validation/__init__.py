@@ -5,15 +5,16 @@
     python -m tools.validation --jobs 2            # the same, in two processes
     python -m tools.validation --case mmc          # only cases whose id contains "mmc"; no report
     python -m tools.validation --list              # the case ids
+    python -m tools.validation --power --jobs 2    # every case judged again at theory +-5%
 
 Each *case* simulates a small scenario built for it (or a shipped scenario) with fixed seeds and
 returns :class:`Row` objects, one per quantity compared. Three kinds of comparison
 (:mod:`.verdicts`):
 
-- :func:`compare`: a formula (:mod:`.theory`) against the mean of independent replications.
-  The verdict is *pass* when the formula lies inside the 95% t-interval, and the interval must
-  be narrow enough to mean something (its half-width is bounded, case by case), or the verdict
-  is FAIL;
+- :func:`compare`: a formula (:mod:`.theory`) against the mean of independent replications,
+  with power: it FAILS when its smallest detectable error is above 5% of the theory value, when
+  the mean is off by more than 5% whatever its interval, or when the formula lies outside the
+  99.9% t-interval; *pass* inside the 95% interval, *pass (marginal)* between the two;
 - :func:`identity`: two ways of computing the same number, which must agree to rounding;
 - :func:`holds`: a property of a sequence (increasing, blowing up), stated with its numbers.
 
@@ -34,21 +35,29 @@ from tools.validation.theory import (
     cobham_mg1,
     cobham_mmc,
     erlang_c,
+    first_moment,
     lognormal_second_moment,
     mmc_wait_tail,
     mmc_wq,
     pk_wq,
+    second_moment,
 )
 from tools.validation.verdicts import (
     CONFIDENCE,
     MARGINAL_CONFIDENCE,
+    SHIFT,
+    TOLERANCE,
+    Power,
     Row,
     compare,
+    detectable,
     fmt,
     holds,
     identity,
     interval,
     not_applicable,
+    power,
+    t_quantile,
 )
 
 __all__ = [
@@ -56,6 +65,9 @@ __all__ = [
     "CONFIDENCE",
     "MARGINAL_CONFIDENCE",
     "REPORT",
+    "SHIFT",
+    "TOLERANCE",
+    "Power",
     "SCENARIOS",
     "SECTIONS",
     "Case",
@@ -64,8 +76,10 @@ __all__ = [
     "cobham_mg1",
     "cobham_mmc",
     "compare",
+    "detectable",
     "erlang_c",
     "evaluate",
+    "first_moment",
     "fmt",
     "holds",
     "identity",
@@ -75,10 +89,13 @@ __all__ = [
     "mmc_wq",
     "not_applicable",
     "pk_wq",
+    "power",
     "register",
     "render",
     "replicate",
     "run_cases",
+    "second_moment",
     "shipped_scenarios",
+    "t_quantile",
     "write_report",
 ]

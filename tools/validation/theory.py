@@ -1,10 +1,12 @@
 """Closed forms the cases compare the simulation with: Erlang C (M/M/c), Pollaczek-Khinchine
-(M/G/1) and Cobham's priority queues. Pure functions of the parameters, no simulation."""
+(M/G/1), Cobham's priority queues, and the first and second moments of every distribution kind
+in closed form. Pure functions of the parameters, no simulation, nothing from the model's code."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 
 def erlang_c(c: int, a: float) -> float:
@@ -60,4 +62,65 @@ def cobham_mg1(lams: Sequence[float], mean: float, second_moment: float) -> list
 
 
 def lognormal_second_moment(mean: float, cv: float) -> float:
+    """E[S^2] of a distribution given by its mean and cv (lognormal, gamma): m^2 (1 + cv^2)."""
     return mean**2 * (1 + cv**2)
+
+
+# ------------------------------------------------------------------ moments of a distribution
+# The theory of a case reads a distribution's *configured parameters* (the table a scenario
+# file writes: ``{"dist": "lognormal", "mean": 2.0, "cv": 0.5}``) and never its sampler, so that
+# a fault in the code under test cannot move the theory with it.
+
+
+def _parameters(spec: Any) -> dict[str, Any]:
+    """The parameters of a distribution, from its table or its validated model."""
+    if isinstance(spec, Mapping):
+        return dict(spec)
+    return spec.model_dump()
+
+
+def first_moment(spec: Any) -> float:
+    """E[S] of a configured distribution, in closed form."""
+    p = _parameters(spec)
+    kind = p["dist"]
+    if kind in ("exponential", "lognormal", "gamma"):
+        return float(p["mean"])
+    if kind == "fixed":
+        return float(p["value"])
+    if kind == "uniform":
+        return (p["low"] + p["high"]) / 2
+    if kind == "triangular":
+        return (p["low"] + p["mode"] + p["high"]) / 3
+    if kind == "empirical":
+        return math.fsum(p["values"]) / len(p["values"])
+    raise ValueError(f"no closed form for the distribution {kind!r}")
+
+
+def second_moment(spec: Any) -> float:
+    """E[S^2] of a configured distribution, in closed form: exponential 2 m^2; lognormal and
+    gamma by mean and cv m^2 (1 + cv^2); fixed v^2; uniform (a^2 + ab + b^2) / 3; triangular
+    (a^2 + b^2 + c^2 + ab + ac + bc) / 6 (low a, mode c, high b); empirical the mean of the
+    squared values."""
+    p = _parameters(spec)
+    kind = p["dist"]
+    if kind == "exponential":
+        return 2 * p["mean"] ** 2
+    if kind in ("lognormal", "gamma"):
+        return lognormal_second_moment(p["mean"], p["cv"])
+    if kind == "fixed":
+        return float(p["value"]) ** 2
+    if kind == "uniform":
+        a, b = p["low"], p["high"]
+        return (a * a + a * b + b * b) / 3
+    if kind == "triangular":
+        a, c, b = p["low"], p["mode"], p["high"]
+        return (a * a + b * b + c * c + a * b + a * c + b * c) / 6
+    if kind == "empirical":
+        return math.fsum(x * x for x in p["values"]) / len(p["values"])
+    raise ValueError(f"no closed form for the distribution {kind!r}")
+
+
+def residual(spec: Any) -> float:
+    """Mean residual of a service in progress at a random time (the equilibrium excess):
+    ``E[S^2] / (2 E[S])``."""
+    return second_moment(spec) / (2 * first_moment(spec))
