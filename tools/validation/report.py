@@ -148,7 +148,7 @@ def render(results: dict[str, Sequence[Row]], cal: dict[str, Any] | None) -> str
         "## Reproduce",
         "",
         "```sh",
-        "make validate                      # the validation tests, slow ones included, then this",
+        "make validate                      # every case with the power check, then this file",
         "python -m tools.validation --jobs 2  # this file only",
         "make validate-power                # every case judged again at its theory +-5%",
         "make baselines                     # refresh tests/baselines/ after a change meant to "
