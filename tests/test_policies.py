@@ -264,7 +264,7 @@ def test_select_nothing_intercepts_nothing_and_everything_with_detection_1_all(
 )
 def test_minimum_random_rate_is_a_random_sample(base):
     """A minimum random rate s into a check of sensitivity d: interception = s d and hit rate
-    = prevalence x d, as random selection (REFERENCE 'Formulas'), whatever the base policy."""
+    = prevalence x d, as random selection (sources 'Formulas'), whatever the base policy."""
     s, d, p = 0.3, 0.6, 0.2
     policy = {**base, "min_random_rate": s}
     scenario = build(world(policy, prevalence=p, detect=d))
@@ -488,7 +488,7 @@ def test_rolling_rank():
 
 def cliff(policy: dict[str, Any]) -> dict[str, Any]:
     """One examination station of 2 officers, 1 h an examination (2 an hour), 100 arrivals a
-    day: a budget of 0.7 sends 2.9 an hour, utilisation 1.46 (REFERENCE 'Capacity cliff')."""
+    day: a budget of 0.7 sends 2.9 an hour, utilisation 1.46 (sources 'Capacity cliff')."""
     data = world(policy, days=30, per_day=100, seed=9)
     data["checks"]["physical"]["servers"] = 2
     data["checks"]["physical"]["duration_hours"] = {"dist": "exponential", "mean": 1.0}

@@ -139,7 +139,7 @@ def commented_file(path: Path, **scenario) -> Path:
     )
     text = text.replace("aeo_factor = 0.2\n", "aeo_factor = 0.2 # assumption: AEOs are vetted\n")
     text = text.replace(
-        "[rosters.office]\n", '# Office hours (REFERENCE "Durations").\n[rosters.office]\n'
+        "[rosters.office]\n", '# Office hours (sources "Durations").\n[rosters.office]\n'
     )
     path.write_text(COMMENTED_HEADER + "\n" + text)
     return path
@@ -195,7 +195,7 @@ def test_report_shows_the_scenario_files_comments(made):
     assert "Arrivals a day (a made-up airport; the second comment line)." in text
     assert "WHO 2017 # with a hash inside" in text
     assert '<span class="tag assumption">assumption</span> assumption: AEOs are vetted' in text
-    assert "Office hours (REFERENCE &quot;Durations&quot;)." in text
+    assert "Office hours (sources &quot;Durations&quot;)." in text
     assert "<code>scenario.target_hours</code>" in text, "a value over several lines"
     assert "The scenario as it ran" in text
 

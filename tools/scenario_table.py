@@ -489,7 +489,7 @@ def render(outcomes: Sequence[Outcome], fast: bool = False) -> str:
         "Each file here answers one question that the source document (the WCO Secretary "
         "General's speaking points, Kyoto Crime Congress, March 2021) raises. Its header "
         "comment states the question; every number in it cites its source (as in the "
-        "project's domain reference, `REFERENCE.md`) or says it is an assumption; its "
+        "project's domain reference, `sources.md`) or says it is an assumption; its "
         "`[variants.<name>]` tables change only what the question is about, so that "
         "`bordersim compare FILE` shows the trade-off on the same shipments.",
         "",

@@ -117,7 +117,7 @@ class PolicyConfig(BaseModel):
         None,
         description="Quality of the targeting model that scores every declaration: its ROC AUC, "
         "one number or a table by illicit kind, e.g. { falsified = 0.85, substandard = 0.65 } "
-        "(a kind left out: 0.5). 0.6-0.9 is realistic (REFERENCE 'Targeting quality').",
+        "(a kind left out: 0.5). 0.6-0.9 is realistic (sources 'Targeting quality').",
     )
     min_random_rate: Rate = Field(
         0.0,

@@ -35,7 +35,7 @@ class RiskScoreConfig(PolicyConfig):
     kind: Literal["risk_score"]
     auc: AUC = Field(
         description="ROC AUC of the targeting model, one number or a table by illicit kind "
-        "(0.6-0.9 is realistic, REFERENCE 'Targeting quality'); 0.5 is no better than chance."
+        "(0.6-0.9 is realistic, sources 'Targeting quality'); 0.5 is no better than chance."
     )
     lane: Name = Field("red", description="Lane of the selected declarations.")
     threshold: Annotated[float, Field(ge=-10, le=10, strict=True)] | None = Field(

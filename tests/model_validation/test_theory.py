@@ -18,8 +18,8 @@ from tools.validation.cases import detection, little, queues
 
 
 def test_erlang_c_reproduces_the_reference_example():
-    """REFERENCE's example: lambda = 10/h, 20-minute checks, c = 4: Wq = 0.329 h and
-    P(wait > 0.5 h) = 0.242."""
+    """The textbook example of docs/sources.md ("Formulas"): lambda = 10/h, 20-minute checks,
+    c = 4: Wq = 0.329 h and P(wait > 0.5 h) = 0.242."""
     assert v.mmc_wq(10.0, 3.0, 4) == pytest.approx(0.329, abs=5e-4)
     assert v.mmc_wait_tail(10.0, 3.0, 4, 0.5) == pytest.approx(0.242, abs=5e-4)
 

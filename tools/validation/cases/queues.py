@@ -97,7 +97,7 @@ MMC_CASES = [
     # (label, lambda, mu, c, days, replications, slow)
     ("M/M/1 rho=0.7", 0.7, 1.0, 1, 2600, 20, False),
     ("M/M/3 rho=0.8", 2.4, 1.0, 3, 3000, 20, True),
-    ("M/M/4 REFERENCE example (lambda=10/h, 20 min checks)", 10.0, 3.0, 4, 800, 20, True),
+    ("M/M/4 textbook example (lambda=10/h, 20 min checks)", 10.0, 3.0, 4, 800, 20, True),
     ("M/M/10 rho=0.9", 9.0, 1.0, 10, 3000, 20, True),
 ]
 for _label, _lam, _mu, _c, _days, _reps, _slow in MMC_CASES:
