@@ -10,15 +10,14 @@ from a USB stick in any current browser.
 from __future__ import annotations
 
 import base64
-import json
 from pathlib import Path
 from typing import Any
 
-from sim.files.read import Saved, load_results
+from sim.files.read import Saved, load_results, values_of
 from sim.files.write import OutputError, write_atomic
 from sim.measure import names
 from sim.present import contents
-from sim.present.markup import esc, interval
+from sim.present.markup import esc, interval, script_json
 
 EXPLORE = "explore.html"
 BLANK = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
@@ -44,8 +43,10 @@ def write_explorer(folder: str | Path, *, time: str = "mean") -> Path:
             f"{saved.folder}"
         )
     path = saved.folder / EXPLORE
+    with values_of(saved.folder):
+        page = render(saved, time)
     try:
-        write_atomic(path, render(saved, time))
+        write_atomic(path, page)
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path
@@ -272,7 +273,7 @@ def render(saved: Saved, time: str = "mean") -> str:
         "<figcaption></figcaption></figure>"
         for slot, title in SLOTS
     )
-    payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+    payload = script_json(data)
     days = f" in {data['days']:g} days" if data["days"] else ""
     intro = (
         "Move the slider: every point is a sweep point run under common random numbers "

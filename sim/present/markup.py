@@ -4,13 +4,43 @@
 from __future__ import annotations
 
 import html
+import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 
 def esc(value: Any) -> str:
+    """Text or an attribute's value as HTML: ``&``, ``<``, ``>`` and both quotes escaped."""
     return html.escape(str(value), quote=True)
+
+
+SCRIPT_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+
+
+def script_json(data: Any) -> str:
+    """``data`` as JSON to put inside a ``<script type="application/json">`` element: with no
+    ``<``, ``>`` or ``&`` left, no value can end the element (``</script``) or change how it
+    is parsed (``<!--``, ``<script``), whatever text a results folder holds. A number that is
+    not finite becomes null, which ``JSON.parse`` reads (it refuses NaN and Infinity)."""
+    text = json.dumps(_finite(data), separators=(",", ":"), allow_nan=False)
+    return text.translate(str.maketrans(SCRIPT_ESCAPES))
+
+
+def _finite(data: Any) -> Any:
+    if isinstance(data, float) and not math.isfinite(data):
+        return None
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_finite(v) for v in data]
+    return data
 
 
 def number(s: Mapping[str, Any] | None, pct: bool = False, digits: int | None = None) -> str:

@@ -10,11 +10,15 @@ there and unchanged), method notes and how to reproduce the numbers.
 from __future__ import annotations
 
 import base64
+import os
+import re
 import shlex
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
-from sim.files.read import Saved, load_results
+from sim.files.layout import MANIFEST
+from sim.files.read import Saved, load_results, source_problem, values_of
 from sim.files.write import OutputError, write_atomic
 from sim.present.markup import esc, table
 from sim.present.parameters import commented_parameters, parameters, source_files
@@ -33,23 +37,83 @@ def write_report(folder: str | Path, *, time: str = "mean") -> Path:
     from sim.present import plots
 
     saved = load_results(folder)
-    figures = plots.run_figures(saved, time)
-    out = saved.folder / FIGURES
+    out = figures_folder(saved.folder)
     images: dict[str, tuple[bytes, str]] = {}
     try:
-        for name, (fig, caption) in figures.items():
-            data = plots.save(fig, out, name)
-            images[name] = (data["png"], caption)
-        for old in out.glob("*"):
-            if old.suffix in (".png", ".svg") and old.stem not in figures:
-                old.unlink()
+        with values_of(saved.folder):
+            figures = plots.run_figures(saved, time)
+            for name, (fig, caption) in figures.items():
+                data = plots.save(fig, out, name)
+                images[name] = (data["png"], caption)
+            remove_old_figures(out, set(figures))
+            page = render(saved, images, time)
         path = saved.folder / REPORT
-        write_atomic(path, render(saved, images, time))
+        write_atomic(path, page)
     except OSError as exc:
         raise OutputError(
             f"cannot write the report in {saved.folder}: {exc.strerror or exc}"
         ) from None
     return path
+
+
+FIGURE_FILE = re.compile(
+    r"(tradeoff|trs|illicit|cold-chain|clearance|clearance-by-(lane|commodity)|queues(-\d+)?)"
+    r"\.(png|svg)"
+)
+"""The names of the figure files a report writes: the only files it ever deletes."""
+
+
+def figures_folder(folder: Path) -> Path:
+    """``figures/`` in a results folder; an :class:`OutputError` when it is a symbolic link or
+    not a folder, since the report writes and deletes figures there and must do so only inside
+    the results folder."""
+    out = folder / FIGURES
+    if out.is_symlink():
+        raise OutputError(
+            f"{folder}: {FIGURES} is a symbolic link (to {os.readlink(out)}); the report writes "
+            f"its figures only into a real folder inside the results folder: remove the link "
+            "and try again"
+        )
+    if out.exists() and not out.is_dir():
+        raise OutputError(
+            f"{folder}: {FIGURES} is not a folder; the report writes its figures into a folder "
+            "of that name: move it away and try again"
+        )
+    return out
+
+
+def remove_old_figures(out: Path, keep: set[str]) -> None:
+    """Delete the figure files of an earlier report that this one no longer draws: files named
+    as a report names them, nothing else (a link is removed, never what it points to)."""
+    for old in out.glob("*"):
+        ours = FIGURE_FILE.fullmatch(old.name) and old.stem not in keep
+        if ours and (old.is_symlink() or old.is_file()):
+            old.unlink()
+
+
+def checked_sources(saved: Saved) -> tuple[Saved, str]:
+    """``saved`` without the scenario files its manifest names that the report must not open
+    (see :func:`sim.files.read.source_problem`), and a note for each one left out."""
+    records = source_files(saved)
+    problems = [source_problem(r) for r in records]
+    if not any(problems):
+        return saved, ""
+    keep = [k for k, problem in enumerate(problems) if problem is None]
+    manifest = dict(saved.manifest)
+    if saved.kind == "run":
+        manifest["scenario_file"] = records[0] if keep else None
+    else:
+        manifest["scenario_files"] = [records[k] for k in keep]
+    points = [
+        replace(p, source=keep.index(p.source) if p.source in keep else None) for p in saved.points
+    ]
+    notes = "".join(
+        f'<p class="note">The scenario file {esc(r["path"])} that {MANIFEST} names is not '
+        f"opened: {esc(problem)}. Below is the scenario as it ran.</p>"
+        for r, problem in zip(records, problems, strict=True)
+        if problem
+    )
+    return replace(saved, manifest=manifest, points=points), notes
 
 
 def reproduce(saved: Saved) -> str:
@@ -217,7 +281,8 @@ def render(saved: Saved, images: Mapping[str, tuple[bytes, str]], time: str = "m
         )
     sections.append(("figures", "Figures", "\n".join(figs)))
     sections.append(("tables", "Tables", detail_tables(saved)))
-    sections.append(("parameters", "Parameters and their sources", parameters(saved)))
+    checked, skipped = checked_sources(saved)
+    sections.append(("parameters", "Parameters and their sources", skipped + parameters(checked)))
     sections.append(("method", "Method", method(saved)))
     sections.append(("reproduce", "How to reproduce", reproduce(saved)))
     if saved.notes:
