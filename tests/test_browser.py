@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from test_report import commented_file
+from test_untrusted_folders import HOSTILE, hostile_sweep
 
 from sim.cli import main
 
@@ -144,6 +145,24 @@ def test_moving_the_slider_changes_the_numbers(browser, pages):
         assert not w.problems, w.problems
     finally:
         page.close()
+
+
+def test_hostile_text_in_a_sweep_is_shown_as_text(browser, pages, tmp_path, monkeypatch):
+    """Values that try to end the page's script or open a comment are data: the script runs
+    and shows them as they were written."""
+    from sim.present import explore, plots
+
+    monkeypatch.setattr(plots, "point_figures", lambda *args, **kwargs: {})
+    folder = hostile_sweep({"sweep": pages["explore"].parent}, tmp_path)
+    w = Watched(browser, explore.write_explorer(folder))
+    try:
+        assert w.page.text_content("#now-0") in [f"{HOSTILE}{i}" for i in range(4)]
+        assert w.page.title().startswith(f"small {HOSTILE}: label {HOSTILE}")
+        assert w.page.query_selector("#pwn") is None
+        assert w.page.text_content("#hours") not in ("", "n/a"), "the script ran"
+        assert not w.problems, w.problems
+    finally:
+        w.page.close()
 
 
 def test_screenshots_a_person_can_look_at(browser, pages):
