@@ -232,6 +232,7 @@ def test_files_named_inside_the_folder_must_stay_inside(written, tmp_path, secre
         ("summary.json", "deep", "summary.json is damaged"),
         ("summary.json", "shape", "summary.json is not one bordersim wrote"),
         ("manifest.json", "damaged", "manifest.json is damaged"),
+        ("manifest.json", "list", "manifest.json is damaged"),
         ("manifest.json", "huge", "more than the 16 MB it may be"),
         ("manifest.json", "zero", "leads outside the folder"),
         ("experiment.json", "fifo", "is a named pipe (FIFO), not a regular file"),
@@ -266,6 +267,8 @@ def test_a_malformed_folder_is_refused_clearly(
             fh.truncate(600_000_000)  # sparse: refused before a byte is read
     elif make == "damaged":
         path.write_text('{"points": [')
+    elif make == "list":
+        path.write_text("[1, 2]")
     elif make == "deep":
         path.write_text("[" * 100_000 + "]" * 100_000)
     elif make == "shape":

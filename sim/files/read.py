@@ -74,7 +74,7 @@ PROFILE_CAP = 64 * MB
 TOML_CAP = 64 * MB
 """A scenario file, in the folder or named by the manifest: scenario files above 50 MB are
 refused when they are run."""
-ALLOWED = "bordersim reads only regular files inside a results folder"
+ALLOWED = "bordersim reads only regular files inside a results folder, each within its size cap"
 
 _OPEN_FLAGS = (
     os.O_RDONLY
@@ -252,9 +252,11 @@ def load_results(folder: str | Path) -> Saved:
                 f"bordersim {kind} ... --resume {folder}, then make its report"
             )
         raise OutputError(f"{folder} is not a bordersim results folder (no {SUMMARY}); {hint}")
-    manifest = _read_folder_json(folder, MANIFEST, MANIFEST_CAP) or {}
-    if not isinstance(summary, dict) or not isinstance(manifest, dict):
-        raise OutputError(f"{folder} is not a readable results folder: {SUMMARY} is damaged")
+    manifest = _read_folder_json(folder, MANIFEST, MANIFEST_CAP)
+    manifest = {} if manifest is None else manifest
+    for name, data in ((SUMMARY, summary), (MANIFEST, manifest)):
+        if not isinstance(data, dict):
+            raise OutputError(f"{folder} is not a readable results folder: {name} is damaged")
     try:
         if isinstance(summary.get("metrics"), dict):  # a run
             point = SavedPoint(
