@@ -8,24 +8,34 @@ finish differs, and nothing depends on that order.
 - :class:`SerialExecutor` runs each task in this process, in the order submitted.
 - :class:`ProcessExecutor` uses :class:`concurrent.futures.ProcessPoolExecutor` with the
   *spawn* start method on every platform (what Windows and macOS use anyway), so what is
-  tested on Linux is what runs everywhere, and notebooks work. Workers ignore Ctrl-C: the
-  main process decides what to keep and stops them.
+  tested on Linux is what runs everywhere, and notebooks work. Workers ignore Ctrl-C, SIGTERM
+  and SIGHUP: the main process decides what to keep and stops them. They also end when the
+  main process dies, even by kill -9 (see :func:`_worker_start`), and so does the resource
+  tracker that multiprocessing starts beside them.
 - :class:`DaskExecutor` starts a ``dask.distributed`` local cluster, or joins a running
   scheduler (``address``), or uses a client you already have (``client``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import multiprocessing
 import os
 import pickle
 import signal
+import socket
+import struct
 import sys
+import threading
+import time
 import types
 from collections import deque
 from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as wait_ready
 from typing import Any
 
 EXECUTORS = ("serial", "processes", "dask")
@@ -104,9 +114,49 @@ class SerialExecutor(Executor):
         self._queue.clear()
 
 
-def _ignore_sigint() -> None:
-    """Worker initialiser: Ctrl-C reaches the whole process group; only the parent handles it."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+WORKER_IGNORES = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+"""Signals a worker ignores: a terminal's Ctrl-C or hang-up, or a batch system's SIGTERM,
+reaches the whole process group; only the main process acts on them (see the CLI)."""
+
+PR_SET_PDEATHSIG = 1
+
+
+def _worker_start(parent: int, lifeline: Connection, deathsig: bool) -> None:
+    """Worker initialiser: ignore the signals the main process handles, and end with the main
+    process, kill -9 included.
+
+    Two guards: on Linux the kernel kills the worker when the thread that started it ends
+    (``deathsig``, asked only when that thread is the main thread, which lives as long as the
+    process); everywhere, a thread waits on ``lifeline``, a pipe whose writing end only the
+    main process holds, and ends the worker when the pipe closes. Without them a worker would
+    wait forever for its next task (each worker holds both ends of the task queue)."""
+    for signum in WORKER_IGNORES:
+        signal.signal(signum, signal.SIG_IGN)
+    if deathsig:
+        _die_with_parent()
+    threading.Thread(
+        target=_watch_parent, args=(lifeline,), name="bordersim-lifeline", daemon=True
+    ).start()
+    if os.getppid() != parent:  # the main process died before the guards were in place
+        os._exit(1)
+
+
+def _die_with_parent() -> None:
+    """Linux: ask the kernel for SIGKILL when the parent thread ends (``PR_SET_PDEATHSIG``)."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _watch_parent(lifeline: Connection) -> None:
+    """Wait until the main process's end of the pipe closes, then end this worker at once."""
+    with contextlib.suppress(OSError, EOFError):
+        wait_ready([lifeline])  # nothing is ever sent: it wakes when the pipe closes
+    os._exit(1)
 
 
 class ProcessExecutor(Executor):
@@ -118,17 +168,31 @@ class ProcessExecutor(Executor):
         self.workers = workers or cpu_count()
         if sys.platform == "win32":
             self.workers = min(self.workers, 61)  # the most Windows can wait on
-        context = multiprocessing.get_context(start_method)
-        self._pool = ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=context, initializer=_ignore_sigint
-        )
+        self._context = multiprocessing.get_context(start_method)
+        self._pool: ProcessPoolExecutor | None = None
+        self._lifeline: tuple[Connection, Connection] | None = None
         self._pending: dict[Future, tuple[int, Hashable]] = {}
         self._seq = 0
         self._finished = 0
 
+    def _started(self) -> ProcessPoolExecutor:
+        """The pool, made at the first task: its workers start in the thread that submits
+        (what ``PR_SET_PDEATHSIG`` ties them to)."""
+        if self._pool is None:
+            reader, writer = self._context.Pipe(duplex=False)
+            self._lifeline = (reader, writer)
+            main = threading.current_thread() is threading.main_thread()
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=self._context,
+                initializer=_worker_start,
+                initargs=(os.getpid(), reader, main),
+            )
+        return self._pool
+
     def submit(self, key: Hashable, fn: Callable[[Any], Any], arg: Any) -> None:
         try:
-            future = self._pool.submit(fn, arg)
+            future = self._started().submit(fn, arg)
         except BrokenProcessPool as exc:
             raise WorkerLost(_LOST) from exc
         self._pending[future] = (self._seq, key)
@@ -153,18 +217,37 @@ class ProcessExecutor(Executor):
 
     def close(self, cancel: bool = False) -> None:
         self._pending.clear()
-        if not cancel:
-            self._pool.shutdown(wait=True)
-            return
-        # Stop now: unstarted tasks are dropped and running ones killed, so an interrupted run
-        # exits at once instead of waiting for the tasks in flight.
-        procs = list((getattr(self._pool, "_processes", None) or {}).values())
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        for proc in procs:
-            if proc.is_alive():
-                proc.terminate()
-        for proc in procs:
-            proc.join(timeout=5)
+        pool, self._pool = self._pool, None
+        if pool is not None and not cancel:
+            pool.shutdown(wait=True)
+        elif pool is not None:
+            _stop(pool)
+        if self._lifeline is not None:
+            for end in self._lifeline:
+                end.close()
+            self._lifeline = None
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool now: unstarted tasks are dropped and running ones killed, so that an
+    interrupted run exits at once instead of waiting for the tasks in flight.
+
+    A worker killed while it writes a result leaves half a message in the result pipe, and the
+    pool's manager thread then waits in ``recv`` for the rest; since this process holds the
+    pipe's writing end too, the rest never comes, and the thread (which Python joins at exit)
+    hangs the program. So once the workers are dead this process closes its writing end:
+    ``recv`` then sees the end of the pipe, and the manager thread winds the pool up."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    results = getattr(pool, "_result_queue", None)
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        if proc.is_alive():
+            proc.kill()  # SIGKILL: workers ignore SIGTERM (see WORKER_IGNORES)
+    for proc in procs:
+        proc.join(timeout=30)
+    if results is not None and not any(proc.is_alive() for proc in procs):
+        with contextlib.suppress(OSError):
+            results._writer.close()
 
 
 _LOST = (
@@ -222,13 +305,7 @@ class DaskExecutor(Executor):
         if client is not None:
             self.client = client
         elif address is not None:
-            try:
-                self.client = distributed.Client(address, timeout=timeout)
-            except (OSError, TimeoutError) as exc:
-                raise ExecutorError(
-                    f"cannot reach the Dask scheduler at {address}: {exc}; "
-                    "check the address (e.g. tcp://10.0.0.5:8786) and that it is running"
-                ) from None
+            self.client = _join(distributed, address, timeout)
         else:
             import logging
 
@@ -287,6 +364,82 @@ class DaskExecutor(Executor):
 
     def describe(self) -> str:
         return f"dask ({self.where}, {self.workers} workers)"
+
+
+def _join(distributed: types.ModuleType, address: str, timeout: float) -> Any:
+    """A client of the scheduler at ``address``, or an :class:`ExecutorError` within about
+    ``timeout`` seconds: whatever answers there is checked first (:func:`check_scheduler`)."""
+    hint = "check the address (e.g. tcp://10.0.0.5:8786) and that a Dask scheduler runs there"
+    try:
+        check_scheduler(address, timeout)
+        return distributed.Client(address, timeout=timeout)
+    except ExecutorError as exc:
+        raise ExecutorError(f"cannot join the Dask scheduler at {address}: {exc}; {hint}") from None
+    except (OSError, TimeoutError) as exc:
+        raise ExecutorError(
+            f"cannot reach the Dask scheduler at {address}: {exc}; {hint}"
+        ) from None
+    except Exception as exc:  # Dask read something that is not its protocol
+        raise ExecutorError(
+            f"cannot join the Dask scheduler at {address}: it did not answer as a Dask "
+            f"scheduler ({type(exc).__name__}: {exc}); {hint}"
+        ) from None
+
+
+HANDSHAKE_BYTES = 1 << 20
+"""The most a scheduler's first message may hold (a real one sends about 60 bytes)."""
+
+
+def check_scheduler(address: str, timeout: float) -> None:
+    """Check that a ``tcp://`` address answers with a Dask handshake within ``timeout``
+    seconds, before Dask itself connects: Dask reads a message's length first and then waits
+    for (or allocates) that many bytes, so a server that says nothing, or something else,
+    would make it wait forever or run out of memory. Other protocols are left to Dask."""
+    scheme, _, rest = address.rpartition("://")
+    if scheme not in ("", "tcp"):
+        return
+    host, _, port = rest.rpartition(":")
+    if not host or not port.isdigit():
+        return  # Dask says what is wrong with it
+    deadline = _Deadline(timeout)
+    with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout) as conn:
+        (size,) = struct.unpack("<Q", _read(conn, 8, deadline))
+        if not 16 <= size <= HANDSHAKE_BYTES:
+            raise ExecutorError(
+                f"it did not answer as a Dask scheduler (a first message of {size} bytes)"
+            )
+        body = _read(conn, size, deadline)
+    frames = struct.unpack_from("<Q", body)[0]
+    framed = 0 < frames <= 64 and size >= 8 * (1 + frames)
+    lengths = struct.unpack_from(f"<{frames}Q", body, 8) if framed else ()
+    if not framed or 8 * (1 + frames) + sum(lengths) != size:
+        raise ExecutorError("it did not answer as a Dask scheduler (not Dask's message framing)")
+
+
+class _Deadline:
+    def __init__(self, seconds: float) -> None:
+        self._end = time.monotonic() + seconds
+
+    def left(self) -> float:
+        left = self._end - time.monotonic()
+        if left <= 0:
+            raise ExecutorError("it did not answer as a Dask scheduler in time")
+        return left
+
+
+def _read(conn: socket.socket, size: int, deadline: _Deadline) -> bytes:
+    """Exactly ``size`` bytes before the deadline."""
+    data = bytearray()
+    while len(data) < size:
+        conn.settimeout(deadline.left())
+        try:
+            chunk = conn.recv(size - len(data))
+        except TimeoutError:
+            raise ExecutorError("it did not answer as a Dask scheduler in time") from None
+        if not chunk:
+            raise ExecutorError("it closed the connection without a Dask handshake")
+        data += chunk
+    return bytes(data)
 
 
 def require_dask() -> types.ModuleType:

@@ -6,6 +6,7 @@
   replications, each written to a temporary file and renamed; the tables and
   ``manifest.json`` come last. An interrupted run keeps every finished point, and
   ``--resume`` runs only the missing ones.
+- A folder is written by one command at a time (:class:`~sim.files.write.FolderLock`).
 
 A result comes in through the protocols of :mod:`sim.files.saveable`: it says what it holds,
 this module where each piece goes.
@@ -31,13 +32,17 @@ from sim.files.layout import (
 )
 from sim.files.saveable import Saveable, SaveableExperiment, SaveablePoint, SaveableRun
 from sim.files.write import (
+    FolderLock,
     OutputError,
     check_format,
+    check_names,
     clean,
+    clear_stale,
     default_folder,
     manifest,
     remove_empty,
     save_folder,
+    storage_error,
     write_atomic,
     write_json,
     write_table,
@@ -131,30 +136,37 @@ def _difference(stored: dict[str, Any], plan: dict[str, Any]) -> str | None:
 
 
 class ExperimentStore:
-    """A comparison's or sweep's results folder, filled point by point as the run goes."""
+    """A comparison's or sweep's results folder, filled point by point as the run goes; its
+    lock is held from :meth:`create` or :meth:`resume` until :meth:`finish` or
+    :meth:`abandon`."""
 
-    def __init__(self, folder: Path, plan: dict[str, Any], created: list[Path] | None = None):
+    def __init__(
+        self,
+        folder: Path,
+        plan: dict[str, Any],
+        created: list[Path] | None = None,
+        lock: FolderLock | None = None,
+    ):
         self.folder = folder
         self.plan = plan
         self._created = created  # folders made for a new run (removed if it yields nothing)
+        self._lock = lock
 
     @classmethod
     def create(
         cls, folder: Path, plan: dict[str, Any], draft: SaveableExperiment
     ) -> ExperimentStore:
-        """Start a new folder; refuse one that holds anything already."""
-        if folder.exists():
-            if not folder.is_dir():
-                raise OutputError(f"{folder} is a file, not a results folder; choose another --out")
-            if (folder / PLAN).is_file():
-                raise OutputError(
-                    f"{folder} already holds a {kind_of(folder)}; continue it with "
-                    f"--resume {folder}, or choose another --out"
-                )
-            if any(folder.iterdir()):
-                raise OutputError(f"{folder} exists and is not empty; choose another --out")
+        """Start a new folder; refuse one that holds anything already, or that another
+        command is writing."""
+        check_names(folder)
         created = [p for p in (folder, *folder.parents) if not p.exists()]
-        store = cls(folder, plan, created)
+        lock = FolderLock.acquire(folder)
+        try:
+            _check_new(folder)
+        except BaseException:
+            lock.release()
+            raise
+        store = cls(folder, plan, created, lock)
         try:
             folder.mkdir(parents=True, exist_ok=True)
             store.start(draft)
@@ -168,26 +180,16 @@ class ExperimentStore:
 
     @classmethod
     def resume(cls, folder: Path, plan: dict[str, Any]) -> ExperimentStore:
-        """Continue a folder started with the same plan."""
-        file = folder / PLAN
-        if not folder.is_dir():
-            raise OutputError(f"{folder}: no such results folder to resume")
-        if not file.is_file():
-            raise OutputError(
-                f"{folder} is not a compare or sweep results folder ({PLAN} is missing); "
-                "nothing to resume"
-            )
-        stored = _read_json(file)
-        plan = json.loads(json.dumps(clean(plan)))  # as it reads back from the file
-        why = _difference(stored, plan) if isinstance(stored, dict) else "it is damaged"
-        if isinstance(stored, dict) and stored.get("kind") != plan["kind"]:
-            why = f"it holds a {stored.get('kind')}, not a {plan['kind']}"
-        if why:
-            raise OutputError(
-                f"{folder} was started with different arguments: {why}. Resume with the "
-                "arguments it was started with, or choose another --out"
-            )
-        return cls(folder, plan)
+        """Continue a folder started with the same plan (and that no other command is
+        writing); what a killed writer left half-written there is removed."""
+        lock = FolderLock.acquire(folder)
+        try:
+            _check_resumable(folder, plan)
+            clear_stale(folder)
+        except BaseException:
+            lock.release()
+            raise
+        return cls(folder, plan, lock=lock)
 
     def start(self, draft: SaveableExperiment) -> None:
         """Write what is being run: the plan and the scenario files."""
@@ -226,8 +228,12 @@ class ExperimentStore:
         """Write one finished point (atomically): its profile first, then its numbers, whose
         file says that the point is finished."""
         if result.profile is not None:
-            (self.folder / PROFILES).mkdir(exist_ok=True)
-            write_json(self.folder / PROFILES / point_file(i), result.profile.to_json(), True)
+            profile = self.folder / PROFILES / point_file(i)
+            try:
+                profile.parent.mkdir(exist_ok=True)
+                write_json(profile, result.profile.to_json(), True)
+            except OSError as exc:
+                raise storage_error(profile, exc) from None
         point = self.plan["points"][i]
         data = {
             "index": i,
@@ -237,17 +243,24 @@ class ExperimentStore:
             "precision": result.precision.as_dict() if result.precision else None,
             "replications": result.replications,
         }
-        write_json(self.folder / POINTS / point_file(i), data)
+        path = self.folder / POINTS / point_file(i)
+        try:
+            write_json(path, data)
+        except OSError as exc:
+            raise storage_error(path, exc) from None
 
     def done(self) -> int:
         """How many points are finished and written."""
         return count_points(self.folder)
 
     def finish(self, result: SaveableExperiment, command: list[str] | None, fmt: str) -> None:
+        """Write the tables, the summary and the manifest; then let the folder go."""
         try:
             self.write_tables(result, command, fmt)
         except OSError as exc:
-            raise OutputError(f"cannot write {self.folder}: {exc.strerror or exc}") from None
+            raise storage_error(self.folder, exc) from None
+        finally:
+            self.release()
 
     def write_tables(self, result: SaveableExperiment, command: list[str] | None, fmt: str) -> None:
         _write_tables(self.folder, result, fmt)
@@ -256,7 +269,20 @@ class ExperimentStore:
         write_json(self.folder / MANIFEST, manifest(fields, command, result.wall_seconds))
 
     def abandon(self) -> None:
-        """After a failure: a new folder in which no point finished is removed again."""
+        """After a failure: a new folder in which no point finished is removed again; the
+        folder is let go."""
+        try:
+            self._remove_if_empty()
+        finally:
+            self.release()
+
+    def release(self) -> None:
+        """Let another command write the folder."""
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            lock.release()
+
+    def _remove_if_empty(self) -> None:
         if self._created is None or self.done():
             return
         if self.folder in self._created:
@@ -265,6 +291,43 @@ class ExperimentStore:
         else:  # an empty folder given with --out: leave it empty
             for child in self.folder.iterdir():
                 shutil.rmtree(child) if child.is_dir() else child.unlink()
+
+
+def _check_new(folder: Path) -> None:
+    """A new comparison or sweep goes into a folder that is missing or empty."""
+    if not folder.exists():
+        return
+    if not folder.is_dir():
+        raise OutputError(f"{folder} is a file, not a results folder; choose another --out")
+    if (folder / PLAN).is_file():
+        raise OutputError(
+            f"{folder} already holds a {kind_of(folder)}; continue it with "
+            f"--resume {folder}, or choose another --out"
+        )
+    if any(folder.iterdir()):
+        raise OutputError(f"{folder} exists and is not empty; choose another --out")
+
+
+def _check_resumable(folder: Path, plan: dict[str, Any]) -> None:
+    """``folder`` holds a comparison or sweep started with ``plan``."""
+    file = folder / PLAN
+    if not folder.is_dir():
+        raise OutputError(f"{folder}: no such results folder to resume")
+    if not file.is_file():
+        raise OutputError(
+            f"{folder} is not a compare or sweep results folder ({PLAN} is missing); "
+            "nothing to resume"
+        )
+    stored = _read_json(file)
+    plan = json.loads(json.dumps(clean(plan)))  # as it reads back from the file
+    why = _difference(stored, plan) if isinstance(stored, dict) else "it is damaged"
+    if isinstance(stored, dict) and stored.get("kind") != plan["kind"]:
+        why = f"it holds a {stored.get('kind')}, not a {plan['kind']}"
+    if why:
+        raise OutputError(
+            f"{folder} was started with different arguments: {why}. Resume with the "
+            "arguments it was started with, or choose another --out"
+        )
 
 
 def count_points(folder: Path) -> int:

@@ -3,6 +3,11 @@ renamed (:func:`write_atomic`), JSON and tables (CSV by default, Parquet with
 ``format="parquet"``, which needs ``bordersim[dataframe]``), a whole folder at once
 (:func:`save_folder`), and the manifest that says what made a folder.
 
+One writer at a time: a command holds a :class:`FolderLock` on its results folder while it
+writes it, so a second command aimed at the same folder is refused instead of overwriting it;
+and whatever a killed writer left behind there (a hidden ``.partial`` folder or ``.tmp`` file)
+is provably stale once the lock is held, so the next writer removes it.
+
 Nothing here knows what a result is: :mod:`sim.files.store` says which files a result makes.
 """
 
@@ -10,11 +15,13 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import io
 import json
 import math
 import os
 import platform
+import re
 import secrets
 import shutil
 import sys
@@ -32,6 +39,24 @@ DATAFRAME_HINT = "pip install 'bordersim[dataframe]'"
 
 class OutputError(Exception):
     """The results folder cannot be written (or resumed) where asked."""
+
+
+class FolderBusy(OutputError):
+    """Another command is writing the same results folder."""
+
+
+class StorageError(OutputError):
+    """Writing results failed while running (a full disk, a quota, a vanished folder): not bad
+    input, so the command exits with status 1; what was written before is kept."""
+
+
+def storage_error(path: Path, exc: OSError) -> StorageError:
+    """An :class:`OutputError` for a write that failed, saying what to do when the disk is
+    full."""
+    why = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        why += " (the disk or your quota is full: free some space)"
+    return StorageError(f"cannot write {path}: {why}")
 
 
 class MissingDependencyError(ImportError):
@@ -79,25 +104,211 @@ def version(package: str) -> str:
 
 
 def default_folder(name: str, root: Path = Path("results"), prefix: str = "") -> Path:
-    """``results/<name>/[<prefix>-]<timestamp>``, with a suffix when that folder exists."""
+    """``results/<name>/[<prefix>-]<timestamp>``, with a suffix when that folder exists or
+    another command is about to write it."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     stem = f"{prefix}-{stamp}" if prefix else stamp
     folder = root / name / stem
     k = 2
-    while folder.exists():
+    while folder.exists() or lock_path(folder).exists():
         folder = root / name / f"{stem}-{k}"
         k += 1
     return folder
 
 
+SPARE = 24
+"""Characters a folder's name must leave free for the hidden names written beside it
+(``.<name>.XXXXXXXX.partial``, ``.<name>.old-<pid>``, ``.<name>.lock``)."""
+
+
 def check_destination(final: Path) -> None:
-    """Refuse a results folder that would overwrite something other than earlier results."""
-    if not final.exists():
+    """Refuse, before anything runs, a results folder that would overwrite something other
+    than earlier results, whose name the file system cannot hold, or where this user cannot
+    write."""
+    try:
+        check_names(final)
+        if final.exists() and not final.is_dir():
+            raise OutputError(f"{final} is a file, not a results folder; choose another --out")
+        if final.is_dir() and any(final.iterdir()) and not (final / MANIFEST).is_file():
+            raise OutputError(f"{final} exists and is not a results folder; choose another --out")
+        _check_writable(final)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot use {final} as a results folder: {exc.strerror or exc}"
+        ) from None
+
+
+def check_names(final: Path) -> None:
+    """Each part of the path fits the file system (usually 255 bytes), the last with room
+    for the hidden names made beside it."""
+    limit = _name_max(final)
+    parts = final.parts
+    for i, part in enumerate(parts):
+        room = limit - (SPARE if i == len(parts) - 1 else 0)
+        if len(os.fsencode(part)) > room:
+            shown = part if len(part) <= 40 else f"{part[:20]}...{part[-12:]}"
+            raise OutputError(
+                f"the name {shown!r} in --out is {len(os.fsencode(part))} bytes long; a results "
+                f"folder's name may have at most {room} here; choose a shorter --out"
+            )
+
+
+def _name_max(path: Path) -> int:
+    """The longest file name the file system holding ``path`` takes, in bytes."""
+    for folder in (path, *path.parents):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            if folder.is_dir():
+                return os.pathconf(folder, "PC_NAME_MAX")
+    return 255
+
+
+def _check_writable(final: Path) -> None:
+    """Make and remove a hidden folder where the results will go (in the nearest folder that
+    exists): the one sure test of writing, whatever permissions, ACLs or read-only mounts say."""
+    base = next(p for p in (final, *final.parents) if p.exists() or p == Path(p.anchor))
+    if not base.is_dir():
+        raise OutputError(
+            f"cannot create {final}: {base} is a file, not a folder; choose another --out"
+        )
+    where = base if base != final else final.parent
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".bordersim-probe-", dir=where))
+    except OSError as exc:
+        raise OutputError(
+            f"cannot create {final}: {where} is not writable ({exc.strerror or exc}); "
+            "choose another --out"
+        ) from None
+
+
+# --------------------------------------------------------------------------- one writer at a time
+
+
+def lock_path(folder: Path) -> Path:
+    """The lock file of a results folder: beside it, so that it outlives the folder's renames."""
+    return folder.with_name(f".{folder.name}.lock")
+
+
+class FolderLock:
+    """An exclusive lock on a results folder, held while one command writes it.
+
+    The lock is ``flock`` on a hidden file beside the folder: the system drops it when the
+    process ends, however it ends, so a lock is never stale; the file names the process that
+    holds it, for the message. Locks are re-entrant within a process (the command line takes
+    the folder's lock before simulating, and saving takes it again). Where ``fcntl`` is missing
+    (Windows) there is no lock."""
+
+    _held: dict[Path, FolderLock] = {}
+
+    def __init__(self, path: Path, fd: int, created: list[Path]) -> None:
+        self.path = path
+        self._fd = fd
+        self._created = created
+        self._depth = 1
+
+    @classmethod
+    def acquire(cls, folder: Path) -> FolderLock:
+        """Lock ``folder`` (creating the folders above it if needed), or raise
+        :class:`FolderBusy` naming the process that writes it."""
+        path = lock_path(Path(os.path.abspath(folder)))
+        held = cls._held.get(path)
+        if held is not None:
+            held._depth += 1
+            return held
+        created = [p for p in path.parents if not p.exists()][::-1]
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = _lock_file(path, folder)
+        except OSError as exc:
+            remove_empty(created[::-1])
+            raise OutputError(f"cannot create {folder}: {exc.strerror or exc}") from None
+        except BaseException:
+            remove_empty(created[::-1])
+            raise
+        lock = cls(path, fd, created[::-1])
+        cls._held[path] = lock
+        return lock
+
+    def release(self) -> None:
+        """Give the lock up (the outermost release removes the lock file)."""
+        self._depth -= 1
+        if self._depth > 0 or self._fd < 0:
+            return
+        FolderLock._held.pop(self.path, None)
+        with contextlib.suppress(OSError):
+            self.path.unlink()  # while still locked: nobody can be holding this file
+        os.close(self._fd)
+        self._fd = -1
+        remove_empty(self._created)
+
+    def __enter__(self) -> FolderLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def _lock_file(path: Path, folder: Path) -> int:
+    """Open and lock ``path``; retry when its holder removed it meanwhile (the file locked
+    must be the one at ``path``)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no lock
+        return os.open(os.devnull, os.O_RDONLY)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666 & ~UMASK)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read_holder(fd)
+            os.close(fd)
+            raise FolderBusy(
+                f"{folder} is being written by another bordersim command{holder}; wait for it "
+                "to finish, or choose another --out"
+            ) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()} {datetime.now().isoformat(timespec='seconds')}\n".encode())
+            return fd
+        os.close(fd)
+
+
+def _read_holder(fd: int) -> str:
+    """ " (pid N, since T)", from a lock file's text, or nothing."""
+    with contextlib.suppress(OSError, ValueError):
+        pid, since = os.pread(fd, 100, 0).decode().split()
+        return f" (process {int(pid)}, since {since})"
+    return ""
+
+
+def clear_stale(final: Path) -> None:
+    """With ``final``'s lock held: remove what killed writers left beside and in it (hidden
+    ``.partial`` folders, ``.tmp`` files), and put back earlier results a killed save had
+    moved aside. Only a writer holding the lock makes these, so they are stale."""
+    parent = final.parent
+    if not parent.is_dir():
         return
-    if not final.is_dir():
-        raise OutputError(f"{final} is a file, not a results folder; choose another --out")
-    if any(final.iterdir()) and not (final / MANIFEST).is_file():
-        raise OutputError(f"{final} exists and is not a results folder; choose another --out")
+    partial = re.compile(re.escape(f".{final.name}.") + r"[a-z0-9_]{8}\.partial")
+    moved = re.compile(re.escape(f".{final.name}.old-") + r"\d+")
+    for entry in parent.iterdir():
+        if partial.fullmatch(entry.name) and entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        elif moved.fullmatch(entry.name) and entry.is_dir() and not entry.is_symlink():
+            if final.exists():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.rename(final)
+    if final.is_dir() and not final.is_symlink():
+        for folder in (final, *(p for p in final.iterdir() if p.is_dir() and not p.is_symlink())):
+            for tmp in folder.glob(".*.tmp"):
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
 
 
 # --------------------------------------------------------------------------- writing files
@@ -212,15 +423,19 @@ def _text(value: Any) -> str:
 
 def save_folder(final: Path, write: Callable[[Path], None]) -> Path:
     """Run ``write(tmp)`` into a temporary folder next to ``final``, then rename it to
-    ``final`` (replacing earlier results there); nothing is left behind on failure."""
+    ``final`` (replacing earlier results there); nothing is left behind on failure. The
+    folder's lock is held throughout."""
     check_destination(final)
-    created = [p for p in (final.parent, *final.parent.parents) if not p.exists()]
+    with FolderLock.acquire(final):
+        clear_stale(final)
+        return _save_locked(final, write)
+
+
+def _save_locked(final: Path, write: Callable[[Path], None]) -> Path:
     try:
-        final.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
         tmp.chmod(0o777 & ~UMASK)  # mkdtemp makes it private; results are ordinary folders
     except OSError as exc:
-        remove_empty(created)
         raise OutputError(f"cannot create {final}: {exc.strerror or exc}") from None
     old = final.with_name(f".{final.name}.old-{os.getpid()}")
     try:
@@ -235,9 +450,8 @@ def save_folder(final: Path, write: Callable[[Path], None]) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         if old.exists() and not final.exists():
             old.rename(final)  # put the earlier results back
-        remove_empty(created)
         if isinstance(exc, OSError):
-            raise OutputError(f"cannot write {final}: {exc.strerror or exc}") from None
+            raise storage_error(final, exc) from None
         raise
     return final
 
