@@ -46,7 +46,7 @@ def test_run_summary_is_a_method_and_indexing_gives_means():
     summary = result.summary()
     assert summary is result.stats
     s = summary["clearance_hours_mean"]
-    assert set(s) == {"mean", "ci_low", "ci_high", "half_width", "sd", "n"}
+    assert set(s) == {"mean", "ci_low", "ci_high", "half_width", "sd", "n", "method"}
     assert result["clearance_hours_mean"] == s["mean"]
     assert s["ci_low"] < s["mean"] < s["ci_high"]
     assert s["half_width"] == pytest.approx(s["mean"] - s["ci_low"])

@@ -16,6 +16,7 @@ import pytest
 import sim
 from sim.files.read import load_results
 from sim.measure import names
+from sim.measure.censoring import kaplan_meier
 from sim.measure.figure_data import EDGES, MAX_STEPS, FigureData
 from sim.present import contents, plots
 
@@ -217,17 +218,22 @@ def test_profile_agrees_with_the_metrics():
     prof = FigureData.of(scenario, rec)
     hours, share, total = prof.ecdf("all")
     assert total == m["released"] + m["censored"]
+    assert m["censored"] > 0  # the curve is a Kaplan-Meier estimate from binned times: the
+    # metric's, to the bins' resolution (where released and still-inside shipments share a bin)
     for t in (6.0, 24.0):
         j = int(np.flatnonzero(np.isclose(EDGES, t, rtol=0, atol=0))[0])
-        assert share[j] == pytest.approx(m[f"within_{t:g}h_share"], abs=1e-12)
+        assert share[j] == pytest.approx(m[f"within_{t:g}h_share"], abs=0.01)
     assert int(prof.hist["all"].sum()) == m["released"]
     assert sum(int(prof.hist[f"lane.{lane}"].sum()) for lane in rec.lanes) == m["released"]
     t = rec.traffic
     counted = (t.arrival >= scenario.warmup_hours) & (t.arrival < scenario.hours)
     legit = counted & (rec.outcome == 1) & (t.truth == 0)
     assert int(prof.hist["legit"].sum()) == legit.sum()
+    still_inside = counted & (rec.outcome == 0) & (t.truth == 0)
     assert m["legit.clearance_hours_mean"] == pytest.approx(
-        float(np.mean((rec.released - t.arrival)[legit]))
+        kaplan_meier(
+            (rec.released - t.arrival)[legit], scenario.end_hours - t.arrival[still_inside]
+        ).mean
     )
     # The mean of the hourly queue over the window is the station's time-average queue.
     s = prof.stations["physical"]["queue"]

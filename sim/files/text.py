@@ -6,7 +6,14 @@ import json
 from typing import Any
 
 from sim.measure.names import key_rows, station
+from sim.measure.statistics import overload_reason, overloaded
 from sim.schema import Scenario
+
+OVERLOAD_ADVICE = (
+    "The queues do not keep up with the traffic: the backlog grows, and the clearance figures "
+    "depend on how long\nthe run lasts (those still inside are counted as censored; the mean "
+    "is a lower bound). Add officers or inspect less."
+)
 
 
 def show(value: Any) -> str:
@@ -20,15 +27,29 @@ def show(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-def _fmt(s: dict[str, Any] | None, digits: int = 2, pct: bool = False) -> str:
-    if not s or s["mean"] is None:
+def interval(s: dict[str, Any] | None, digits: int = 2, pct: bool = False, gap: str = " ") -> str:
+    """An estimate with its interval: ``mean ± half-width`` when the interval is symmetric,
+    ``mean (low-high)`` when it is not (shares and counts, whose intervals stay within what
+    they can be); shares in %; n/a without an estimate."""
+    if not s or s.get("mean") is None:
         return "n/a"
-    scale = 100.0 if pct else 1.0
-    unit = "%" if pct else ""
+    scale, unit = (100.0, "%") if pct else (1.0, "")
     text = f"{s['mean'] * scale:.{digits}f}{unit}"
-    if s["half_width"] is not None:
-        text += f"  ± {s['half_width'] * scale:.{digits}f}"
-    return text
+    low, high = s.get("ci_low"), s.get("ci_high")
+    if low is None or high is None:
+        return text
+    lo, mid, hi = (f"{v * scale:.{digits}f}" for v in (low, s["mean"], high))
+    half = (high - low) / 2
+    if (
+        f"{(s['mean'] - half) * scale:.{digits}f}" == lo
+        and f"{(s['mean'] + half) * scale:.{digits}f}" == hi
+    ):
+        return f"{text}{gap}± {half * scale:.{digits}f}"
+    return f"{text} ({lo}-{hi})"
+
+
+def _fmt(s: dict[str, Any] | None, digits: int = 2, pct: bool = False) -> str:
+    return interval(s, digits, pct, gap="  ")
 
 
 def format_summary(
@@ -47,9 +68,16 @@ def format_summary(
         f"{info.name}: {n} replication(s) of {info.days:g} days, seed {info.seed}, "
         f"policy {policy or sc.policy.kind}; about {shipments:,.0f} shipments counted each",
     ]
+    if overloaded(s):
+        lines += [f"Warning: OVERLOADED: {overload_reason(s)}.", OVERLOAD_ADVICE]
     if precision is not None:
         lines.append(f"Replications auto: {precision}.")
-    lines += ["Means across replications, ± half-width of the 95% confidence interval.", ""]
+    lines += [
+        "Estimates across replications with their 95% confidence intervals: ± half-width, or "
+        "(low-high) where",
+        "the interval is not symmetric (shares and counts stay within what they can be).",
+        "",
+    ]
     rows = key_rows(sc.scenario.target_hours)
     width = max(len(r[0]) for r in rows) + 2
     for label, key, pct in rows:

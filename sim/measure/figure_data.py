@@ -6,9 +6,10 @@ whatever the traffic, what the figures of :mod:`sim.present.plots` draw:
 
 - ``hist``: clearance times of released shipments counted in fixed bins (:data:`EDGES`, the
   same for every scenario, so histograms add up across replications and points), for all
-  shipments, legitimate ones, each lane and each commodity; with ``unreleased``, the shipments
-  of each group still inside at the end, the cumulative distribution (ECDF) counts them as not
-  released, exactly as ``within_<T>h_share`` does;
+  shipments, legitimate ones, each lane and each commodity; ``held``, the hours spent inside so
+  far by the shipments of each group still inside at the end, in the same bins, so that the
+  cumulative distribution is the Kaplan-Meier estimate that ``within_<T>h_share`` reads
+  (at the bins' resolution: within a bin, shipments still inside count after those released);
 - ``stations``: each station's queue length, busy officers and officers on duty, hour by hour
   over the whole run (averaged over blocks of several hours when a run is longer than
   :data:`MAX_STEPS` hours), from :class:`sim.model.records.StationStats`;
@@ -66,6 +67,7 @@ class FigureData:
     info: dict[str, Any]
     hist: dict[str, np.ndarray] = field(default_factory=dict)
     unreleased: dict[str, int] = field(default_factory=dict)
+    held: dict[str, np.ndarray] = field(default_factory=dict)
     step_hours: int = 1
     stations: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     cold: dict[str, np.ndarray] = field(default_factory=dict)
@@ -92,11 +94,13 @@ class FigureData:
             for i, name in enumerate(commodities):
                 yield names.commodity(name), t.commodity == i
 
-        hist, unreleased = {}, {}
+        held_hours = scenario.end_hours - t.arrival[censored]
+        hist, unreleased, held = {}, {}, {}
         for g, m in groups():
             hist[g] = bin_counts(clearance if m is None else clearance[m[released]])
-            unreleased[g] = int(censored.sum() if m is None else (censored & m).sum())
-        del clearance
+            held[g] = bin_counts(held_hours if m is None else held_hours[m[censored]])
+            unreleased[g] = int(held[g].sum())
+        del clearance, held_hours
         release_freed_memory()  # the temporaries of a million-shipment column
 
         n_hours = min(len(s.hourly_queue) for s in rec.stations.values()) if rec.stations else 0
@@ -149,7 +153,7 @@ class FigureData:
             "end_hours": scenario.end_hours,
             "target_hours": sorted({*scenario.scenario.target_hours, 24.0}),
         }
-        return cls(1, info, hist, unreleased, step, stations, sample, cold_counts)
+        return cls(1, info, hist, unreleased, held, step, stations, sample, cold_counts)
 
     # ----------------------------------------------------------------- pooling
 
@@ -166,10 +170,12 @@ class FigureData:
         first = profiles[0]
         hist: dict[str, np.ndarray] = {}
         unreleased: dict[str, int] = {}
+        held: dict[str, np.ndarray] = {}
         for p in profiles:
             for g, counts in p.hist.items():
                 hist[g] = hist[g] + counts if g in hist else counts.copy()
                 unreleased[g] = unreleased.get(g, 0) + p.unreleased.get(g, 0)
+                held[g] = held[g] + p.held_of(g) if g in held else p.held_of(g).copy()
         stations: dict[str, dict[str, np.ndarray]] = {}
         for name, series in first.stations.items():
             stations[name] = {}
@@ -186,26 +192,42 @@ class FigureData:
                 into = cold_counts.setdefault(name, {"shipments": 0.0, "spoiled": 0.0})
                 into["shipments"] += c["shipments"]
                 into["spoiled"] += c["spoiled"]
-        return cls(n, first.info, hist, unreleased, first.step_hours, stations, cold, cold_counts)
+        return cls(
+            n, first.info, hist, unreleased, held, first.step_hours, stations, cold, cold_counts
+        )
 
     # ----------------------------------------------------------------- reading
 
+    def held_of(self, group: str) -> np.ndarray:
+        """Binned hours held by the group's shipments still inside at the end; a profile
+        without them (written by an earlier version) has them all in the last bin, so that
+        they count as not released at any time, as that version counted them."""
+        if group in self.held:
+            return self.held[group]
+        counts = np.zeros(EDGES.size + 1, dtype=np.int64)
+        counts[-1] = int(self.unreleased.get(group, 0))
+        return counts
+
     def ecdf(self, group: str) -> tuple[np.ndarray, np.ndarray, int]:
-        """``(hours, share released within them, shipments)`` of a group, at every bin edge;
-        shipments still inside at the end count as not released."""
-        counts = self.hist[group]
-        total = int(counts.sum()) + int(self.unreleased.get(group, 0))
-        cum = np.cumsum(counts[: EDGES.size])
-        return EDGES.copy(), (cum / total if total else np.full(EDGES.size, np.nan)), total
+        """``(hours, estimated share released within them, shipments)`` of a group, at every
+        bin edge: the Kaplan-Meier estimate from the binned times, shipments still inside
+        counted as censored (after the releases of their bin)."""
+        released, held = self.hist[group], self.held_of(group)
+        total = int(released.sum() + held.sum())
+        if not total:
+            return EDGES.copy(), np.full(EDGES.size, np.nan), total
+        at_risk = total - np.concatenate([[0], np.cumsum(released + held)[:-1]])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(at_risk > 0, 1.0 - released / at_risk, 1.0)
+        surviving = np.cumprod(step)[: EDGES.size]
+        return EDGES.copy(), 1.0 - surviving, total
 
     def quantile(self, group: str, q: float) -> float:
-        """The bin edge at which the group's released shipments reach the share ``q``."""
-        counts = self.hist[group]
-        total = counts.sum()
-        if not total:
-            return math.nan
-        j = int(np.searchsorted(np.cumsum(counts), q * total, side="left"))
-        return float(EDGES[min(j, EDGES.size - 1)])
+        """The bin edge at which the group's estimated share released reaches ``q``; NaN when
+        it never does."""
+        hours, share, _ = self.ecdf(group)
+        j = int(np.searchsorted(np.nan_to_num(share, nan=-1.0), q - 1e-12, side="left"))
+        return float(hours[j]) if j < hours.size else math.nan
 
     def hours_axis(self) -> np.ndarray:
         """Start of each step of the station series, hours."""
@@ -223,6 +245,7 @@ class FigureData:
             "edges": [float(e) for e in EDGES],
             "hist": {g: _trim(c) for g, c in self.hist.items()},
             "unreleased": self.unreleased,
+            "held": {g: _trim(c) for g, c in self.held.items()},
             "step_hours": self.step_hours,
             "stations": {
                 name: {k: [_g(v) for v in arr] for k, arr in series.items()}
@@ -252,12 +275,18 @@ class FigureData:
             arr = np.zeros(size, dtype=np.int64)
             arr[: len(counts)] = counts
             hist[g] = arr
+        held = {}
+        for g, counts in data.get("held", {}).items():
+            arr = np.zeros(size, dtype=np.int64)
+            arr[: len(counts)] = counts
+            held[g] = arr
         cold = data.get("cold", {})
         return cls(
             int(data["replications"]),
             dict(data["info"]),
             hist,
             {g: int(v) for g, v in data.get("unreleased", {}).items()},
+            held,
             int(data.get("step_hours", 1)),
             {
                 name: {k: np.asarray(v, dtype=float) for k, v in series.items()}

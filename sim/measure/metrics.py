@@ -36,6 +36,7 @@ after the warm-up and before the end of the arrival window.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -43,6 +44,7 @@ from scipy import stats as st
 
 from sim.heap import release_freed_memory
 from sim.measure import names
+from sim.measure.censoring import ClearanceFigures, kaplan_meier
 from sim.measure.names import KEY_METRICS
 from sim.model.records import IN_SYSTEM, INTERCEPTED, RELEASED, Records
 from sim.schema import INSPECTION_KINDS, Scenario
@@ -62,6 +64,40 @@ def _q(x: np.ndarray, q: float, scratch: bool = False) -> float:
     return float(np.quantile(x, q, overwrite_input=scratch)) if x.size else math.nan
 
 
+QUANTILES = {0.5: "median", 0.9: "p90", 0.95: "p95"}
+"""The clearance-time quantiles reported, by probability, with their names."""
+
+
+def _held(scenario: Scenario, rec: Records, censored: np.ndarray) -> np.ndarray:
+    """Hours in custody so far of the shipments still inside at the end (shipment order)."""
+    return scenario.end_hours - rec.traffic.arrival[censored]
+
+
+def _released_only(clearance: np.ndarray) -> dict[str, float]:
+    """Clearance time of released shipments alone (``released.*``), censored ones left out."""
+    out = {names.released("clearance_hours_mean"): _mean(clearance)}
+    for q, stat in QUANTILES.items():
+        out[names.released(f"clearance_hours_{stat}")] = _q(clearance, q)
+    out[names.released("clearance_hours_max")] = (
+        float(clearance.max()) if clearance.size else math.nan
+    )
+    return out
+
+
+class _Times:
+    """Released shipments' clearance times and censored shipments' hours held, with the
+    masks that say whose they are, so a group's figures take no copy of every column."""
+
+    def __init__(self, released: np.ndarray, clearance: np.ndarray, censored, held):
+        self.released, self.clearance = released, clearance
+        self.censored, self.held = censored, held
+
+    def of(self, group: np.ndarray, probs=(), hours=()) -> ClearanceFigures:
+        return kaplan_meier(
+            self.clearance[group[self.released]], self.held[group[self.censored]], probs, hours
+        )
+
+
 def replication_metrics(scenario: Scenario, rec: Records) -> dict[str, float]:
     """Every metric of one replication, by name."""
     t = rec.traffic
@@ -75,6 +111,8 @@ def replication_metrics(scenario: Scenario, rec: Records) -> dict[str, float]:
     # clearance[group[released]] (the memory of one more column, not of a copy per group).
     clearance = rec.released - t.arrival
     clearance = clearance[released]
+    held = _held(scenario, rec, censored)
+    targets = sorted({*scenario.scenario.target_hours, 24.0})
 
     m: dict[str, float] = {}
     m["shipments"] = float(counted.sum())
@@ -82,15 +120,15 @@ def replication_metrics(scenario: Scenario, rec: Records) -> dict[str, float]:
     m["intercepted"] = float(intercepted.sum())
     m["censored"] = float(censored.sum())
     m["illicit"] = float(illicit.sum())
-    m["clearance_hours_mean"] = _mean(clearance)
-    m["clearance_hours_median"] = _q(clearance, 0.5)
-    m["clearance_hours_p90"] = _q(clearance, 0.9)
-    m["clearance_hours_p95"] = _q(clearance, 0.95)
-    m["clearance_hours_max"] = float(clearance.max()) if clearance.size else math.nan
-    not_intercepted = float((released | censored).sum())
-    targets = sorted({*scenario.scenario.target_hours, 24.0})
+    m["not_intercepted"] = m["released"] + m["censored"]
+    m["censored_share"] = _ratio(m["censored"], m["shipments"])
+    m.update(_released_only(clearance))
+    every = kaplan_meier(clearance.copy(), held, QUANTILES, targets)
+    m["clearance_hours_mean"] = every.mean
+    for q, stat in QUANTILES.items():
+        m[f"clearance_hours_{stat}"] = every.quantiles[q]
     for hours in targets:
-        m[names.within(hours)] = _ratio((clearance <= hours).sum(), not_intercepted)
+        m[names.within(hours)] = every.within[hours]
 
     m["interception_rate"] = _ratio(intercepted.sum(), illicit.sum())
     for k, kind in enumerate(scenario.illicit.kinds, start=1):
@@ -106,9 +144,9 @@ def replication_metrics(scenario: Scenario, rec: Records) -> dict[str, float]:
         visits = rec.visits[k]
         inspected[visits.sid[~np.isnan(visits.start)]] = True
     inspected &= counted
-    # A hit is a find by the inspection itself, not by a later check of an inspected shipment.
-    found = intercepted & np.isin(rec.intercepted_at, inspection_rows)
+    found = _found_by(scenario, rec, intercepted, inspection_rows)
     m["inspection_rate"] = _ratio(inspected.sum(), counted.sum())
+    m["inspected"] = float(inspected.sum())
     m["hit_rate"] = _ratio(found.sum(), inspected.sum())
     m["leaks"] = float((released & (t.truth > 0)).sum())
     m["post_release_detections"] = float((released & (rec.post_release_at >= 0)).sum())
@@ -117,9 +155,12 @@ def replication_metrics(scenario: Scenario, rec: Records) -> dict[str, float]:
     m.update(_selection(scenario, rec, counted, inspected))
     release_freed_memory()  # the temporaries of a million-shipment column: back to the system
 
-    m.update(_groups(scenario, rec, counted, released, clearance))
-    m.update(_outcomes(scenario, rec, counted, released, intercepted, clearance))
-    del clearance
+    times = _Times(released, clearance, censored, held)
+    m.update(_groups(scenario, rec, counted, times))
+    m.update(_outcomes(scenario, rec, counted, released, intercepted, times))
+    m.update(_alarms(scenario, rec, counted, intercepted))
+    m.update(_stability(scenario, rec, m))
+    del clearance, times
     release_freed_memory()
 
     m.update(_segments(scenario, rec, released))
@@ -129,30 +170,23 @@ def replication_metrics(scenario: Scenario, rec: Records) -> dict[str, float]:
 
 
 def _groups(
-    scenario: Scenario,
-    rec: Records,
-    counted: np.ndarray,
-    released: np.ndarray,
-    clearance: np.ndarray,
+    scenario: Scenario, rec: Records, counted: np.ndarray, times: _Times
 ) -> dict[str, float]:
     """Share and mean clearance time by lane; mean clearance time by commodity, trader and
-    priority. ``clearance``: released shipments' clearance times, in shipment order."""
+    priority (Kaplan-Meier restricted means, like the whole border's)."""
     t = rec.traffic
-
-    def of(group: np.ndarray) -> np.ndarray:  # the group's, without a copy of every column
-        return clearance[group[released]]
-
     out = {}
     for i, lane in enumerate(rec.lanes):
         in_lane = rec.lane == i
         out[names.lane(lane, "share")] = _ratio((counted & in_lane).sum(), counted.sum())
-        out[names.lane(lane, "clearance_hours_mean")] = _mean(of(in_lane))
+        out[names.lane(lane, "clearance_hours_mean")] = times.of(in_lane).mean
     for i, commodity in enumerate(scenario.traffic.commodities):
-        out[names.commodity(commodity, "clearance_hours_mean")] = _mean(of(t.commodity == i))
+        out[names.commodity(commodity, "clearance_hours_mean")] = times.of(t.commodity == i).mean
     for label, mask in (("aeo", t.aeo), ("non_aeo", ~t.aeo)):
-        out[names.trader(label, "clearance_hours_mean")] = _mean(of(mask))
+        out[names.trader(label, "shipments")] = float((counted & mask).sum())
+        out[names.trader(label, "clearance_hours_mean")] = times.of(mask).mean
     for label, mask in (("priority", rec.priority), ("non_priority", ~rec.priority)):
-        out[names.priority(label, "clearance_hours_mean")] = _mean(of(mask))
+        out[names.priority(label, "clearance_hours_mean")] = times.of(mask).mean
     return out
 
 
@@ -162,16 +196,15 @@ def _outcomes(
     counted: np.ndarray,
     released: np.ndarray,
     intercepted: np.ndarray,
-    clearance: np.ndarray,
+    times: _Times,
 ) -> dict[str, float]:
     """Legitimate shipments' clearance time; where illicit shipments were caught (by check)
     and where they got through (by lane), by kind."""
     t = rec.traffic
-    legit = clearance[(t.truth == 0)[released]]
-    out = {names.legit("clearance_hours_mean"): _mean(legit)}
-    out[names.legit("clearance_hours_median")] = _q(legit, 0.5, scratch=True)
-    out[names.legit("clearance_hours_p90")] = _q(legit, 0.9, scratch=True)
-    del legit
+    legit = times.of(t.truth == 0, QUANTILES)
+    out = {names.legit("clearance_hours_mean"): legit.mean}
+    out[names.legit("clearance_hours_median")] = legit.quantiles[0.5]
+    out[names.legit("clearance_hours_p90")] = legit.quantiles[0.9]
     for k, kind in enumerate(scenario.illicit.kinds, start=1):
         of_kind = counted & (t.truth == k)
         out[names.kind(kind, "shipments")] = float(of_kind.sum())
@@ -184,6 +217,84 @@ def _outcomes(
         for i, lane in enumerate(rec.lanes):
             out[names.leaked_via(lane, kind)] = float((leaked & (rec.lane == i)).sum())
     return out
+
+
+def _referred(scenario: Scenario, k: int) -> list[int]:
+    """The checks that an alarm of check ``k`` is referred to, in turn (a chain, no circle)."""
+    rows = {name: i for i, name in enumerate(scenario.checks)}
+    checks = list(scenario.checks.values())
+    chain = []
+    while checks[k].on_alarm != "intercept":
+        k = rows[checks[k].on_alarm]
+        chain.append(k)
+    return chain
+
+
+def _found_by(
+    scenario: Scenario, rec: Records, intercepted: np.ndarray, rows: list[int]
+) -> np.ndarray:
+    """Shipments found illicit by one of the checks ``rows``: intercepted by it, or by the
+    checks its alarm was referred to (a laboratory confirming a physical examination's find);
+    not a find by a later, unrelated check of the same shipment."""
+    found = intercepted & np.isin(rec.intercepted_at, rows)
+    for k in rows:
+        chain = _referred(scenario, k)
+        if chain:
+            alarmed = rec.visits[k].sid[rec.visits[k].alarm]
+            confirmed = alarmed[np.isin(rec.intercepted_at[alarmed], chain)]
+            found[confirmed] |= intercepted[confirmed]
+    return found
+
+
+def _alarms(
+    scenario: Scenario, rec: Records, counted: np.ndarray, intercepted: np.ndarray
+) -> dict[str, float]:
+    """Per check: alarms raised on shipments counted, and those confirmed (the shipment was
+    intercepted by this check or by the checks its alarm was referred to, or, on guarantee,
+    found against after release)."""
+    out = {}
+    for k, name in enumerate(rec.checks):
+        v = rec.visits[k]
+        alarmed = v.sid[v.alarm & counted[v.sid]]
+        where = np.isin(rec.intercepted_at[alarmed], [k, *_referred(scenario, k)])
+        confirmed = (intercepted[alarmed] & where) | (rec.post_release_at[alarmed] == k)
+        out[names.check(name, "alarms")] = float(alarmed.size)
+        out[names.check(name, "alarms_confirmed")] = float(confirmed.sum())
+    return out
+
+
+OVERLOAD_CENSORED_SHARE = 0.01
+"""A replication with more than this share of its shipments still inside at the end of the run
+(after the drain) is overloaded."""
+
+
+def _stability(scenario: Scenario, rec: Records, m: dict[str, float]) -> dict[str, float]:
+    """Whether the border kept up: ``overloaded`` is 1 when more than
+    :data:`OVERLOAD_CENSORED_SHARE` of the shipments were still inside at the end, or when a
+    station's queue grew through the window (``station.<name>.queue_grows``, see
+    :func:`queue_grows`), else 0."""
+    grows = {
+        names.station(name, "queue_grows"): float(
+            queue_grows(s.hourly_queue, scenario.warmup_hours, scenario.hours)
+        )
+        for name, s in rec.stations.items()
+    }
+    share = m["censored_share"]
+    stuck = math.isfinite(share) and share > OVERLOAD_CENSORED_SHARE
+    return {**grows, "overloaded": float(stuck or any(grows.values()))}
+
+
+def queue_grows(hourly_queue: np.ndarray, start: float, stop: float) -> bool:
+    """Whether an hourly queue-length series grew through the window [start, stop): its means
+    over the window's four quarters rise each time, and the last is more than twice the first
+    plus one shipment (a queue that only fluctuates rarely rises four times in a row, and then
+    not by that much)."""
+    window = hourly_queue[int(start) : int(stop)]
+    if window.size < 8:
+        return False
+    quarters = [float(q.mean()) for q in np.array_split(window, 4)]
+    rising = all(a < b for a, b in itertools.pairwise(quarters))
+    return rising and quarters[-1] > 2.0 * quarters[0] + 1.0
 
 
 def auc(positive: np.ndarray, negative: np.ndarray) -> float:
@@ -210,6 +321,7 @@ def _selection(
     for code, reason in enumerate(REASONS):
         if code:
             chosen = counted & (rec.selected_by == code)
+            out[names.selected_by(reason, "shipments")] = float(chosen.sum())
             out[names.selected_by(reason, "share")] = _ratio(chosen.sum(), n)
             out[names.selected_by(reason, "hit_rate")] = _ratio(
                 (chosen & intercepted).sum(), chosen.sum()

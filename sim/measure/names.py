@@ -83,6 +83,17 @@ def priority(group: str, stat: str) -> str:
     return f"{group}.{stat}"
 
 
+def released(stat: str) -> str:
+    """A statistic of released shipments alone, shipments still inside left out:
+    ``released.<stat>``."""
+    return f"released.{stat}"
+
+
+def check(name: str, stat: str) -> str:
+    """A check's count of alarms (``alarms``, ``alarms_confirmed``): ``check.<name>.<stat>``."""
+    return f"check.{name}.{stat}"
+
+
 def legit(stat: str) -> str:
     """A statistic of legitimate shipments alone: ``legit.<stat>``."""
     return f"legit.{stat}"
@@ -167,6 +178,76 @@ def commodities(metrics: Iterable[str]) -> list[str]:
 def stations(metrics: Iterable[str]) -> list[str]:
     """The stations with a ``station.<name>.*`` metric, in the summary's order."""
     return _unique(m.split(".")[1] for m in metrics if m.startswith("station."))
+
+
+# --------------------------------------------------------------------------- what a value can be
+
+_COUNTS = {
+    "shipments",
+    "released",
+    "intercepted",
+    "censored",
+    "illicit",
+    "not_intercepted",
+    "inspected",
+    "leaks",
+    "post_release_detections",
+    "spoiled",
+    "alerts",
+}
+_COUNT_FAMILIES = {
+    "kind": {"shipments"},
+    "trader": {"shipments"},
+    "selected_by": {"shipments"},
+    "station": {"arrivals", "backlog_end"},
+    "check": {"alarms", "alarms_confirmed"},
+}
+_SHARES = {
+    "interception_rate": "illicit",
+    "inspection_rate": "shipments",
+    "selection_rate": "shipments",
+    "censored_share": "shipments",
+    "hit_rate": "inspected",
+    "alerts.precision": "alerts",
+    "alerts.coverage": "illicit",
+}
+
+
+def is_count(metric: str) -> bool:
+    """Whether a metric counts shipments or events in a replication (never below 0)."""
+    if metric in _COUNTS or metric.startswith(("intercepted_at.", "leaked_via.")):
+        return True
+    parts = split(metric)
+    return parts is not None and parts[2] in _COUNT_FAMILIES.get(parts[0], ())
+
+
+def denominator(metric: str) -> str | None:
+    """The count metric that a share is a share of (``interception_rate`` of ``illicit``), so
+    that shares can be pooled over replications; None for a metric that is not such a share."""
+    if metric in _SHARES:
+        return _SHARES[metric]
+    if within_hours(metric) is not None:
+        return "not_intercepted"  # released within T / shipments not intercepted
+    parts = split(metric)
+    if parts is None:
+        return None
+    family, name, stat = parts
+    if family == "kind" and stat == "interception_rate":
+        return kind(name, "shipments")
+    if (family, stat) in (("lane", "share"), ("selected_by", "share")):
+        return "shipments"
+    if family == "selected_by" and stat == "hit_rate":
+        return selected_by(name, "shipments")
+    if family == "trader" and stat in ("selection_rate", "inspection_rate"):
+        return trader(name, "shipments")
+    return None
+
+
+def at_most_one(metric: str) -> bool:
+    """Whether a metric is a share or a probability (between 0 and 1)."""
+    return (
+        denominator(metric) is not None or metric == "overloaded" or metric.endswith("auc_realised")
+    )
 
 
 # --------------------------------------------------------------------------- for people

@@ -48,6 +48,8 @@ class Visits:
     enter: np.ndarray  # hours: joined the queue
     start: np.ndarray  # service started; NaN if still queued when the run stopped
     end: np.ndarray  # service ended; NaN if not yet
+    alarm: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    """Whether the check raised an alarm (a finding or a false alarm); False until it ended."""
 
     @classmethod
     def empty(cls) -> Visits:
@@ -178,6 +180,9 @@ class Records:
                 col = np.full(len(t), np.nan)
                 col[self.visits[k].sid] = getattr(self.visits[k], what)
                 cols[f"{name}.{what}"] = col
+            alarm = np.zeros(len(t), dtype=bool)
+            alarm[self.visits[k].sid] = self.visits[k].alarm
+            cols[f"{name}.alarm"] = alarm
         return cols
 
 

@@ -408,4 +408,10 @@ class Station:
         for name in ("_enter", "_start", "_end"):  # one column at a time: little memory
             columns.append(np.frombuffer(getattr(self, name))[order])
             setattr(self, name, None)
-        return Visits(*columns)
+        return Visits(*columns, alarm=self._alarms(columns[0], columns[3]))
+
+    def _alarms(self, sid: np.ndarray, end: np.ndarray) -> np.ndarray:
+        """Whether each ended visit raised an alarm: the same draws the run decided by, read
+        again for the record (a run decides alarms one by one and keeps none)."""
+        p = np.asarray(self.alarm_p)[self.records.traffic.truth[sid]]
+        return ~np.isnan(end) & (self.alarm_u.take(sid) < p)
