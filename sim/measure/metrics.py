@@ -36,7 +36,6 @@ after the warm-up and before the end of the arrival window.
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
@@ -46,7 +45,7 @@ from sim.heap import release_freed_memory
 from sim.measure import names
 from sim.measure.censoring import ClearanceFigures, kaplan_meier
 from sim.measure.names import KEY_METRICS
-from sim.model.records import IN_SYSTEM, INTERCEPTED, RELEASED, Records
+from sim.model.records import IN_SYSTEM, INTERCEPTED, RELEASED, Records, StationStats
 from sim.schema import INSPECTION_KINDS, Scenario
 
 
@@ -159,7 +158,7 @@ def replication_metrics(scenario: Scenario, rec: Records) -> dict[str, float]:
     m.update(_groups(scenario, rec, counted, times))
     m.update(_outcomes(scenario, rec, counted, released, intercepted, times))
     m.update(_alarms(scenario, rec, counted, intercepted))
-    m.update(_stability(scenario, rec, m))
+    m.update(_stability(scenario, rec, m, held))
     del clearance, times
     release_freed_memory()
 
@@ -264,37 +263,51 @@ def _alarms(
 
 
 OVERLOAD_CENSORED_SHARE = 0.01
-"""A replication with more than this share of its shipments still inside at the end of the run
-(after the drain) is overloaded."""
+"""A replication with more than this share of its shipments stuck (see :data:`STUCK_HOURS`)
+is overloaded."""
+STUCK_HOURS = 24.0
+"""A shipment still inside at the end of the run after more than this many hours is stuck; one
+that arrived shortly before the end (a run with little or no drain) is only unfinished."""
 
 
-def _stability(scenario: Scenario, rec: Records, m: dict[str, float]) -> dict[str, float]:
-    """Whether the border kept up: ``overloaded`` is 1 when more than
-    :data:`OVERLOAD_CENSORED_SHARE` of the shipments were still inside at the end, or when a
-    station's queue grew through the window (``station.<name>.queue_grows``, see
-    :func:`queue_grows`), else 0."""
+def _stability(
+    scenario: Scenario, rec: Records, m: dict[str, float], held: np.ndarray
+) -> dict[str, float]:
+    """Whether the border kept up: ``stuck_share`` is the share of shipments still inside at
+    the end after more than :data:`STUCK_HOURS`; ``overloaded`` is 1 when it is above
+    :data:`OVERLOAD_CENSORED_SHARE` or a station's queue grew through the window
+    (``station.<name>.queue_grows``, see :func:`queue_grows`), else 0."""
     grows = {
         names.station(name, "queue_grows"): float(
-            queue_grows(s.hourly_queue, scenario.warmup_hours, scenario.hours)
+            queue_grows(s, scenario.warmup_hours, scenario.hours)
         )
         for name, s in rec.stations.items()
     }
-    share = m["censored_share"]
-    stuck = math.isfinite(share) and share > OVERLOAD_CENSORED_SHARE
-    return {**grows, "overloaded": float(stuck or any(grows.values()))}
+    stuck = _ratio((held > STUCK_HOURS).sum(), m["shipments"])
+    overloaded = (math.isfinite(stuck) and stuck > OVERLOAD_CENSORED_SHARE) or any(grows.values())
+    return {**grows, "stuck_share": stuck, "overloaded": float(overloaded)}
 
 
-def queue_grows(hourly_queue: np.ndarray, start: float, stop: float) -> bool:
-    """Whether an hourly queue-length series grew through the window [start, stop): its means
-    over the window's four quarters rise each time, and the last is more than twice the first
-    plus one shipment (a queue that only fluctuates rarely rises four times in a row, and then
-    not by that much)."""
-    window = hourly_queue[int(start) : int(stop)]
-    if window.size < 8:
+SATURATED = 0.98
+"""A station busy for at least this share of its officers' hours is saturated."""
+
+
+def queue_grows(station: StationStats, start: float, stop: float) -> bool:
+    """Whether a station's queue grew through the window [start, stop) because it could not
+    keep up: in the window's last quarter its officers were busy for at least
+    :data:`SATURATED` of their hours on duty, and its mean queue was more than twice that of
+    the first quarter plus one shipment. (A queue that only fluctuates, however widely, does
+    not keep its officers saturated.)"""
+    lo, hi = int(start), int(stop)
+    queue = station.hourly_queue[lo:hi]
+    if queue.size < 8:
         return False
-    quarters = [float(q.mean()) for q in np.array_split(window, 4)]
-    rising = all(a < b for a, b in itertools.pairwise(quarters))
-    return rising and quarters[-1] > 2.0 * quarters[0] + 1.0
+    quarters = np.array_split(np.arange(queue.size), 4)
+    first, last = float(queue[quarters[0]].mean()), float(queue[quarters[-1]].mean())
+    on_duty = float(station.hourly_on_duty[lo:hi][quarters[-1]].sum())
+    busy = float(station.hourly_busy[lo:hi][quarters[-1]].sum())
+    saturated = on_duty > 0 and busy >= SATURATED * on_duty
+    return saturated and last > 2.0 * first + 1.0
 
 
 def auc(positive: np.ndarray, negative: np.ndarray) -> float:

@@ -207,6 +207,7 @@ _SHARES = {
     "inspection_rate": "shipments",
     "selection_rate": "shipments",
     "censored_share": "shipments",
+    "stuck_share": "shipments",
     "hit_rate": "inspected",
     "alerts.precision": "alerts",
     "alerts.coverage": "illicit",

@@ -191,8 +191,8 @@ def paired_differences(
 
 def overloaded(stats: dict[str, dict[str, Any]]) -> bool:
     """Whether a point's summary says it is overloaded: at least half its replications were
-    (``overloaded``); for a summary without that metric, more than 1% of its shipments still
-    inside at the end."""
+    (``overloaded``); for a summary without that metric (written by an earlier version), more
+    than 1% of its shipments still inside at the end."""
     flagged = (stats.get("overloaded") or {}).get("mean")
     if flagged is not None:
         return flagged >= 0.5
@@ -203,7 +203,7 @@ def overloaded(stats: dict[str, dict[str, Any]]) -> bool:
 
 def overload_reason(stats: dict[str, dict[str, Any]]) -> str:
     """Why a point is overloaded, in words (for a warning line)."""
-    share = (stats.get("censored_share") or {}).get("mean")
+    share = (stats.get("stuck_share") or {}).get("mean")
     if share is None:
         censored = (stats.get("censored") or {}).get("mean") or 0.0
         shipments = (stats.get("shipments") or {}).get("mean") or 0.0
@@ -215,9 +215,11 @@ def overload_reason(stats: dict[str, dict[str, Any]]) -> str:
     ]
     parts = []
     if share > 0.01:
-        parts.append(f"{share:.1%} of shipments still inside at the end")
+        parts.append(f"{share:.1%} of shipments still inside at the end after more than a day")
     if growing:
-        parts.append(f"the queue at {', '.join(growing)} grows through the run")
+        parts.append(
+            f"the queue at {', '.join(growing)} grows through the run, its officers saturated"
+        )
     return "; ".join(parts) or "its queues do not keep up"
 
 

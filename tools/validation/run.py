@@ -29,6 +29,7 @@ SECTIONS = {
     "little": "Little's law in every shipped scenario",
     "detection": "Detection identities",
     "cliff": "The capacity cliff",
+    "censoring": "Shipments still inside at the end: censored clearance times and overload",
 }
 CASES: dict[str, Case] = {}
 

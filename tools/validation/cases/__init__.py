@@ -5,7 +5,16 @@ with :func:`tools.validation.run.register`."""
 
 # Registration order is the order of the report and of --list.
 # isort: off
-from tools.validation.cases import queues, priority, network, little, detection, cliff, office
+from tools.validation.cases import (
+    queues,
+    priority,
+    network,
+    little,
+    detection,
+    cliff,
+    censoring,
+    office,
+)
 # isort: on
 
-__all__ = ["queues", "priority", "network", "little", "detection", "cliff", "office"]
+__all__ = ["queues", "priority", "network", "little", "detection", "cliff", "censoring", "office"]
