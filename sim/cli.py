@@ -4,8 +4,10 @@ folder's ``report.html`` (``run``, ``compare`` and ``sweep`` do it by default) a
 a sweep's interactive ``explore.html``.
 
 Bad input never shows a traceback: it prints what is wrong and where, and exits with status 2,
-leaving no results folder behind. Ctrl-C exits with status 130; a comparison or sweep keeps
-every point that had finished, and ``--resume`` runs the rest.
+leaving no results folder behind. Ctrl-C, SIGTERM and SIGHUP exit with status 130; a
+comparison or sweep keeps every point that had finished, and ``--resume`` runs the rest.
+Anything unexpected is one message saying what was being done, with status 1
+(:data:`EXIT_STATUSES`).
 """
 
 from __future__ import annotations
@@ -13,15 +15,21 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sim.experiment.executors import EXECUTORS, ExecutorError, WorkerLost
 from sim.files.layout import FORMATS
 from sim.files.write import (
+    FolderLock,
     MissingDependencyError,
     OutputError,
+    StorageError,
     check_destination,
     check_format,
     default_folder,
@@ -35,6 +43,20 @@ TIME_CHOICES = ("mean", "p90")
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+EXIT_STATUSES = """exit statuses:
+  0    done
+  1    a failure while running: a policy raised, a worker process died, the disk filled
+       up, or a fault of bordersim itself (the message says which; a comparison or sweep
+       keeps its finished points and prints the --resume command)
+  2    bad input: a scenario, an option or a results folder refused before anything ran
+       (nothing is written)
+  130  interrupted by Ctrl-C, SIGTERM or SIGHUP (a comparison or sweep keeps its finished
+       points and prints the --resume command)
+
+--scheduler sends tasks to a Dask cluster as pickles, which run code where they land: join
+only a scheduler you trust."""
+STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n))
+"""Signals that stop a command as Ctrl-C does: same message, same status, same --resume."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -96,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="bordersim",
         description="Simulate border clearance of essential medicines: how long clearance takes, "
         "and what share of falsified or substandard shipments is intercepted.",
+        epilog=EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"bordersim {version('bordersim')}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -317,21 +341,25 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     scenario = load_scenario(args.file, overrides)  # its errors first, and its policy's kind
     policy = replacement(args.plugins, [scenario.policy.kind])
     check_format(args.format)
-    if args.out is not None:
-        check_destination(Path(args.out))  # before the run, not after it
-    options = _options(args, argv, policy, out=args.out)
-    result = run_with(args.file, options)
-    folder = result.save(options.out, command=options.command, format=options.format)
-    if not args.quiet:
-        print(result.text())
-        print()
-    return _finish(args, folder)
+    folder = Path(args.out) if args.out is not None else default_folder(scenario.scenario.name)
+    check_destination(folder)  # before the run, not after it
+    options = _options(args, argv, policy, out=folder)
+    with FolderLock.acquire(folder):  # a second command writing here is refused now
+        _doing(f"running {args.file}")
+        result = run_with(args.file, options)
+        _doing(f"writing the results of {args.file} to {folder}")
+        folder = result.save(folder, command=options.command, format=options.format)
+        if not args.quiet:
+            print(result.text())
+            print()
+        return _finish(args, folder)
 
 
 def _finish(args: argparse.Namespace, folder: Path) -> int:
     """Write the report (unless --no-report), then say where the results went."""
     code = 0
     if args.report:
+        _doing(f"writing the report of {folder}")
         try:
             path = _write_report(folder, args.time)
         except KeyboardInterrupt:
@@ -395,34 +423,41 @@ def _experiment(args: argparse.Namespace, argv: list[str]) -> int:
             name = load_scenario(first, args.overrides).scenario.name
             folder = default_folder(name, prefix=args.command)
     options = _options(args, argv, policy, out=None if args.resume else folder, resume=args.resume)
-    try:
-        if args.command == "compare":
-            files = args.files if len(args.files) > 1 else args.files[0]
-            result = compare_with(files, options)
-        else:
-            result = sweep_with(args.file, args.vary, options)
-    except KeyboardInterrupt:
-        kept = _kept(folder)
-        if kept is None:
-            print("interrupted: no results written", file=sys.stderr)
-        else:
+    with FolderLock.acquire(folder):  # a second command writing here is refused now
+        _doing(f"running the {args.command} of {first} into {folder}")
+        try:
+            if args.command == "compare":
+                files = args.files if len(args.files) > 1 else args.files[0]
+                result = compare_with(files, options)
+            else:
+                result = sweep_with(args.file, args.vary, options)
+        except KeyboardInterrupt:
+            kept = _kept(folder)
+            if kept is None:
+                print("interrupted: no results written", file=sys.stderr)
+            else:
+                print(
+                    f"interrupted: {kept[0]} of {kept[1]} points finished and kept in {folder}/\n"
+                    f"to run the rest: {_resume_command(argv, folder)}",
+                    file=sys.stderr,
+                )
+            return EXIT_INTERRUPTED
+        except (WorkerLost, PolicyError, StorageError) as err:  # keep what finished
+            kept = _kept(folder)
+            if kept is None or not kept[0]:
+                raise
+            what = "the policy failed: " if isinstance(err, PolicyError) else ""
             print(
-                f"interrupted: {kept[0]} of {kept[1]} points finished and kept in {folder}/\n"
-                f"to run the rest: {_resume_command(argv, folder)}",
+                f"error: {what}{err}\n{kept[0]} of {kept[1]} points finished and kept in "
+                f"{folder}/\nto run the rest: {_resume_command(argv, folder)}",
                 file=sys.stderr,
             )
-        return EXIT_INTERRUPTED
-    except (WorkerLost, PolicyError) as err:  # failed while running: keep what finished
-        kept = _kept(folder)
-        if kept is None or not kept[0]:
-            raise
-        what = "the policy failed: " if isinstance(err, PolicyError) else ""
-        print(
-            f"error: {what}{err}\n{kept[0]} of {kept[1]} points finished and kept in "
-            f"{folder}/\nto run the rest: {_resume_command(argv, folder)}",
-            file=sys.stderr,
-        )
-        return EXIT_FAILED
+            return EXIT_FAILED
+        return _show_experiment(args, result)
+
+
+def _show_experiment(args: argparse.Namespace, result: Any) -> int:
+    """Print a finished comparison or sweep, write its report, say where it went."""
     if not args.quiet:
         print(result.text())
         print()
@@ -492,10 +527,16 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+_DOING = ["starting"]
+
+
+def _doing(what: str) -> None:
+    """Note what the command is doing, for the message of an unexpected failure."""
+    _DOING[0] = what
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``bordersim`` console script."""
-    from sim.experiment.options import ExperimentError
-
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     try:
@@ -505,41 +546,101 @@ def main(argv: list[str] | None = None) -> int:
         if exc.code is None or isinstance(exc.code, int):
             return exc.code or 0
         return EXIT_BAD_INPUT
-    try:
-        if args.command == "run":
-            return _run(args, argv)
-        if args.command in ("compare", "sweep"):
-            return _experiment(args, argv)
-        if args.command in ("report", "explore"):
-            return _show(args)
-        if args.command == "schema":
-            from sim.reference import render_json_schema
+    _doing(f"running bordersim {args.command}")
+    with _stop_signals_interrupt():
+        return _guarded(args, argv)
 
-            print(render_json_schema(), end="")
-            return 0
-        return _validate(args)
-    except WorkerLost as err:
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_FAILED
-    except (
-        ScenarioError,
-        OutputError,
-        ExperimentError,
-        ExecutorError,
-        PluginError,
-        MissingDependencyError,
-    ) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except PolicyError as err:  # a policy (often a plug-in) failed while running
-        print(f"error: the policy failed: {err}", file=sys.stderr)
-        return EXIT_FAILED
+
+def _guarded(args: argparse.Namespace, argv: list[str]) -> int:
+    """Run a command; whatever goes wrong becomes one message and an exit status."""
+    try:
+        return _dispatch(args, argv)
     except KeyboardInterrupt:
         print("interrupted: no results written", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILED
+    except Exception as err:
+        code, message = _describe(err)
+        print(message, file=sys.stderr)
+        return code
+
+
+def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
+    if args.command == "run":
+        return _run(args, argv)
+    if args.command in ("compare", "sweep"):
+        return _experiment(args, argv)
+    if args.command in ("report", "explore"):
+        return _show(args)
+    if args.command == "schema":
+        from sim.reference import render_json_schema
+
+        print(render_json_schema(), end="")
+        return 0
+    return _validate(args)
+
+
+def _describe(err: Exception) -> tuple[int, str]:
+    """The exit status and message of a failure: known ones say what is wrong; anything else
+    says what was being done and asks for a report."""
+    from sim.experiment.options import ExperimentError
+
+    if isinstance(err, WorkerLost | StorageError):
+        return EXIT_FAILED, f"error: {err}"
+    bad_input = (
+        ScenarioError,
+        OutputError,
+        ExperimentError,
+        ExecutorError,
+        PluginError,  # before PolicyError, of which it is one
+        MissingDependencyError,
+    )
+    if isinstance(err, bad_input):
+        return EXIT_BAD_INPUT, f"error: {err}"
+    if isinstance(err, PolicyError):  # a policy (often a plug-in) failed while running
+        return EXIT_FAILED, f"error: the policy failed: {err}"
+    doing = _DOING[0]
+    if isinstance(err, MemoryError):
+        return EXIT_FAILED, (
+            f"error: out of memory while {doing}; try fewer --workers, fewer replications or "
+            "a shorter scenario (BORDERSIM_MAX_MEMORY_MB sets the limit bordersim checks)"
+        )
+    if isinstance(err, OSError):  # the system refused: a disk, a permission, a network
+        where = f" ({err.filename})" if err.filename else ""
+        return EXIT_FAILED, f"error: while {doing}: {err.strerror or err}{where}"
+    if os.environ.get("BORDERSIM_DEBUG"):
+        import traceback
+
+        traceback.print_exception(err)
+    return EXIT_FAILED, (
+        f"error: bordersim failed while {doing}: {type(err).__name__}: {err}\n"
+        f"This is a fault of bordersim {version('bordersim')}, not of your input. Please report "
+        "it with this message, the command and the output of `bordersim --version` "
+        "(BORDERSIM_DEBUG=1 shows the traceback)."
+    )
+
+
+@contextmanager
+def _stop_signals_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP stop the command as Ctrl-C does (KeyboardInterrupt), in the main
+    thread only (where Python runs signal handlers); the handlers are put back afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {signum: signal.signal(signum, _interrupt) for signum in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    for other in STOP_SIGNALS:  # one is enough: the way out is not interrupted again
+        signal.signal(other, signal.SIG_IGN)
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

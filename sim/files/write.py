@@ -214,6 +214,7 @@ class FolderLock:
         if held is not None:
             held._depth += 1
             return held
+        check_names(folder)
         created = [p for p in path.parents if not p.exists()][::-1]
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
