@@ -4,7 +4,6 @@ known answer, and the overload diagnosis on each side of the capacity cliff."""
 from __future__ import annotations
 
 import math
-from functools import partial
 
 import numpy as np
 
@@ -128,18 +127,19 @@ def overload_flag_rows(case: str, replications: int = 5) -> list[Row]:
     return rows
 
 
-_ID = "censoring/exponential times censored by the horizon"
+_ID = "censoring/exponential times censored by the horizon; the overload flag"
+
+
+def _rows(case: str = _ID) -> list[Row]:
+    return censored_rows(case) + overload_flag_rows(case)
+
+
 register(
     _ID,
     "censoring",
     "Exponential 10-hour examinations with no wait, a 24-hour window and no drain: 38% of the "
-    "shipments are still inside at the end (40 replications of 960 shipments)",
-    partial(censored_rows, _ID),
-)
-_ID = "censoring/overload flag on each side of the cliff"
-register(
-    _ID,
-    "censoring",
-    "The capacity cliff's examination at rho = 0.7 and 1.2 (5 replications each)",
-    partial(overload_flag_rows, _ID),
+    "shipments are still inside at the end (40 replications of 960 shipments); and the "
+    "capacity cliff's examination at rho = 0.7 and 1.2 (5 replications each), flagged "
+    "overloaded only beyond capacity",
+    _rows,
 )
