@@ -39,6 +39,9 @@ class SavedPoint:
     pareto: bool | None = None
     precision: dict[str, Any] | None = None
     source: int | None = None  # a comparison's point: which scenario file it came from
+    frontier: dict[str, str] | None = None  # a sweep point's standing by time axis
+    separate_with: int | None = None  # in the band: about how many replications would tell
+    behind: int | None = None  # in the band: the point ahead of it
 
 
 @dataclass
@@ -232,6 +235,28 @@ def _stats(data: Any) -> dict[str, dict[str, Any]]:
     return dict(data)
 
 
+STANDINGS = ("efficient", "band", "dominated", "overloaded", "missing")
+"""A sweep point's standings as :func:`sim.measure.statistics.frontier` names them."""
+
+
+def _frontier(data: Any) -> dict[str, str] | None:
+    """A sweep point's standing by time axis (``{"mean": "efficient", "p90": "band"}``), the
+    axes and standings bordersim writes only; None for a folder written without them."""
+    if not isinstance(data, dict):
+        return None
+    out = {k: v for k, v in data.items() if k in ("mean", "p90") and v in STANDINGS}
+    return out or None
+
+
+def _whole(value: Any, least: int, most: int | None = None) -> int | None:
+    """A whole number within bounds, else None (a folder from an earlier version, or edited)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    if value < least or (most is not None and value > most):
+        return None
+    return value
+
+
 def load_results(folder: str | Path) -> Saved:
     """Read a results folder; an :class:`OutputError` that says what is wrong when it is not
     one (missing, a file, an unfinished comparison or sweep, damaged, or holding a file that
@@ -298,6 +323,9 @@ def load_results(folder: str | Path) -> Saved:
                     p.get("pareto"),
                     p.get("precision"),
                     p.get("source"),
+                    _frontier(p.get("frontier")),
+                    _whole(p.get("separate_with"), 1),
+                    _whole(p.get("behind"), 0, len(summary["points"]) - 1),
                 )
             )
     except (KeyError, TypeError, ValueError, AttributeError):

@@ -12,15 +12,26 @@ from typing import TYPE_CHECKING
 
 from sim.files.text import show
 from sim.measure import names
+from sim.measure.statistics import overload_reason, overloaded
 
 if TYPE_CHECKING:
     from sim.files.read import Saved
 
 TIME_METRICS = {
-    "mean": (names.legit("clearance_hours_mean"), "clearance_hours_mean", "mean"),
-    "p90": (names.legit("clearance_hours_p90"), "clearance_hours_p90", "90th percentile"),
+    "mean": ("clearance_hours_mean", "mean"),
+    "p90": ("clearance_hours_p90", "90th percentile"),
 }
-"""The trade-off's time axis: metric for legitimate shipments, fallback, words."""
+"""The clearance figure every screen shows, by time axis: metric, words. Shipments still
+inside at the end count as censored, so an overloaded point does not look fast."""
+
+STANDING_WORDS = {
+    "efficient": "efficient",
+    "band": "in the band",
+    "dominated": "dominated",
+    "overloaded": "OVERLOADED",
+    "missing": "no value",
+}
+"""A sweep point's standing on the trade-off, as the tables say it."""
 
 
 def _merge(out: list[str], more: list[str]) -> None:
@@ -78,16 +89,46 @@ def any_illicit(saved: Saved) -> bool:
     )
 
 
-def time_axis(saved: Saved, time: str) -> tuple[str, str]:
-    """(metric, axis label) of the trade-off's time axis: legitimate shipments' mean or P90
-    clearance time (all released shipments' for a folder written without them)."""
+def time_metric(time: str) -> tuple[str, str]:
+    """(metric, words) of the clearance figure for ``time``: ``"mean"`` or ``"p90"``."""
     if time not in TIME_METRICS:
         raise ValueError(f"time must be one of {', '.join(TIME_METRICS)}, got {time!r}")
-    legit, fallback, words = TIME_METRICS[time]
-    has = all(legit in p.stats for p in saved.points)
-    metric = legit if has else fallback
-    who = "legitimate shipments" if has else "released shipments"
-    return metric, f"Clearance time of {who}, {words} (hours)"
+    return TIME_METRICS[time]
+
+
+def time_axis(saved: Saved, time: str) -> tuple[str, str]:
+    """(metric, axis label) of the trade-off's time axis: the mean or P90 clearance time,
+    shipments still inside at the end counted as censored."""
+    metric, words = time_metric(time)
+    return metric, f"Clearance time, {words} (hours)"
+
+
+def is_overloaded(saved: Saved, i: int) -> bool:
+    """Whether point ``i`` is overloaded: its queues did not keep up (see
+    :func:`sim.measure.statistics.overloaded`)."""
+    return overloaded(saved.points[i].stats)
+
+
+def reason(saved: Saved, i: int) -> str:
+    """Why point ``i`` is overloaded, in words."""
+    return overload_reason(saved.points[i].stats)
+
+
+def standings(saved: Saved, time: str = "mean") -> list[str] | None:
+    """Each point's saved standing on the trade-off for ``time`` (efficient, band,
+    dominated, overloaded, missing), or None when the folder has none (written by an earlier
+    version, or not a sweep). An overloaded point is overloaded whatever was saved."""
+    time_metric(time)
+    saved_ones = [(p.frontier or {}).get(time) for p in saved.points]
+    if any(s is None for s in saved_ones):
+        return None
+    return ["overloaded" if is_overloaded(saved, i) else str(s) for i, s in enumerate(saved_ones)]
+
+
+def standing_of(saved: Saved, i: int, time: str = "mean") -> str | None:
+    """Point ``i``'s saved standing for ``time`` (see :func:`standings`)."""
+    found = standings(saved, time)
+    return found[i] if found is not None else None
 
 
 def short_label(saved: Saved, i: int) -> str:
@@ -111,15 +152,21 @@ def lever_values(saved: Saved, key: str) -> list[str]:
 
 
 __all__ = [
+    "STANDING_WORDS",
     "TIME_METRICS",
     "any_illicit",
     "checks",
     "commodities",
+    "is_overloaded",
     "kinds",
     "lanes",
     "lever_values",
+    "reason",
     "short_label",
     "short_labels",
+    "standing_of",
+    "standings",
     "targets",
     "time_axis",
+    "time_metric",
 ]

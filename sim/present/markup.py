@@ -9,6 +9,8 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from sim.files.text import interval as text_interval
+
 
 def esc(value: Any) -> str:
     """Text or an attribute's value as HTML: ``&``, ``<``, ``>`` and both quotes escaped."""
@@ -43,24 +45,37 @@ def _finite(data: Any) -> Any:
     return data
 
 
+SHARE_DIGITS, TIME_DIGITS = 1, 2
+"""Decimals of a share (in %) and of anything else, on every page and figure."""
+
+
+def digits_for(pct: bool, digits: int | None = None) -> int:
+    """The decimals a figure is shown with: ``digits``, else 1 for a share (in %), else 2."""
+    if digits is not None:
+        return digits
+    return SHARE_DIGITS if pct else TIME_DIGITS
+
+
 def number(s: Mapping[str, Any] | None, pct: bool = False, digits: int | None = None) -> str:
-    """``mean ± half-width`` (shares in %), or n/a."""
+    """An estimate with its 95% interval, as :func:`sim.files.text.interval` writes it:
+    ``mean ± half-width`` when symmetric, ``mean (low-high)`` when not (shares in %); n/a."""
+    return text_interval(dict(s) if s else None, digits_for(pct, digits), pct)
+
+
+def estimate(s: Mapping[str, Any] | None, pct: bool = False, digits: int | None = None) -> str:
+    """The estimate alone, exactly as :func:`number` writes it (shares in %), or n/a: a
+    figure's label or a card's large number, which must agree with the tables to the digit."""
     if not s or s.get("mean") is None:
         return "n/a"
-    d = digits if digits is not None else (1 if pct else 2)
-    scale, unit = (100.0, "%") if pct else (1.0, "")
-    text = f"{s['mean'] * scale:,.{d}f}{unit}"
-    if s.get("half_width") is not None and math.isfinite(s["half_width"]):
-        text += f" ± {s['half_width'] * scale:,.{d}f}"
-    return text
+    return text_interval({"mean": s["mean"]}, digits_for(pct, digits), pct)
 
 
 def interval(s: Mapping[str, Any] | None, pct: bool = False, digits: int | None = None) -> str:
-    """``95% CI low–high``, or the number of replications when there is none."""
+    """``95% CI low to high``, or the number of replications when there is none."""
     if not s or s.get("ci_low") is None or s.get("ci_high") is None:
         n = (s or {}).get("n")
         return f"no interval (n = {n})" if n is not None else ""
-    d = digits if digits is not None else (1 if pct else 2)
+    d = digits_for(pct, digits)
     scale, unit = (100.0, "%") if pct else (1.0, "")
     return f"95% CI {s['ci_low'] * scale:,.{d}f}{unit} to {s['ci_high'] * scale:,.{d}f}{unit}"
 

@@ -53,6 +53,7 @@ from sim.present.figures.style import (
 )
 from sim.present.figures.tradeoff import tradeoff, tradeoff_limits
 from sim.present.figures.trs import trs_breakdown
+from sim.present.markup import estimate
 
 if TYPE_CHECKING:
     from sim.files.read import Saved
@@ -74,22 +75,8 @@ def run_figures(saved: Saved, time: str = "mean") -> dict[str, tuple[Figure, str
     labels = contents.short_labels(saved)
     lever = " and ".join(saved.keys) if saved.kind == "sweep" else ""
     if n > 1:
-        metric, axis = contents.time_axis(saved, time)
-        fig = tradeoff(
-            labels,
-            [p.stats.get(metric) for p in saved.points],
-            [p.stats.get("interception_rate") for p in saved.points],
-            time_label=axis,
-            title="Trade-off: clearance time against interception",
-            subtitle=f"points labelled by {lever}" if lever else None,
-        )
-        out["tradeoff"] = (
-            fig,
-            f"Each point is one {'sweep point' if lever else 'scenario'}: {axis[0].lower()}"
-            f"{axis[1:]} against the share of illicit shipments intercepted, with 95% confidence "
-            "intervals both ways. Points joined by the dashed line are Pareto-efficient: no other "
-            "point is both faster and catches more.",
-        )
+        fig = tradeoff_of(saved, time, subtitle=f"points labelled by {lever}" if lever else None)
+        out["tradeoff"] = (fig, tradeoff_caption(saved, time, lever))
     profiled = [(i, p) for i, p in enumerate(saved.points) if p.profile is not None]
     if n == 1 and profiled:
         prof = saved.points[0].profile
@@ -146,10 +133,9 @@ def run_figures(saved: Saved, time: str = "mean") -> dict[str, tuple[Figure, str
             [(labels[i], segment_means(p.stats)) for i, p in enumerate(saved.points)],
             checks,
             ylabel=lever or None,
+            notes=[inside_note(p.stats) for p in saved.points],
         ),
-        "The Time Release Study breakdown: mean hours per released shipment spent in lodgement "
-        "and waiting for and undergoing each check (hatched: waiting). The segments add up to "
-        "the mean clearance time.",
+        TRS_CAPTION,
     )
     if contents.any_illicit(saved):
         out["illicit"] = (
@@ -183,6 +169,81 @@ def run_figures(saved: Saved, time: str = "mean") -> dict[str, tuple[Figure, str
             "Grey: hours when the station is closed.",
         )
     return out
+
+
+TRS_CAPTION = (
+    "The Time Release Study breakdown of released shipments: mean hours per released shipment "
+    "spent in lodgement and waiting for and undergoing each check (hatched: waiting). The "
+    "segments add up to the mean clearance time of released shipments. Shipments still inside "
+    "when the run stopped are not in it (a bar says how many were, in red), so where there are "
+    "some it is shorter than the clearance time in the tables, which counts them as censored."
+)
+
+
+def tradeoff_of(
+    saved: Saved,
+    time: str = "mean",
+    *,
+    highlight: int | None = None,
+    limits: tuple[tuple[float, float], tuple[float, float]] | None = None,
+    title: str = "Trade-off: clearance time against interception",
+    subtitle: str | None = None,
+) -> Figure:
+    """The trade-off figure of a saved comparison or sweep on the time axis ``time``: each
+    point where its saved standing puts it (judged from the means, overloaded points apart,
+    for a folder saved without standings)."""
+    metric, axis = contents.time_axis(saved, time)
+    return tradeoff(
+        contents.short_labels(saved),
+        [p.stats.get(metric) for p in saved.points],
+        [p.stats.get("interception_rate") for p in saved.points],
+        time_label=axis,
+        highlight=highlight,
+        limits=limits,
+        title=title,
+        subtitle=subtitle,
+        status=contents.standings(saved, time),
+        overloaded=[contents.is_overloaded(saved, i) for i in range(len(saved.points))],
+    )
+
+
+def tradeoff_caption(saved: Saved, time: str, lever: str) -> str:
+    """What the trade-off figure shows, in words."""
+    _, axis = contents.time_axis(saved, time)
+    what = "sweep point" if lever else "scenario"
+    text = (
+        f"Each point is one {what}: {axis[0].lower()}{axis[1:]} (shipments still inside at the "
+        "end counted as censored) against the share of illicit shipments intercepted, with 95% "
+        "confidence intervals both ways. Points joined by the dashed line are efficient: no "
+        "other point is faster and catches more."
+    )
+    found = contents.standings(saved, time)
+    if found is not None and "band" in found:
+        text += (
+            " The shaded band holds the points beaten on the means but not beyond what these "
+            "replications can tell apart: they may be on the frontier too."
+        )
+    elif found is None and saved.kind == "sweep":
+        text += " (This folder was written without standings: the means alone decide.)"
+    if any(contents.is_overloaded(saved, i) for i in range(len(saved.points))):
+        text += (
+            " Hollow red squares are overloaded points: their queues do not keep up, so their "
+            "clearance time is only a lower bound, and they are never on the frontier."
+        )
+    return text
+
+
+def inside_note(stats: Mapping[str, Mapping[str, Any]]) -> str:
+    """A few words for a TRS bar of a point that left shipments inside, else ''."""
+    share = mean_of(stats.get("censored_share"))
+    if not np.isfinite(share):
+        censored, shipments = mean_of(stats.get("censored")), mean_of(stats.get("shipments"))
+        share = censored / shipments if shipments and np.isfinite(censored) else 0.0
+    if not share > 0:
+        return ""
+    if share < 0.0005:
+        return "a few shipments still inside"
+    return f"{estimate({'mean': share}, pct=True)} still inside"
 
 
 def segment_means(stats: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
@@ -246,19 +307,21 @@ def point_figures(
     chain and its queues."""
     p = saved.points[i]
     labels = contents.short_labels(saved)
-    metric, axis = contents.time_axis(saved, time)
+    standing = contents.standings(saved, time) or []
+    heavy = any(contents.is_overloaded(saved, k) for k in range(len(saved.points)))
     out: dict[str, tuple[Figure, str]] = {}
     out["tradeoff"] = (
-        tradeoff(
-            labels,
-            [q.stats.get(metric) for q in saved.points],
-            [q.stats.get("interception_rate") for q in saved.points],
-            time_label=axis,
+        tradeoff_of(
+            saved,
+            time,
             highlight=i,
             limits=limits.tradeoff,
             title="The trade-off: where this point stands",
         ),
-        "Every point of the sweep; the ringed one is selected. Dashed: the Pareto frontier.",
+        "Every point of the sweep; the ringed one is selected. Dashed: the frontier"
+        + ("; shaded: the band that cannot be told from it" if "band" in standing else "")
+        + ("; hollow red squares: overloaded" if heavy else "")
+        + ".",
     )
     out["trs"] = (
         trs_breakdown(
@@ -267,8 +330,10 @@ def point_figures(
             highlight=i,
             xmax=limits.trs,
             ylabel=" and ".join(saved.keys) or None,
+            notes=[inside_note(q.stats) for q in saved.points],
         ),
-        "Where the clearance time goes, every point (the selected one highlighted).",
+        "Where the time of released shipments goes, every point (the selected one "
+        "highlighted); shipments still inside at the end are not in the bars.",
     )
     if contents.any_illicit(saved):
         out["illicit"] = (
@@ -352,5 +417,6 @@ __all__ = [
     "svg_bytes",
     "time_axis",
     "tradeoff",
+    "tradeoff_of",
     "trs_breakdown",
 ]

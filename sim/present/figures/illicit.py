@@ -3,6 +3,7 @@ through (by which lane) and how many were still inside."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,20 +26,35 @@ from sim.present.figures.style import (
     row_major,
     style,
 )
+from sim.present.markup import estimate
 
 
 @dataclass
 class Catch:
     """Where the illicit shipments of one kind went, in one point: mean counts per
-    replication caught at each check, released through each lane, still inside."""
+    replication caught at each check, released through each lane, still inside; and the
+    share intercepted as the tables show it (``kind.<kind>.interception_rate``: pooled over
+    the replications), None for a summary without it."""
 
     caught: dict[str, float]
     leaked: dict[str, float]
     inside: float
+    rate: float | None = None
 
     @property
     def total(self) -> float:
         return sum(self.caught.values()) + sum(self.leaked.values()) + self.inside
+
+    @property
+    def share(self) -> float:
+        """The share intercepted: the summary's when there is one, else from the counts."""
+        if self.rate is not None:
+            return self.rate
+        return sum(self.caught.values()) / self.total if self.total else math.nan
+
+    def words(self) -> str:
+        """ "33.3% caught", the share written exactly as the tables write it."""
+        return f"{estimate({'mean': self.share}, pct=True)} caught"
 
 
 def catch_of(stats: Mapping[str, Mapping[str, Any]], kind: str, checks, lanes) -> Catch:
@@ -48,7 +64,8 @@ def catch_of(stats: Mapping[str, Mapping[str, Any]], kind: str, checks, lanes) -
     leaked = {lane: finite(mean_of(stats.get(names.leaked_via(lane, kind)))) for lane in lanes}
     total = finite(mean_of(stats.get(names.kind(kind, "shipments"))))
     inside = max(0.0, total - sum(caught.values()) - sum(leaked.values()))
-    return Catch(caught, leaked, inside)
+    rate = (stats.get(names.kind(kind, "interception_rate")) or {}).get("mean")
+    return Catch(caught, leaked, inside, float(rate) if rate is not None else None)
 
 
 def illicit(
@@ -109,9 +126,8 @@ def illicit(
                 c = by_kind.get(kind)
                 if c is None or not c.total:
                     continue
-                share = sum(c.caught.values()) / c.total
                 ax.annotate(
-                    f"{share:.0%} caught",
+                    c.words(),
                     (left[k], y[k]),
                     xytext=(5, 0),
                     textcoords="offset points",

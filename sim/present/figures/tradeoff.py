@@ -1,5 +1,7 @@
 """The trade-off figure: clearance time against interception, one point per policy, variant or
-sweep point, with the Pareto frontier."""
+sweep point, with where each stands: the efficient points joined by the frontier, the band of
+points that cannot be told from it with these replications shaded, the dominated plain, and the
+overloaded (queues that do not keep up) marked apart and never on the frontier."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import matplotlib
+import matplotlib.ticker
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -17,6 +20,8 @@ from sim.present.figures.style import (
     DARK,
     GREY,
     ORANGE,
+    SKY,
+    VERMILLION,
     error_of,
     figure,
     mean_of,
@@ -24,50 +29,85 @@ from sim.present.figures.style import (
     style,
 )
 
+EFFICIENT, BAND, DOMINATED, OVERLOADED, MISSING = (
+    "efficient",
+    "band",
+    "dominated",
+    "overloaded",
+    "missing",
+)
+LOOK = {
+    EFFICIENT: {"color": BLUE, "markerfacecolor": BLUE},
+    BAND: {"color": BLUE, "markerfacecolor": SKY},
+    DOMINATED: {"color": GREY, "markerfacecolor": "white"},
+    OVERLOADED: {"color": VERMILLION, "markerfacecolor": "white"},
+}
+LEGEND = {
+    EFFICIENT: "efficient: on the frontier",
+    BAND: "in the band: not told apart from the frontier",
+    DOMINATED: "dominated: another point is faster and catches more",
+    OVERLOADED: "overloaded: queues do not keep up",
+}
+OVERLOAD_NOTE = (
+    "Hollow red: overloaded. Shipments were still inside at the end, so its clearance time "
+    "is only a lower bound; it is never on the frontier."
+)
+
+
+def statuses(
+    xs: Sequence[float], ys: Sequence[float], overloaded: Sequence[bool] | None = None
+) -> list[str]:
+    """Each point's standing judged on the means alone (for a folder saved without the
+    standings): efficient or dominated; an overloaded point is never efficient."""
+    heavy = list(overloaded) if overloaded is not None else [False] * len(xs)
+    live = [
+        (x, y) if not heavy[i] else (math.nan, math.nan)
+        for i, (x, y) in enumerate(zip(xs, ys, strict=True))
+    ]
+    efficient = pareto_efficient([x for x, _ in live], [y for _, y in live])
+    out = []
+    for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
+        if heavy[i]:
+            out.append(OVERLOADED)
+        elif not (math.isfinite(x) and math.isfinite(y)):
+            out.append(MISSING)
+        else:
+            out.append(EFFICIENT if efficient[i] else DOMINATED)
+    return out
+
 
 def tradeoff(
     labels: Sequence[str],
     time: Sequence[Mapping[str, Any] | None],
     catch: Sequence[Mapping[str, Any] | None],
     *,
-    time_label: str = "Clearance time of legitimate shipments, mean (hours)",
+    time_label: str = "Clearance time, mean (hours)",
     highlight: int | None = None,
     title: str = "Trade-off: clearance time against interception",
     subtitle: str | None = None,
     limits: tuple[tuple[float, float], tuple[float, float]] | None = None,
+    status: Sequence[str] | None = None,
+    overloaded: Sequence[bool] | None = None,
 ) -> Figure:
     """One point per policy, variant or sweep point: ``time`` (hours) against ``catch`` (the
     interception rate), each a metric's ``{"mean", "ci_low", "ci_high"}``, with 95% CI bars
-    both ways; the Pareto-efficient points (none faster *and* catching more) are joined into
-    the frontier; every point is labelled; ``highlight`` rings one point."""
+    both ways. ``status`` is each point's standing as saved (efficient, band, dominated,
+    overloaded, missing); without it the means decide, ``overloaded`` points set apart.
+    Efficient points are joined by the frontier, band points shaded around it; every point is
+    labelled; ``highlight`` rings one point. Each point's marker has the gid
+    ``point-<index>-<status>``, the frontier ``frontier`` and the band ``band``."""
     fig = figure()
     ax = fig.add_subplot()
     xs = np.array([mean_of(s) for s in time])
     ys = np.array([mean_of(s) for s in catch])
-    efficient = pareto_efficient(list(xs), list(ys))
+    if status is None:
+        status = statuses(list(xs), list(ys), overloaded)
+    status = list(status)
+    shown = [i for i in range(len(labels)) if math.isfinite(xs[i]) and math.isfinite(ys[i])]
     with style():
-        for i in range(len(labels)):
-            if not (math.isfinite(xs[i]) and math.isfinite(ys[i])):
-                continue
-            xe, ye = error_of(time[i]), error_of(catch[i])
-            on = efficient[i]
-            ax.errorbar(
-                xs[i],
-                ys[i],
-                xerr=[[xe[0]], [xe[1]]],
-                yerr=[[ye[0]], [ye[1]]],
-                fmt="o",
-                color=BLUE if on else GREY,
-                markerfacecolor=BLUE if on else "white",
-                markeredgewidth=2,
-                markersize=9,
-                elinewidth=1.4,
-                capsize=4,
-                zorder=3,
-            )
-        front = sorted((xs[i], ys[i]) for i in range(len(labels)) if efficient[i])
-        if len(front) > 1:
-            ax.plot(*zip(*front, strict=True), color=BLUE, lw=2, ls="--", zorder=2)
+        for i in shown:
+            _point(ax, i, xs[i], ys[i], time[i], catch[i], status[i])
+        _frontier(ax, xs, ys, shown, status)
         if highlight is not None and 0 <= highlight < len(labels):
             ax.plot(
                 xs[highlight],
@@ -80,26 +120,29 @@ def tradeoff(
                 zorder=4,
             )
         many = len(labels) > 16
-        for i, label in enumerate(labels):
-            if not (math.isfinite(xs[i]) and math.isfinite(ys[i])):
-                continue
-            if many and not efficient[i] and i != highlight:
+        for i in shown:
+            if many and status[i] not in (EFFICIENT, BAND) and i != highlight:
                 continue
             ax.annotate(
-                label,
+                labels[i],
                 (xs[i], ys[i]),
                 xytext=(8, 8 if i % 2 == 0 else -16),
                 textcoords="offset points",
                 fontsize=12 if i != highlight else 14,
                 fontweight="bold" if i == highlight else "normal",
-                color=DARK,
+                color=VERMILLION if status[i] == OVERLOADED else DARK,
             )
-        ax.set_xlabel(time_label)
         ax.set_ylabel("Illicit shipments intercepted")
         percent_axis(ax.yaxis)
         ax.set_title(title)
         if limits is None:
             limits = tradeoff_limits(time, catch)
+        if log_time(limits):
+            ax.set_xscale("log")
+            ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+            ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_hours))
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_xlabel(_log_label(time_label) if log_time(limits) else time_label)
         ax.set_xlim(*limits[0])
         ax.set_ylim(*limits[1])
         ax.annotate(
@@ -110,32 +153,127 @@ def tradeoff(
             fontsize=11,
             color="#666666",
         )
-        handles = [
-            matplotlib.lines.Line2D(
-                [], [], marker="o", color=BLUE, ls="--", label="Pareto frontier"
-            ),
-            matplotlib.lines.Line2D(
-                [], [], marker="o", color=GREY, markerfacecolor="white", ls="", label="dominated"
-            ),
-        ]
-        if highlight is not None:
-            handles.append(
-                matplotlib.lines.Line2D(
-                    [],
-                    [],
-                    marker="o",
-                    markersize=14,
-                    markerfacecolor="none",
-                    markeredgecolor=ORANGE,
-                    markeredgewidth=3,
-                    ls="",
-                    label="selected",
-                )
-            )
-        ax.legend(handles=handles, loc="lower right")
-        if subtitle:
-            fig.supxlabel(subtitle, fontsize=11, color="#555555")
+        ax.legend(handles=_handles(status, highlight is not None), loc="lower right")
+        notes = [subtitle] if subtitle else []
+        if OVERLOADED in status:
+            notes.append(OVERLOAD_NOTE)
+        if notes:
+            fig.supxlabel("\n".join(notes), fontsize=11, color="#555555")
     return fig
+
+
+def _log_label(label: str) -> str:
+    if label.endswith("(hours)"):
+        return label[: -len("(hours)")] + "(hours, log scale)"
+    return label + " (log scale)"
+
+
+def _hours(value: float, _pos: int) -> str:
+    return f"{value:g}"
+
+
+def _point(ax, i: int, x: float, y: float, time, catch, status: str) -> None:
+    """One point with its intervals both ways, drawn as its standing says."""
+    xe, ye = error_of(time), error_of(catch)
+    look = LOOK.get(status, LOOK[DOMINATED])
+    bars = ax.errorbar(
+        x,
+        y,
+        xerr=[[xe[0]], [xe[1]]],
+        yerr=[[ye[0]], [ye[1]]],
+        fmt="s" if status == OVERLOADED else "o",
+        markeredgewidth=2.4 if status == OVERLOADED else 2,
+        markersize=10 if status == OVERLOADED else 9,
+        elinewidth=1.4,
+        capsize=4,
+        zorder=3,
+        alpha=0.9,
+        **look,
+    )
+    bars.lines[0].set_gid(f"point-{i}-{status}")
+
+
+def _frontier(ax, xs, ys, shown: Sequence[int], status: Sequence[str]) -> None:
+    """The frontier through the efficient points (dashed), and a shaded band through them and
+    the points that cannot be told from them."""
+    front = sorted((xs[i], ys[i]) for i in shown if status[i] == EFFICIENT)
+    if len(front) > 1:
+        ax.plot(*zip(*front, strict=True), color=BLUE, lw=2, ls="--", zorder=2, gid="frontier")
+    if not any(status[i] == BAND for i in shown):
+        return
+    band = sorted((xs[i], ys[i]) for i in shown if status[i] in (EFFICIENT, BAND))
+    ax.plot(
+        *zip(*band, strict=True),
+        color=SKY,
+        lw=26,
+        alpha=0.22,
+        solid_capstyle="round",
+        solid_joinstyle="round",
+        marker="o" if len(band) == 1 else None,
+        markersize=26,
+        zorder=1,
+        gid="band",
+    )
+
+
+def _handles(status: Sequence[str], selected: bool) -> list:
+    """Legend entries for the standings present (the frontier always)."""
+    line = matplotlib.lines.Line2D
+    handles = [line([], [], marker="o", color=BLUE, ls="--", label=LEGEND[EFFICIENT])]
+    if BAND in status:
+        handles.append(
+            line(
+                [],
+                [],
+                marker="o",
+                color=BLUE,
+                markerfacecolor=SKY,
+                ls="-",
+                lw=10,
+                alpha=0.5,
+                label=LEGEND[BAND],
+            )
+        )
+    if DOMINATED in status:
+        handles.append(
+            line(
+                [],
+                [],
+                marker="o",
+                color=GREY,
+                markerfacecolor="white",
+                ls="",
+                label=LEGEND[DOMINATED],
+            )
+        )
+    if OVERLOADED in status:
+        handles.append(
+            line(
+                [],
+                [],
+                marker="s",
+                color=VERMILLION,
+                markerfacecolor="white",
+                markeredgewidth=2.4,
+                ls="",
+                label=LEGEND[OVERLOADED],
+            )
+        )
+    if selected:
+        handles.append(
+            line(
+                [],
+                [],
+                marker="o",
+                markersize=14,
+                markerfacecolor="none",
+                markeredgecolor=ORANGE,
+                markeredgewidth=3,
+                ls="",
+                label="selected",
+            )
+        )
+    return handles
 
 
 def tradeoff_limits(
@@ -164,4 +302,21 @@ def tradeoff_limits(
         pad = (b - a) * 0.08 or 0.05
         return (0.0 if a - pad < 0.25 * (b - a) else a - pad, b + pad)
 
+    means = [s["mean"] for s in time if s and s.get("mean") is not None and s["mean"] > 0]
+    means = [m for m in means if math.isfinite(m)]
+    if means and max(means) > LOG_RATIO * min(means):
+        # Hours from a few to hundreds (an overloaded point beside the rest): a log scale
+        # keeps the fast points apart instead of squeezing them against the axis.
+        return (min(means) / 1.6, max(means) * 1.6), span(catch, 1.0)
     return span(time, None), span(catch, 1.0)
+
+
+LOG_RATIO = 8.0
+"""The time axis is logarithmic when the slowest point's mean is more than this many times
+the fastest one's."""
+
+
+def log_time(limits: tuple[tuple[float, float], tuple[float, float]]) -> bool:
+    """Whether the time axis of these limits is drawn on a log scale."""
+    low, high = limits[0]
+    return low > 0 and high > LOG_RATIO * low * 1.6**2 * 0.999

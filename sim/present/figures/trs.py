@@ -1,5 +1,6 @@
-"""The Time Release Study breakdown: where the clearance time goes, as stacked bars of the
-mean hours per released shipment in lodgement and in each check's queue and service."""
+"""The Time Release Study breakdown: where the clearance time of *released* shipments goes,
+as stacked bars of the mean hours per released shipment in lodgement and in each check's queue
+and service. Shipments still inside at the end are not in it: a bar says so beside its total."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sim.present.figures.style import (
     HEIGHT,
     ORANGE,
     PALETTE,
+    VERMILLION,
     figure,
     finite,
     row_major,
@@ -26,14 +28,16 @@ def trs_breakdown(
     bars: Sequence[tuple[str, Mapping[str, float]]],
     checks: Sequence[str],
     *,
-    title: str = "Time Release Study: where the clearance time goes",
+    title: str = "Time Release Study: where released shipments' time goes",
     highlight: int | None = None,
     xmax: float | None = None,
     ylabel: str | None = None,
+    notes: Sequence[str] | None = None,
 ) -> Figure:
     """Stacked bars, one per point: mean hours per released shipment in lodgement and in each
     check's queue and service (the ``segment.*`` metrics; they add up to the mean clearance
-    time)."""
+    time of released shipments). ``notes``: a few words per bar, written after its total
+    (how many shipments were still inside, say)."""
     segments = [(names.LODGEMENT, "lodgement", GREY, None)]
     for k, check in enumerate(checks):
         color = PALETTE[k % len(PALETTE)]
@@ -76,14 +80,16 @@ def trs_breakdown(
                         )
             left += widths
         for k, total in enumerate(left):
+            note = notes[k] if notes and k < len(notes) and notes[k] else ""
             ax.annotate(
-                f"{total:.2f} h",
+                f"{total:.2f} h" + (f"  ({note})" if note else ""),
                 (total, y[k]),
                 xytext=(5, 0),
                 textcoords="offset points",
                 va="center",
                 fontsize=12,
                 fontweight="bold" if k == highlight else "normal",
+                color=VERMILLION if note else DARK,
             )
         ax.set_yticks(y, [label for label, _ in bars])
         if highlight is not None and 0 <= highlight < len(bars):
@@ -92,7 +98,8 @@ def trs_breakdown(
         ax.set_xlabel("Mean hours per released shipment")
         ax.set_title(title)
         top = xmax if xmax else (left.max() if len(left) else 1.0)
-        ax.set_xlim(0, (top or 1.0) * 1.15)
+        room = 1.55 if notes and any(notes) else 1.15
+        ax.set_xlim(0, (top or 1.0) * room)
         ax.grid(axis="y", visible=False)
         if ylabel:
             ax.set_ylabel(ylabel)
