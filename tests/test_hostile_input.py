@@ -16,12 +16,14 @@ import math
 import os
 import pickle
 import tempfile
+import time
 import tomllib
 import tracemalloc
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import numpy as np
 import pytest
 import tomli_w
 from hypothesis import HealthCheck, event, given, settings
@@ -559,9 +561,9 @@ def test_many_generated_files_run_or_exit_2_leaving_nothing(content, overrides, 
     ("content", "words"),
     [
         (b"x = " + b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
-        (b"[" + b".".join([b"a"] * 50_000) + b"]\nx = 1\n", "nested too deeply"),
+        (b"[" + b".".join([b"a"] * 50_000) + b"]\nx = 1\n", "more than 32 parts"),
         (b"\xff\xfe" + "[scenario]".encode("utf-16-le"), "not UTF-8"),
-        (b"# " + b"x" * 50_000_001, "larger than 50 MB"),
+        (b"# " + b"x" * 20_000_001, "larger than 20,000,000 bytes"),
     ],
     ids=["deep-array", "deep-table", "utf-16", "huge-file"],
 )
@@ -572,3 +574,154 @@ def test_extreme_files_exit_2(monkeypatch, tmp_path, content, words):
     code, out, err = cli("run", file)
     assert code == 2 and not out and words in err and "Traceback" not in err
     assert tree(tmp_path) == ["s.toml"]
+
+
+# ------------------------------------------------------------ the faults of the hostile-files issue
+
+BASELINE = ROOT / "scenarios" / "baseline.toml"
+HUGE = "1" + "0" * 400
+
+
+def _exits_2(*args: Any, words: str) -> str:
+    """The command exits 2 with one message holding ``words``, no traceback, nothing printed."""
+    code, out, err = cli(*args)
+    assert code == 2 and not out, err
+    assert err.startswith("error: ") and words in err and "Traceback" not in err, err
+    return err
+
+
+@contextlib.contextmanager
+def _fast(seconds: float = 1.0):
+    """Each hostile case must finish well under ``seconds``."""
+    start = time.perf_counter()
+    yield
+    assert time.perf_counter() - start < seconds
+
+
+def test_a_huge_integer_in_a_file_is_refused_by_name(tmp_path):
+    text = BASELINE.read_text().replace("days = 28 ", f"days = {HUGE} ", 1)
+    (file := tmp_path / "s.toml").write_text(text)
+    err = _exits_2("validate", file, words="scenario.days: must be a number of ordinary size")
+    assert "1.00e+400" in err
+
+
+def test_a_huge_integer_in_set_is_refused_by_name():
+    err = _exits_2("validate", BASELINE, "--set", f"scenario.days={HUGE}", words="ordinary size")
+    assert "scenario.days" in err and len(err) < 600
+
+
+@pytest.mark.parametrize("spec", ["1979-05-27", "1979-05-27,1980-01-01", "[1979-05-27]"])
+def test_a_date_in_vary_is_text_refused_by_the_key(tmp_path, spec):
+    _exits_2(
+        "sweep", BASELINE, "--vary", f"scenario.days={spec}", "--out", tmp_path / "o",
+        words="scenario.days: must be a number",
+    )  # fmt: skip
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    ("spec", "words"),
+    [
+        (f"1:{HUGE}:3", "must be numbers"),
+        ("-1e308:1e308:3", "too wide"),
+        (f"{HUGE}", "ordinary size"),
+    ],
+)
+def test_a_huge_range_in_vary_is_refused(tmp_path, spec, words):
+    _exits_2(
+        "sweep", BASELINE, "--vary", f"scenario.days={spec}", "--out", tmp_path / "o",
+        words=words,
+    )  # fmt: skip
+
+
+def test_vary_values_from_python_must_be_scenario_values():
+    import datetime
+
+    from sim.experiment.sweep import parse_all
+
+    with pytest.raises(ScenarioError, match="the values must be"):
+        parse_all({"scenario.days": [datetime.date(1979, 5, 27)]}, "api")
+
+
+def _profiled(days: float = 7, **traffic: Any) -> sim.Scenario:
+    data = small_data()
+    data["traffic"].update(traffic)
+    data["scenario"].update(days=days, warmup_days=0, drain_days=1, replications=1)
+    return sim.from_dict(data, "<profile>")
+
+
+@pytest.mark.parametrize(
+    "traffic",
+    [{"weekly_profile": [5e-324, 0, 0, 0, 0, 0, 0]}, {"hourly_profile": [1e308] * 24}],
+    ids=["tiny-weekly", "huge-hourly"],
+)
+def test_extreme_profiles_validate_and_simulate_shipments(traffic):
+    """Weights are scaled by a power of two before their mean is taken: 5e-324 no longer gives
+    an infinite rate, 24 x 1e308 no longer a rate of 0."""
+    from sim.model.traffic import hourly_rates
+
+    s = _profiled(**traffic)
+    rates = hourly_rates(s)
+    assert np.isfinite(rates).all() and rates.sum() > 0
+    result = sim.run(s, progress=False)
+    assert result.summary()["shipments"]["mean"] > 0
+
+
+def test_overlapping_surges_multiply_in_the_shipment_estimate():
+    """Ten surges of x1000 over the same day are 1e30 times the traffic, not 10,000 times: refused
+    by the shipment limit rather than crashing the Poisson draw."""
+    surge = {"start_day": 1, "end_day": 2, "factor": 1000}
+    with pytest.raises(ScenarioError, match="at most 10,000,000 are supported"):
+        _profiled(surges=[surge] * 10)
+
+
+def test_a_window_without_traffic_is_warned_about():
+    from sim.schema import empty_window
+
+    assert empty_window(_profiled(days=5, weekly_profile=[0, 0, 0, 0, 0, 0, 1])) is not None
+    assert empty_window(_profiled()) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" + ".".join(["a"] * 300_000) + "]\n",
+        ".".join(["a"] * 30_000) + " = 1\n",
+        "x = " + "[" * 100_000 + "]" * 100_000 + "\n",
+        "x = 1" + "0" * 5000 + "\n",
+    ],
+    ids=["header-300k-parts", "key-30k-parts", "deep-array", "5000-digits"],
+)
+def test_pathological_toml_is_refused_in_well_under_a_second(text):
+    with _fast(), pytest.raises(ScenarioError):
+        sim.loads_scenario(text)
+
+
+def test_long_keys_in_set_and_vary_are_refused_quickly(tmp_path):
+    key = ".".join(["a"] * 30_000)
+    with _fast():
+        _exits_2("validate", BASELINE, "--set", f"{key}=1", words="at most 32")
+    with _fast():
+        _exits_2("validate", BASELINE, "--set", f"x={{{key} = 1}}", words="x")
+
+
+def test_a_large_distribution_is_validated_once_not_per_variant(monkeypatch, tmp_path):
+    """A distribution of 200,000 values and 40 variants: the variants share the base's
+    distribution, validated as data only when read anew (each read of the file, and the one
+    copy that compare makes), never once per variant."""
+    data = small_data()
+    values = [round(0.01 + (i % 997) / 500, 3) for i in range(200_000)]
+    data["checks"]["documents"]["duration_hours"] = {"dist": "empirical", "values": values}
+    data["variants"] = {f"v{i}": {"illicit": {"prevalence": i / 1000}} for i in range(40)}
+    file = write_toml(tmp_path / "big.toml", data)
+    calls: list[bool] = []
+    validate = sim.Scenario.model_validate
+
+    def counting(obj, *args, **kwargs):
+        calls.append(isinstance(obj["checks"]["documents"]["duration_hours"], dict))
+        return validate(obj, *args, **kwargs)
+
+    monkeypatch.setattr(sim.Scenario, "model_validate", counting)
+    code, out, err = cli("validate", file)
+    assert code == 0 and "valid" in out, err
+    assert len(calls) > 40 and sum(calls) <= 3, (len(calls), sum(calls))

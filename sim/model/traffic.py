@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.model.roster import schedule_for
-from sim.schema import Scenario, risk_groups
+from sim.schema import Scenario, profile_weights, risk_groups
 from sim.streams import Streams
 
 LEGITIMATE = 0
@@ -119,8 +119,8 @@ def hourly_rates(scenario: Scenario) -> np.ndarray:
     t = scenario.traffic
     n_hours = int(np.ceil(scenario.end_hours))
     hour = np.arange(n_hours)
-    hourly = np.asarray(t.hourly_profile) / np.mean(t.hourly_profile)
-    weekly = np.asarray(t.weekly_profile) / np.mean(t.weekly_profile)
+    hourly = profile_weights(t.hourly_profile)
+    weekly = profile_weights(t.weekly_profile)
     base = t.shipments_per_day / 24.0 * hourly[hour % 24] * weekly[(hour // 24) % 7]
     shares = np.array([c.share for c in t.commodities.values()])
     rates = base[:, None] * shares[None, :]

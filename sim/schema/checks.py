@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from sim.schema.errors import quote_name, show_value, suggest
+from sim.schema.limits import profile_weights
 from sim.schema.tables import ALWAYS_OPEN, Scenario
 
 MAX_SHIPMENTS = 10_000_000
@@ -18,17 +19,51 @@ MAX_SHIPMENTS = 10_000_000
 
 
 def expected_shipments(s: Scenario) -> float:
-    """About how many shipments one replication simulates (arrival window, drain and surges)."""
-    t = s.traffic
-    span = s.scenario.days + s.scenario.drain_days
-    total = t.shipments_per_day * span
-    for surge in t.surges:
-        overlap = max(0.0, min(surge.end_day, span) - min(surge.start_day, span))
-        share = sum(c.share for name, c in t.commodities.items() if name in surge.commodities)
-        share = share if surge.commodities else 1.0
-        total += t.shipments_per_day * overlap * max(surge.factor - 1, 0) * share
-    return total
+    """How many shipments one replication simulates on average (arrival window and drain)."""
+    return expected_arrivals(s, 0.0, s.end_hours, profiles=False)
 
+
+def expected_arrivals(s: Scenario, start: float, end: float, profiles: bool = True) -> float:
+    """Mean arrivals between hours ``start`` and ``end``, as the model draws them: a rate
+    constant within each hour (the profiles, unless ``profiles`` is false, which takes the
+    mean rate of a week; surges applying to whole hours, overlapping surges multiplying); inf
+    when the rate cannot be represented."""
+    t = s.traffic
+    week = np.full(168, t.shipments_per_day / 24.0)
+    if profiles:
+        week *= np.repeat(profile_weights(t.weekly_profile), 24)
+        week *= np.tile(profile_weights(t.hourly_profile), 7)
+    cumulative = np.concatenate([[0.0], np.cumsum(week)])
+
+    def integral(hour: float) -> float:
+        if not profiles:
+            return t.shipments_per_day * hour / 24.0
+        weeks, rest = divmod(hour, 168.0)
+        i = min(int(rest), 167)
+        return weeks * cumulative[-1] + cumulative[i] + (rest - i) * week[i]
+
+    names = list(t.commodities)
+    shares = np.array([c.share for c in t.commodities.values()])
+    edges = {start, end}
+    for surge in t.surges:
+        edges |= {math.ceil(surge.start_day * 24), math.ceil(surge.end_day * 24)}
+    bounds = sorted(e for e in edges if start <= e <= end)
+    total = 0.0
+    with np.errstate(all="ignore"):
+        for lo, hi in zip(bounds, bounds[1:], strict=False):
+            hour = math.floor(lo)
+            factors = np.ones(len(names))
+            for surge in t.surges:
+                if surge.start_day * 24 <= hour < surge.end_day * 24:
+                    cols = [names.index(c) for c in surge.commodities if c in names]
+                    factors[cols if surge.commodities else slice(None)] *= surge.factor
+            total += float(shares @ factors) * (integral(hi) - integral(lo))
+    return total if math.isfinite(total) else math.inf
+
+
+MIN_COUNTED = 1e-6
+"""Fewest shipments a replication may expect in its counted window: below, it would almost
+surely count none, and every figure of the run would be empty."""
 
 MEMORY_ENV = "BORDERSIM_MAX_MEMORY_MB"
 DEFAULT_MAX_MEMORY_MB = 8192
@@ -80,8 +115,24 @@ def memory_problem(s: Scenario) -> tuple[str, str] | None:
     )
 
 
+_drawn: dict[int, tuple[Any, str | None]] = {}
+"""The verdicts of :func:`_distribution_problem` on large distributions (frozen models, kept
+alive here so that their ids stay theirs), which variants share."""
+
+
 def _distribution_problem(dist: Any) -> str | None:
     """Why values cannot be drawn from a distribution (parameters too extreme), or None."""
+    if len(getattr(dist, "values", ())) < 1000:
+        return _draw_problem(dist)
+    kept = _drawn.get(id(dist))
+    if kept is None or kept[0] is not dist:
+        kept = _drawn[id(dist)] = (dist, _draw_problem(dist))
+        while len(_drawn) > 8:
+            del _drawn[next(iter(_drawn))]
+    return kept[1]
+
+
+def _draw_problem(dist: Any) -> str | None:
     try:
         with np.errstate(all="ignore"):
             ok = bool(np.all(np.isfinite(dist.sample(np.random.default_rng(0), 64))))
@@ -157,10 +208,11 @@ def cross_check(s: Scenario) -> list[tuple[str, str]]:
                 unknown(f"illicit.surges[{i}].commodities", "commodity", commodity, commodities)
     n = expected_shipments(s)
     if n > MAX_SHIPMENTS:
+        about = f"about {n:,.0f}" if n < 1e15 else f"about {n:.2g}" if n < math.inf else "more"
         problems.append(
             (
                 "traffic.shipments_per_day",
-                f"a replication would simulate about {n:,.0f} shipments; at most {MAX_SHIPMENTS:,} "
+                f"a replication would simulate {about} shipments; at most {MAX_SHIPMENTS:,} "
                 "are supported: lower shipments_per_day, days or the surges",
             )
         )
@@ -197,6 +249,20 @@ def cross_check(s: Scenario) -> list[tuple[str, str]]:
                     )
                 )
     return problems
+
+
+def empty_window(s: Scenario) -> str | None:
+    """A warning when a replication would almost surely count no shipment (fewer than
+    :data:`MIN_COUNTED` expected in the counted window), or None. A warning, not a refusal:
+    a point of a sweep or a variant may legitimately switch traffic off (a surge factor of 0)."""
+    if expected_arrivals(s, s.warmup_hours, s.hours) >= MIN_COUNTED:
+        return None
+    return (
+        f"no shipment would arrive between day {s.scenario.warmup_days:g} (the warm-up) and "
+        f"day {s.scenario.days:g}, where shipments are counted: the hourly and weekly "
+        "profiles and the surges give that window an arrival rate of (nearly) 0, so every "
+        "figure of the run would be empty"
+    )
 
 
 def _referral_loops(s: Scenario) -> list[tuple[str, str]]:

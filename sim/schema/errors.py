@@ -4,6 +4,7 @@ allowed, built from pydantic's errors and from the checks that span tables.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import json
 import math
@@ -151,10 +152,25 @@ def show_value(value: Any) -> str:
     elif isinstance(value, float):
         text = f"{value:.10g}"
     elif isinstance(value, int):
-        text = str(value) if abs(value) < 10**30 else f"{value:.3g}"
+        text = str(value) if abs(value) < 10**30 else _huge(value)
+    elif isinstance(value, datetime.date | datetime.time):
+        text = value.isoformat()
     else:
         return "a value of another kind"
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _huge(value: int) -> str:
+    """A whole number too large for a float, as ``1.23e+400``: its digits are never all
+    written out (Python refuses to, beyond 4300)."""
+    digits = int(math.log10(abs(value)))
+    while abs(value) >= 10 ** (digits + 1):
+        digits += 1
+    while abs(value) < 10**digits:
+        digits -= 1
+    lead = str(abs(value) // 10 ** max(digits - 2, 0))
+    sign = "-" if value < 0 else ""
+    return f"{sign}{lead[0]}.{lead[1:]}e+{digits}"
 
 
 NAME_RULE = "use 1-64 letters, digits, '_' and '-', starting with a letter or '_'"
