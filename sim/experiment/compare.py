@@ -42,19 +42,22 @@ RESERVED = {
 def merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     """``base`` with the keys ``override`` names replaced (tables merged key by key); a
     distribution (a table with ``dist``) is replaced whole, as ``--set`` does, and a new
-    ``policy.kind`` replaces the whole ``[policy]`` table."""
-    out = copy.deepcopy(base)
+    ``policy.kind`` replaces the whole ``[policy]`` table. ``base`` is not changed: the tables
+    that ``override`` reaches into are copied, the rest shared (a large distribution is never
+    copied, once per variant), and ``override``'s values are copied."""
 
-    def into(dst: dict[str, Any], src: Mapping[str, Any]) -> None:
+    def into(dst: dict[str, Any], src: Mapping[str, Any]) -> dict[str, Any]:
+        out = dict(dst)
         for key, value in src.items():
             if (
                 isinstance(value, Mapping)
                 and "dist" not in value
-                and isinstance(dst.get(key), dict)
+                and isinstance(out.get(key), dict)
             ):
-                into(dst[key], value)
+                out[key] = into(out[key], value)
             else:
-                dst[key] = copy.deepcopy(value)
+                out[key] = copy.deepcopy(value)
+        return out
 
     policy = override.get("policy")
     if (
@@ -62,9 +65,8 @@ def merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
         and "kind" in policy
         and policy["kind"] != (base.get("policy") or {}).get("kind")
     ):
-        out["policy"] = {}
-    into(out, override)
-    return out
+        base = {**base, "policy": {}}
+    return into(base, override)
 
 
 def expand_dotted(table: Mapping[str, Any]) -> dict[str, Any]:
@@ -115,6 +117,9 @@ class Source:
 
 
 def load_source(item: Any, overrides: Sequence[str], label: str | None = None) -> Source:
+    """One scenario to compare, read and validated (with its ``--set`` overrides)."""
+    from sim.scenario import with_overrides
+
     if isinstance(item, Scenario):
         origin = f"<{item.scenario.name}>"
         raw = item.to_dict()
@@ -126,7 +131,7 @@ def load_source(item: Any, overrides: Sequence[str], label: str | None = None) -
     source = origin
     if overrides:
         raw = apply_overrides(raw, list(overrides), origin)
-        source = f"{origin} (with --set {' --set '.join(overrides)})"
+        source = with_overrides(origin, overrides)
     scenario = from_dict(raw, source)
     data = {k: v for k, v in raw.items() if k != "variants"}
     return Source(label or scenario.scenario.name, source, data, scenario, scenario.variants or {})

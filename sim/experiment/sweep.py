@@ -17,7 +17,6 @@ import copy
 import itertools
 import math
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,8 +32,8 @@ from sim.experiment.replications import Replications
 from sim.files.text import show
 from sim.measure.names import within
 from sim.measure.statistics import pareto_efficient
-from sim.scenario import apply_overrides, from_dict, read_toml, set_key
-from sim.schema import Scenario, ScenarioError
+from sim.scenario import apply_overrides, from_dict, parse_value, read_toml, set_key, shorten
+from sim.schema import MAX_INT, Scenario, ScenarioError, raw_problems, show_value
 
 VARY_USAGE = (
     "a --vary is KEY=START:STOP:COUNT (e.g. policy.rates.red=0:0.3:13) or KEY=V1,V2,... "
@@ -71,25 +70,25 @@ class Vary:
 
 
 def _value(text: str) -> Any:
-    """A value as ``--set`` reads it: TOML if it is one, else plain text."""
-    try:
-        doc = tomllib.loads(f"v = {text}")
-    except (tomllib.TOMLDecodeError, RecursionError):
-        return text
-    return doc["v"] if list(doc) == ["v"] else text
+    """A value as ``--set`` reads it: TOML if it is one, else plain text (see
+    :func:`sim.scenario.parse_value`: a date is text too)."""
+    return parse_value(text)
 
 
 def _number(text: str) -> int | float | None:
+    """A range's START or STOP: a finite number of ordinary size, else None."""
     value = _value(text.strip())
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return value
+    if isinstance(value, int) and abs(value) > MAX_INT:
+        return None
+    return value if math.isfinite(value) else None
 
 
 def parse_vary(text: str, source: str = "--vary") -> Vary:
     """Parse ``KEY=START:STOP:COUNT`` or ``KEY=V1,V2,...``; a mistake raises the
     :class:`ScenarioError` of a bad ``--set``: the source, the key and what is allowed."""
-    where = f"{source} (--vary {text})"
+    where = f"{source} (--vary {shorten(text)})"
     key, sep, spec = text.partition("=")
     key = key.strip()
     parts = [p.strip() for p in key.split(".")]
@@ -114,23 +113,28 @@ def parse_vary(text: str, source: str = "--vary") -> Vary:
     elif re.fullmatch(r"[^,:]*:[^,:]*(:[^,:]*)?", spec):
         pieces = spec.split(":")
         if len(pieces) != 3:
-            raise bad(f"a range is START:STOP:COUNT, e.g. 0:0.3:13; got {spec!r}")
+            raise bad(f"a range is START:STOP:COUNT, e.g. 0:0.3:13; got {shorten(spec)!r}")
         start, stop, count = (_number(p) for p in pieces)
         if start is None or stop is None:
-            raise bad(f"a range's START and STOP must be numbers, got {spec!r}")
+            raise bad(
+                f"a range's START and STOP must be numbers (finite; whole numbers at most "
+                f"{MAX_INT} in size), got {shorten(spec)!r}"
+            )
         if not isinstance(count, int) or count < 2:
             raise bad(f"a range's COUNT must be a whole number of at least 2, got {pieces[2]!r}")
         if count > MAX_VALUES:
             raise bad(f"at most {MAX_VALUES} values per key, got {count}")
         if start == stop:
-            raise bad(f"a range needs START and STOP to differ, got {spec!r}")
+            raise bad(f"a range needs START and STOP to differ, got {shorten(spec)!r}")
         values = _range(start, stop, count)
+        if not values:
+            raise bad(f"a range from {show_value(start)} to {show_value(stop)} is too wide")
     else:
         items = [item.strip() for item in spec.split(",")]
         if any(not item for item in items):
-            raise bad(f"an empty value in the list {spec!r}; {VARY_USAGE}")
+            raise bad(f"an empty value in the list {shorten(spec)!r}; {VARY_USAGE}")
         if any(":" in item for item in items):
-            raise bad(f"{spec!r} is neither a range nor a list; {VARY_USAGE}")
+            raise bad(f"{shorten(spec)!r} is neither a range nor a list; {VARY_USAGE}")
         values = [_value(item) for item in items]
     if not values:
         raise bad(f"no values given; {VARY_USAGE}")
@@ -153,12 +157,41 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _range(start: float, stop: float, count: int) -> list[Any]:
-    """``count`` evenly spaced values, whole numbers when every one is whole."""
+    """``count`` evenly spaced values, whole numbers when every one is whole; empty when
+    they cannot all be represented (a range wider than the largest float)."""
     if isinstance(start, int) and isinstance(stop, int) and (stop - start) % (count - 1) == 0:
         step = (stop - start) // (count - 1)
         return [start + k * step for k in range(count)]
+    with np.errstate(all="ignore"):
+        spaced = np.linspace(float(start), float(stop), count)
+    if not np.isfinite(spaced).all():
+        return []
     # 12 significant digits: 0.025 rather than 0.025000000000000001.
-    return [float(f"{v:.12g}") for v in np.linspace(start, stop, count)]
+    return [float(f"{v:.12g}") for v in spaced]
+
+
+def _check_plain(values: Any, where: str, key: str) -> None:
+    """Values given from Python must be what a scenario file could hold: numbers of ordinary
+    size, text, true or false, lists and tables of them."""
+    items = list(values) if isinstance(values, Sequence) else None
+    ok = items is not None and len(items) <= MAX_VALUES
+    if ok:
+        limits, non_finite = raw_problems(items)
+        ok = not limits and not non_finite and all(_plain(v) for v in items)
+    if not ok:
+        msg = (
+            f"the values must be a list of at most {MAX_VALUES} numbers of ordinary size, "
+            "text, true or false, or lists and tables of them"
+        )
+        raise ScenarioError(where, [(key, msg)])
+
+
+def _plain(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return all(_plain(v) for v in value)
+    return isinstance(value, bool | int | float | str)
 
 
 def parse_all(vary: Sequence[str] | Mapping[str, Any] | str, source: str) -> list[Vary]:
@@ -171,6 +204,7 @@ def parse_all(vary: Sequence[str] | Mapping[str, Any] | str, source: str) -> lis
             if isinstance(values, str):
                 parsed.append(parse_vary(f"{key}={values}", source))
             else:
+                _check_plain(values, f"{source} (--vary {key}=...)", str(key))
                 text = f"{key}={','.join(show(v) for v in values)}"
                 checked = parse_vary(text, source)  # the key's checks, and duplicates
                 parsed.append(Vary(checked.key, tuple(values), text))
@@ -181,7 +215,7 @@ def parse_all(vary: Sequence[str] | Mapping[str, Any] | str, source: str) -> lis
     if len(parsed) > MAX_KEYS:
         extra = parsed[MAX_KEYS]
         raise ScenarioError(
-            f"{source} (--vary {extra.text})",
+            f"{source} (--vary {shorten(extra.text)})",
             [(extra.key, f"at most {MAX_KEYS} keys can be varied at once, got {len(parsed)}")],
         )
     keys = [v.key for v in parsed]
@@ -189,13 +223,13 @@ def parse_all(vary: Sequence[str] | Mapping[str, Any] | str, source: str) -> lis
         for other in keys[:i]:
             if v.key == other or v.key.startswith(other + ".") or other.startswith(v.key + "."):
                 raise ScenarioError(
-                    f"{source} (--vary {v.text})",
+                    f"{source} (--vary {shorten(v.text)})",
                     [(v.key, f"already varied by --vary {other}=...")],
                 )
     total = math.prod(len(v.values) for v in parsed)
     if total > MAX_POINTS:
         raise ScenarioError(
-            f"{source} (--vary {parsed[-1].text})",
+            f"{source} (--vary {shorten(parsed[-1].text)})",
             [(parsed[-1].key, f"at most {MAX_POINTS} points in a sweep, this grid has {total}")],
         )
     return parsed
