@@ -193,6 +193,31 @@ def _first_paragraph(doc: str | None) -> str:
     return " ".join((doc or "").strip().split("\n\n")[0].split()).replace("``", "`")
 
 
+def _limits_section() -> list[str]:
+    """What any scenario file, ``--set`` value or ``--vary`` value may hold at most: checked
+    before parsing or validating at length, each breach one message naming the key."""
+    lines = [
+        "## Limits",
+        "",
+        "Checked before any work that grows with them, so that a file that breaks one is "
+        "refused at once (exit status 2, one message naming the file, the key and the limit), "
+        "however it was made. The same limits apply to `--set` and `--vary` values.",
+        "",
+        "| what | allowed |",
+        "| --- | --- |",
+    ]
+    lines += [f"| {what} | {allowed} |" for what, allowed in s.LIMITS]
+    lines += [
+        "",
+        "Everything `bordersim validate` accepts also runs: profiles are normalised exactly "
+        "(any weights from 5e-324 to 1e308 give finite rates), overlapping surges multiply in "
+        "the estimate of shipments that the limit of "
+        f"{s.MAX_SHIPMENTS:,} shipments a replication is checked against, and a large "
+        "distribution shared by variants is validated once.",
+    ]
+    return lines
+
+
 def render() -> str:
     """The whole reference, as Markdown."""
     from sim.policies import POLICIES
@@ -238,6 +263,8 @@ def render() -> str:
         "(unknown keys are errors): use the directive. The schema checks each table on its "
         "own; what spans tables (a lane naming a check that exists, shares summing to 1, a "
         "variant's keys) only `bordersim validate FILE` checks.",
+        "",
+        *_limits_section(),
         "",
     ]
     for heading, model, intro in TABLES:
