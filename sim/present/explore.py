@@ -17,14 +17,15 @@ from sim.files.read import Saved, load_results, values_of
 from sim.files.write import OutputError, write_atomic
 from sim.measure import names
 from sim.present import contents
-from sim.present.markup import esc, interval, script_json
+from sim.present.markup import esc, estimate, interval, script_json
+from sim.present.tables import OVERLOAD_WORDS, behind
 
 EXPLORE = "explore.html"
 BLANK = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
 DPI = 100
 SLOTS = [
     ("tradeoff", "The trade-off"),
-    ("trs", "Where the time goes"),
+    ("trs", "Where released shipments' time goes"),
     ("clearance", "Clearance time by lane"),
     ("illicit", "Illicit goods: caught or through"),
     ("queues", "Queues over time"),
@@ -85,16 +86,24 @@ def page_data(saved: Saved, time: str = "mean") -> dict[str, Any]:
         index = [
             levers[k]["values"].index(show(p.values.get(key))) for k, key in enumerate(saved.keys)
         ]
+        heavy = contents.is_overloaded(saved, i)
+        standing = _standing(saved, i, time)
         points.append(
             {
                 "index": index,
                 "label": p.label,
-                "pareto": bool(p.pareto),
+                "pareto": standing in ("efficient", "band"),
+                "standing": standing,
+                "standing_text": _standing_words(saved, i, standing, time),
+                "overloaded": heavy,
+                "overload": contents.reason(saved, i) if heavy else "",
                 "replications": p.replications,
                 "numbers": {
                     "hours": _value(s.get(metric)),
+                    "hours_text": estimate(s.get(metric)),
                     "hours_ci": interval(s.get(metric)),
                     "caught": _value(s.get("interception_rate"), 100.0),
+                    "caught_text": estimate(s.get("interception_rate"), True).rstrip("%"),
                     "caught_ci": interval(s.get("interception_rate"), True),
                     "spoiled": _value(s.get("spoiled")),
                     "spoiled_ci": interval(s.get("spoiled"), digits=1),
@@ -114,18 +123,53 @@ def page_data(saved: Saved, time: str = "mean") -> dict[str, Any]:
         "levers": levers,
         "points": points,
         "time": "90th percentile" if metric.endswith("p90") else "mean",
+        "hours_what": (
+            "to clear a shipment ("
+            + ("90th percentile" if metric.endswith("p90") else "mean")
+            + "; those still inside counted)"
+        ),
         "axis": axis,
         "cold": cold,
         "days": counted,
-        "start": _start(saved),
+        "start": _start(saved, time),
     }
 
 
-def _start(saved: Saved) -> int:
-    """The point shown first: the middle of the Pareto-efficient ones, else the middle one."""
-    efficient = [i for i, p in enumerate(saved.points) if p.pareto]
+def _start(saved: Saved, time: str = "mean") -> int:
+    """The point shown first: the middle of the efficient ones, else the middle one."""
+    efficient = [i for i in range(len(saved.points)) if _standing(saved, i, time) == "efficient"]
     pool = efficient or list(range(len(saved.points)))
     return pool[len(pool) // 2]
+
+
+def _standing(saved: Saved, i: int, time: str) -> str:
+    """Point ``i``'s standing on the trade-off (from its Pareto mark for a folder saved
+    without standings)."""
+    if contents.is_overloaded(saved, i):
+        return "overloaded"
+    found = contents.standing_of(saved, i, time)
+    if found is not None:
+        return found
+    return "efficient" if saved.points[i].pareto else "dominated"
+
+
+def _standing_words(saved: Saved, i: int, standing: str, time: str) -> str:
+    """The standing in plain words, for the badge beside the slider."""
+    if standing == "band":
+        p = saved.points[i]
+        j = behind(saved, i, time)
+        other = f" from {contents.short_label(saved, j)}" if j is not None else ""
+        more = f"; about {p.separate_with} would" if p.separate_with else ""
+        return f"in the band: cannot be told{other} with {p.replications} replications{more}"
+    return BADGES.get(standing, standing)
+
+
+BADGES = {
+    "efficient": "on the frontier: no other point is faster and catches more",
+    "dominated": "dominated: another point is faster and catches more",
+    "overloaded": "OVERLOADED: never on the frontier",
+    "missing": "not on the frontier: a value is missing",
+}
 
 
 CSS = """
@@ -149,6 +193,14 @@ h1 { font-size: 2rem; margin: 0 0 4px; }
 .badge { display: inline-block; padding: 2px 10px; border-radius: 12px; font-size: 0.95rem;
   background: #e2f0fa; color: var(--accent); font-weight: 600; }
 .badge.off { background: #eee; color: #777; }
+.badge.band { background: #e6f3fb; color: #005a8c; }
+.badge.overloaded { background: #D55E00; color: #fff; }
+.overload { border: 3px solid #D55E00; border-left: 14px solid #D55E00; border-radius: 10px;
+  background: #fff3ec; padding: 12px 20px; margin: 18px 0 0; }
+.overload.hidden { display: none; }
+.overload .big { font-size: 2.6rem; font-weight: 800; color: #A34A00; line-height: 1.1; }
+.overload .why { font-size: 1.3rem; font-weight: 600; }
+.overload .advice { color: #5b3a1a; font-size: 1rem; }
 .numbers { display: grid; grid-template-columns: repeat(3, 1fr); gap: 16px; margin: 18px 0 8px; }
 .num { border: 1px solid var(--line); border-top: 8px solid var(--accent); border-radius: 10px;
   padding: 12px 18px; }
@@ -190,9 +242,11 @@ SCRIPT = """
       text("now-" + k, data.levers[k].values[v]);
     });
     var n = p.numbers;
-    text("hours", fmt(n.hours, 1));
+    text("hours", n.hours_text);
     text("hours-ci", n.hours_ci);
-    text("caught", fmt(n.caught, 0));
+    text("hours-what", data.hours_what + (p.overloaded ?
+      ": at least this, since shipments were still inside at the end" : ""));
+    text("caught", n.caught_text);
     text("caught-ci", n.caught_ci);
     text("spoiled", fmt(n.spoiled, 1));
     text("spoiled-ci", n.spoiled_ci);
@@ -201,9 +255,13 @@ SCRIPT = """
       "  ·  still inside at the end: " + fmt(n.censored, 1) + "  ·  " + p.replications +
       " replications");
     var badge = document.getElementById("pareto");
-    badge.textContent = p.pareto ? "on the Pareto frontier" :
-      "dominated: another point is faster and catches more";
-    badge.className = p.pareto ? "badge" : "badge off";
+    badge.textContent = p.standing_text;
+    badge.className = p.standing === "efficient" ? "badge" :
+      (p.standing === "band" || p.standing === "overloaded") ? "badge " + p.standing :
+      "badge off";
+    var warn = document.getElementById("overload");
+    warn.className = p.overloaded ? "overload" : "overload hidden";
+    text("overload-why", p.overloaded ? p.overload + "." : "");
     document.querySelectorAll("figure[data-slot]").forEach(function (fig) {
       var slot = fig.getAttribute("data-slot");
       var img = fig.querySelector("img");
@@ -286,10 +344,10 @@ def render(saved: Saved, time: str = "mean") -> str:
     )
     cards = "".join(
         f'<div class="num"><div class="big"><span id="{key}">n/a</span>'
-        f'<span class="unit">{unit}</span></div><div class="what">{esc(what)}</div>'
-        f'<div class="ci" id="{key}-ci"></div></div>'
+        f'<span class="unit">{unit}</span></div><div class="what" id="{key}-what">{esc(what)}'
+        f'</div><div class="ci" id="{key}-ci"></div></div>'
         for key, unit, what in (
-            ("hours", " h", f"to clear a legitimate shipment ({data['time']})"),
+            ("hours", " h", data["hours_what"]),
             ("caught", "%", "of illicit shipments intercepted"),
             ("spoiled", "", f"spoiled {cold} shipments per run{days}"),
         )
@@ -311,8 +369,11 @@ def render(saved: Saved, time: str = "mean") -> str:
 <div class="controls">
 {"".join(levers)}
 <div class="steps">{steps}
-<p><span id="pareto" class="badge">on the Pareto frontier</span></p></div>
+<p><span id="pareto" class="badge">on the frontier</span></p></div>
 </div>
+<div id="overload" class="overload hidden" role="alert"><div class="big">⚠ OVERLOADED</div>
+<div class="why">The queues do not keep up: <span id="overload-why"></span></div>
+<div class="advice">{esc(OVERLOAD_WORDS)}</div></div>
 <div class="numbers">{cards}</div>
 <p class="more" id="more"></p>
 <div class="grid">{figures}</div>

@@ -209,13 +209,13 @@ def tradeoff_of(
 
 def tradeoff_caption(saved: Saved, time: str, lever: str) -> str:
     """What the trade-off figure shows, in words."""
-    _, axis = contents.time_axis(saved, time)
+    _, words = contents.time_metric(time)
     what = "sweep point" if lever else "scenario"
     text = (
-        f"Each point is one {what}: {axis[0].lower()}{axis[1:]} (shipments still inside at the "
-        "end counted as censored) against the share of illicit shipments intercepted, with 95% "
-        "confidence intervals both ways. Points joined by the dashed line are efficient: no "
-        "other point is faster and catches more."
+        f"Each point is one {what}: its clearance time in hours ({words}; shipments still "
+        "inside at the end counted as censored) against the share of illicit shipments "
+        "intercepted, with 95% confidence intervals both ways. Points joined by the dashed "
+        "line are efficient: no other point is faster and catches more."
     )
     found = contents.standings(saved, time)
     if found is not None and "band" in found:

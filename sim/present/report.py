@@ -22,7 +22,7 @@ from sim.files.read import Saved, load_results, source_problem, values_of
 from sim.files.write import OutputError, write_atomic
 from sim.present.markup import esc, table
 from sim.present.parameters import commented_parameters, parameters, source_files
-from sim.present.tables import detail_tables, headline, key_table
+from sim.present.tables import band_notes, detail_tables, headline, key_table, overload_warning
 from sim.present.words import describe, method
 
 REPORT = "report.html"
@@ -217,6 +217,9 @@ table.params td:nth-child(3) { color: #333; max-width: 560px; }
 .none { color: #999; }
 .changed { font-weight: 700; color: var(--warm); }
 .was { color: var(--muted); }
+.warning { border: 2px solid #D55E00; border-left: 10px solid #D55E00; border-radius: 8px;
+  background: #fff3ec; padding: 10px 16px; margin: 0 0 20px; }
+.warning .head { font-size: 1.3rem; font-weight: 700; color: #A34A00; margin: 0 0 6px; }
 .note { background: #fff7e6; border-left: 4px solid #E69F00; padding: 8px 12px; }
 .path { color: var(--muted); font-size: 0.85rem; margin: 0; }
 details { margin: 8px 0; }
@@ -231,6 +234,20 @@ footer {
 """
 
 
+READING = (
+    "Estimates across replications with their 95% confidence interval (95% CI): ± the "
+    "half-width where the interval is symmetric, (low-high) where it is not (shares and counts, "
+    "whose intervals stay within what they can be). Clearance times count the shipments still "
+    "inside at the end as censored (see Method)."
+)
+STANDINGS = (
+    "Standing on the trade-off of mean clearance time against interception: * efficient (no "
+    "other point is faster and catches more); ~ in the band (beaten on the means, but not "
+    "beyond what the paired replications can tell apart); dominated (beaten beyond the noise); "
+    "! ⚠ OVERLOADED (its queues do not keep up: never on the frontier)."
+)
+
+
 def render(saved: Saved, images: Mapping[str, tuple[bytes, str]], time: str = "mean") -> str:
     """The report as one HTML document."""
     kind = KINDS.get(saved.kind, saved.kind)
@@ -241,10 +258,9 @@ def render(saved: Saved, images: Mapping[str, tuple[bytes, str]], time: str = "m
     if saved.kind == "run":
         numbers += headline(saved, time)
     numbers += key_table(saved)
-    numbers += (
-        '<p class="sub">Means across replications ± the half-width of their 95% confidence '
-        "interval (95% CI).</p>"
-    )
+    numbers += f'<p class="sub">{esc(READING)}</p>'
+    if saved.kind == "sweep":
+        numbers += f'<p class="sub">{esc(STANDINGS)}</p>' + band_notes(saved, time)
     sections.append(("numbers", "Key numbers", numbers))
     figs = []
     for name, (png, caption) in images.items():
@@ -321,6 +337,7 @@ def render(saved: Saved, images: Mapping[str, tuple[bytes, str]], time: str = "m
 <h1>{esc(title)}</h1>
 <p class="sub">{esc(subtitle)}</p>
 </header>
+{overload_warning(saved)}
 <nav aria-label="Contents"><ol>{nav}</ol></nav>
 {body}
 <footer>{esc(footer)}</footer>

@@ -3,21 +3,25 @@ paired differences, a sweep with its Pareto marks) and the detail tables by poin
 
 from __future__ import annotations
 
+import math
+
 from sim.files.read import Saved
 from sim.files.text import show
 from sim.measure import names
 from sim.measure.names import key_rows
 from sim.present import contents
-from sim.present.markup import Raw, difference, esc, interval, number, table
+from sim.present.markup import Raw, difference, esc, estimate, interval, number, table
 
-LEGIT_ROWS = [
-    ("Clearance time, legitimate shipments, mean (h)", names.legit("clearance_hours_mean"), False),
-    (
-        "Clearance time, legitimate shipments, 90th percentile (h)",
-        names.legit("clearance_hours_p90"),
-        False,
-    ),
-]
+OVERLOAD_MARK = "⚠ OVERLOADED"
+"""The mark of an overloaded point in every table: its queues do not keep up."""
+
+STANDING_CELLS = {
+    "efficient": "* efficient",
+    "band": "~ in the band",
+    "dominated": "dominated",
+    "overloaded": "! " + OVERLOAD_MARK,
+    "missing": "no value",
+}
 
 
 def _rows(saved: Saved) -> list[tuple[str, str, bool]]:
@@ -30,39 +34,78 @@ def _rows(saved: Saved) -> list[tuple[str, str, bool]]:
             break
     if not targets:
         targets = names.targets(saved.points[0].stats)
-    rows = key_rows([float(t) for t in targets])
-    return [*LEGIT_ROWS, *rows]
+    return key_rows([float(t) for t in targets])
+
+
+def marked(saved: Saved, i: int, label: str | None = None) -> str:
+    """A point's label (its short label by default) with the overload mark when it is
+    overloaded."""
+    text = contents.short_label(saved, i) if label is None else label
+    return f"{text} {OVERLOAD_MARK}" if contents.is_overloaded(saved, i) else text
+
+
+def overload_warning(saved: Saved) -> str:
+    """A warning for the top of a page when any point is overloaded: which, and why ('' when
+    none is)."""
+    heavy = [i for i in range(len(saved.points)) if contents.is_overloaded(saved, i)]
+    if not heavy:
+        return ""
+    one = saved.kind == "run"
+    items = "".join(
+        f"<li><strong>{esc(saved.points[i].label)}</strong>: {esc(contents.reason(saved, i))}</li>"
+        for i in heavy[:20]
+    )
+    more = f"<li>and {len(heavy) - 20} more</li>" if len(heavy) > 20 else ""
+    head = (
+        "This run is OVERLOADED"
+        if one
+        else f"{len(heavy)} of {len(saved.points)} "
+        + ("scenarios" if saved.kind == "compare" else "points")
+        + " are OVERLOADED"
+    )
+    return (
+        f'<div class="warning" role="alert"><p class="head">⚠ {esc(head)}: the queues do not '
+        "keep up with the traffic.</p><ul>"
+        f"{items}{more}</ul><p>{esc(OVERLOAD_WORDS)}</p></div>"
+    )
+
+
+OVERLOAD_WORDS = (
+    "The backlog grows through the run, so its clearance figures depend on how long the run "
+    "lasts: shipments still inside at the end are counted as censored, and the mean clearance "
+    "time is only a lower bound. Such a point is marked ⚠ in every table and figure and is "
+    "never on the trade-off's frontier. Add officers or inspect less."
+)
 
 
 def headline(saved: Saved, time: str) -> str:
     """The key numbers of a run (or of the reference) in large type, with their intervals."""
     p = saved.points[0]
     s = p.stats
-    legit, fallback, _ = contents.TIME_METRICS["p90" if time == "p90" else "mean"]
-    metric = legit if legit in s else fallback
-    words = "90th percentile" if time == "p90" else "mean"
+    metric, words = contents.time_metric("p90" if time == "p90" else "mean")
     cold = (
         ", ".join((p.profile.info.get("cold_chain_hours") or {}) if p.profile else [])
         or "cold-chain"
     )
+    heavy = contents.is_overloaded(saved, 0)
     cards = [
         (
-            number(s.get(metric), digits=1).split(" ±")[0] + " h",
-            f"to clear a legitimate shipment ({words})",
+            ("at least " if heavy else "") + estimate(s.get(metric), digits=1) + " h",
+            f"to clear a shipment ({words}; those still inside counted)",
             interval(s.get(metric)),
         ),
         (
-            number(s.get("interception_rate"), True, 0).split(" ±")[0],
+            estimate(s.get("interception_rate"), True, 0),
             "of illicit shipments intercepted",
             interval(s.get("interception_rate"), True),
         ),
         (
-            number(s.get(names.within(24)), True, 1).split(" ±")[0],
+            estimate(s.get(names.within(24)), True, 1),
             "released within 24 hours",
             interval(s.get(names.within(24)), True),
         ),
         (
-            number(s.get("spoiled"), digits=1).split(" ±")[0],
+            estimate(s.get("spoiled"), digits=1),
             f"spoiled {cold} shipments per replication",
             interval(s.get("spoiled"), digits=1),
         ),
@@ -77,9 +120,20 @@ def headline(saved: Saved, time: str) -> str:
     return "".join(out)
 
 
+def standing_cell(saved: Saved, i: int, time: str = "mean") -> str:
+    """Where a sweep point stands on the trade-off, in a table cell: the saved standing, or
+    for a folder saved without one its Pareto mark (and the overload mark)."""
+    if contents.is_overloaded(saved, i):
+        return STANDING_CELLS["overloaded"]
+    found = contents.standing_of(saved, i, time)
+    if found is not None:
+        return STANDING_CELLS.get(found, found)
+    return "* efficient" if saved.points[i].pareto else ""
+
+
 def key_table(saved: Saved) -> str:
     """The key metrics: of a run with intervals, of a comparison with paired differences, of a
-    sweep one row per point with its Pareto mark."""
+    sweep one row per point with where it stands on the trade-off."""
     rows = _rows(saved)
     if saved.kind == "run":
         s = saved.points[0].stats
@@ -88,9 +142,10 @@ def key_table(saved: Saved) -> str:
             for label, key, pct in rows
             if key in s
         ]
-        return table(["", "mean ± half-width", "95% confidence interval"], body, "numbers")
+        head = "estimate" + (f" ({OVERLOAD_MARK})" if contents.is_overloaded(saved, 0) else "")
+        return table(["", head, "95% confidence interval"], body, "numbers")
     if saved.kind == "compare":
-        head = ["", *(p.label for p in saved.points)]
+        head = ["", *(marked(saved, i, p.label) for i, p in enumerate(saved.points))]
         body = []
         ref = saved.points[0].label
         for label, key, pct in rows:
@@ -106,8 +161,8 @@ def key_table(saved: Saved) -> str:
             )
         return table(head, body, "numbers compare")
     cols = [
-        ("legit. clearance h (mean)", names.legit("clearance_hours_mean"), False),
-        ("legit. clearance h (P90)", names.legit("clearance_hours_p90"), False),
+        ("clearance h (mean)", "clearance_hours_mean", False),
+        ("clearance h (P90)", "clearance_hours_p90", False),
         ("interception", "interception_rate", True),
         ("inspection", "inspection_rate", True),
         ("within 24 h", names.within(24), True),
@@ -115,18 +170,77 @@ def key_table(saved: Saved) -> str:
         ("censored", "censored", False),
     ]
     cols = [c for c in cols if any(c[1] in p.stats for p in saved.points)]
-    head = [*saved.keys, "reps", *(c[0] for c in cols), "Pareto"]
+    head = [*saved.keys, "reps", *(c[0] for c in cols), "standing"]
     body = []
-    for p in saved.points:
+    for i, p in enumerate(saved.points):
         body.append(
             [
                 *(show(p.values.get(k)) for k in saved.keys),
                 p.replications,
                 *(number(p.stats.get(m), pct) for _, m, pct in cols),
-                "*" if p.pareto else "",
+                standing_cell(saved, i),
             ]
         )
     return table(head, body, "numbers sweep")
+
+
+def behind(saved: Saved, i: int, time: str = "mean") -> int | None:
+    """The point ahead of band point ``i``: as saved, else the nearest in clearance time of
+    the efficient points at least as good on both means."""
+    p = saved.points[i]
+    if p.behind is not None:
+        return p.behind
+    found = contents.standings(saved, time) or []
+    metric, _ = contents.time_metric(time)
+
+    def mean(k: int, m: str) -> float:
+        value = (saved.points[k].stats.get(m) or {}).get("mean")
+        return math.nan if value is None else float(value)
+
+    t, c = mean(i, metric), mean(i, "interception_rate")
+    ahead = [
+        k
+        for k, status in enumerate(found)
+        if k != i
+        and status == "efficient"
+        and mean(k, metric) <= t
+        and mean(k, "interception_rate") >= c
+    ]
+    return min(ahead, key=lambda k: t - mean(k, metric), default=None)
+
+
+def band_notes(saved: Saved, time: str = "mean") -> str:
+    """For each sweep point in the band: which point it cannot be told from with these
+    replications, and about how many would separate them ('' when none is in the band)."""
+    found = contents.standings(saved, time)
+    if not found or "band" not in found:
+        return ""
+    items = []
+    for i, status in enumerate(found):
+        if status != "band":
+            continue
+        p = saved.points[i]
+        j = behind(saved, i, time)
+        other = f"point {saved.points[j].label}" if j is not None else "the frontier"
+        more = (
+            f"about {p.separate_with} would separate them"
+            if p.separate_with
+            else "many more would be needed to separate them"
+        )
+        items.append(
+            f"Point {p.label} and {other} cannot be told apart with {p.replications} "
+            f"replications; {more}."
+        )
+    head = (
+        "In the band (~): these points are beaten on the means, but not beyond what the paired "
+        "replications can tell apart, so they may be on the frontier too:"
+    )
+    return (
+        f'<p class="sub">{esc(head)}</p><ul class="band">'
+        + "".join(f"<li>{esc(x)}</li>" for x in items[:30])
+        + (f"<li>and {len(items) - 30} more</li>" if len(items) > 30 else "")
+        + "</ul>"
+    )
 
 
 def _by_point_table(saved: Saved, rows: list[tuple[str, str, bool]]) -> str:
@@ -134,9 +248,9 @@ def _by_point_table(saved: Saved, rows: list[tuple[str, str, bool]]) -> str:
     rows = [r for r in rows if any(r[1] in p.stats for p in saved.points)]
     if not rows:
         return ""
-    labels = contents.short_labels(saved)
+    labels = [marked(saved, i) for i in range(len(saved.points))]
     if len(saved.points) <= 6:
-        head = ["", *labels] if len(saved.points) > 1 else ["", "mean ± half-width"]
+        head = ["", *labels] if len(saved.points) > 1 else ["", marked(saved, 0, "estimate")]
         body = [
             [label, *(number(p.stats.get(key), pct) for p in saved.points)]
             for label, key, pct in rows
@@ -177,6 +291,11 @@ def detail_tables(saved: Saved) -> str:
         for c in commodities
     ]
     groups += [
+        (
+            "legitimate shipments: clearance, mean (h)",
+            names.legit("clearance_hours_mean"),
+            False,
+        ),
         ("AEO traders: clearance, mean (h)", names.trader("aeo", "clearance_hours_mean"), False),
         (
             "other traders: clearance, mean (h)",
@@ -196,7 +315,15 @@ def detail_tables(saved: Saved) -> str:
             (f"{c}: waiting (h)", names.segment(c, "queue"), False),
             (f"{c}: checking (h)", names.segment(c, "service"), False),
         ]
-    parts.append(("Time Release Study segments", _by_point_table(saved, segs)))
+    segs += [
+        (
+            "total: clearance of released shipments, mean (h)",
+            "released.clearance_hours_mean",
+            False,
+        ),
+        ("still inside at the end (not in the segments)", "censored", False),
+    ]
+    parts.append(("Time Release Study segments, released shipments", _by_point_table(saved, segs)))
     ill = []
     for kind in kinds:
         ill.append((f"{kind}: shipments", names.kind(kind, "shipments"), False))

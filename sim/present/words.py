@@ -161,6 +161,58 @@ def changes(a: dict[str, Any] | None, b: dict[str, Any] | None) -> list[str]:
     return out
 
 
+INTERVALS = [
+    "Every number is an estimate across replications with its 95% confidence interval: how "
+    "far the estimate may be from what infinitely many replications would give, not how much "
+    "single days vary. It is written ± half-width where the interval is symmetric, and "
+    "(low-high) where it is not.",
+    "Shares with a known denominator (the interception rate of the illicit shipments, the "
+    "share released within a target time, the hit rate of the inspections) are pooled: every "
+    "replication's successes over every replication's trials. Their interval is Wilson's, "
+    "with the trials divided by the overdispersion between replications, so it is never "
+    "narrower than the replications' own spread says; it stays between 0% and 100%.",
+    "Counts (leaks, spoiled shipments, shipments still inside, interceptions at a check) are "
+    "means per replication with the exact Poisson interval of their total, overdispersion "
+    "allowed for likewise: never below 0, and not empty when every replication counted 0.",
+    "Everything else (times, queue lengths, utilisation) is the mean with its Student-t "
+    "interval (mean ± t × sd / √n), kept within what the metric can be.",
+]
+"""How the intervals are made, in plain words (see :mod:`sim.measure.statistics`)."""
+
+CLEARANCE = [
+    "Clearance time counts every shipment not intercepted. A shipment still inside when the "
+    "run stops has not been released yet: its clearance time is at least the hours it has "
+    "spent inside, and leaving it out would make a congested border look fast. So the "
+    "clearance figures (mean, median, 90th percentile, released within T hours) are read from "
+    "the Kaplan-Meier estimate, with those shipments counted as censored; the mean is the "
+    "restricted mean, a lower bound when some are censored. With none censored they are the "
+    "plain figures of released shipments. The distribution curves count censored shipments as "
+    "not released, and then end below 100%.",
+    "The Time Release Study breakdown is of released shipments only: its segments add up to "
+    "their mean clearance time, which is shorter than the clearance time above when shipments "
+    "were still inside at the end (the figure says how many).",
+    "A replication is overloaded when more than 1% of its shipments were still inside at the "
+    "end, or a check's queue grew through the run (its mean over each quarter of the counted "
+    "window rose every time, the last more than twice the first plus one shipment). A point is "
+    "OVERLOADED when at least half its replications were: its queues do not keep up, its "
+    "clearance figures depend on how long the run lasts, and it is marked ⚠ in every table and "
+    "figure.",
+]
+"""Censored clearance times and overload, in plain words (see :mod:`sim.measure.censoring`)."""
+
+FRONTIER = (
+    "Where each point stands on the trade-off of clearance time against interception is "
+    "judged on the paired replications (common random numbers), not on the means alone. A "
+    "point is dominated when another beats it beyond the paired interval on one axis and is "
+    "at least as good on the other; of the rest, those that no other beats on both means are "
+    "efficient (joined by the frontier in the trade-off figure), and those beaten on the means "
+    "but not beyond the noise are in the band (shaded): they cannot be told from the frontier "
+    "with these replications, and the report says about how many would separate them. An "
+    "overloaded point is never on the frontier. The trade-off figure judges each point on the "
+    "clearance time on its axis (mean or 90th percentile); the sweep's table on the mean."
+)
+
+
 def method(saved: Saved) -> str:
     """Method notes: run length, replications and their streams, intervals, censoring."""
     sc = saved.points[0].scenario or {}
@@ -179,9 +231,7 @@ def method(saved: Saved) -> str:
         "purpose (arrivals, attributes, each check's service and detection, the policy's draws) "
         "draws from its own named stream of it. The results do not depend on the executor or "
         "the number of workers.",
-        "Every number is the mean across replications with its 95% Student-t confidence "
-        "interval (mean ± t × sd / √n): how far the mean may be from what infinitely many "
-        "replications would give, not how much single days vary.",
+        *INTERVALS,
     ]
     if saved.kind == "run":
         items.append(
@@ -212,16 +262,10 @@ def method(saved: Saved) -> str:
                 else ""
             )
         )
-        items.append(
-            "A point is Pareto-efficient when no other point has both a shorter clearance time "
-            "and a higher interception rate; the trade-off figure draws the frontier for the "
-            "clearance time on its axis (legitimate shipments), the sweep's table marks it for "
-            "the mean clearance time of all released shipments."
-        )
+        if saved.kind == "sweep":
+            items.append(FRONTIER)
     items += [
-        "Clearance time counts released shipments only. A shipment still inside when the run "
-        "stops is censored: 'released within T hours' counts it as not released, and so do the "
-        "distribution curves, which then end below 100%.",
+        *CLEARANCE,
         "The distribution curves are drawn from counts in fixed bins (24 a decade, plus round "
         "hours such as 6, 24 and 48), exact at every bin edge. Queues over time are the hour-by-"
         "hour means over the replications. The cold-chain figure draws every spoiled shipment "
