@@ -145,6 +145,9 @@ def tradeoff(
         ax.set_xlabel(_log_label(time_label) if log_time(limits) else time_label)
         ax.set_xlim(*limits[0])
         ax.set_ylim(*limits[1])
+        for i in range(len(labels)):
+            if status[i] == OVERLOADED and i not in shown and math.isfinite(ys[i]):
+                _beyond(ax, i, limits[0][1], ys[i], labels[i])
         ax.annotate(
             "better: faster and catching more",
             xy=(0.02, 0.97),
@@ -191,6 +194,32 @@ def _point(ax, i: int, x: float, y: float, time, catch, status: str) -> None:
         **look,
     )
     bars.lines[0].set_gid(f"point-{i}-{status}")
+
+
+def _beyond(ax, i: int, edge: float, y: float, label: str) -> None:
+    """An overloaded point whose clearance time was never reached in the run (too many still
+    inside for a 90th percentile, say): drawn at the right edge, pointing beyond it."""
+    ax.plot(
+        [edge],
+        [y],
+        ">",
+        color=VERMILLION,
+        markerfacecolor="white",
+        markeredgewidth=2.4,
+        markersize=12,
+        clip_on=False,
+        zorder=3,
+        gid=f"point-{i}-{OVERLOADED}",
+    )
+    ax.annotate(
+        f"{label}: beyond the run",
+        (edge, y),
+        xytext=(-10, 10),
+        textcoords="offset points",
+        ha="right",
+        fontsize=12,
+        color=VERMILLION,
+    )
 
 
 def _frontier(ax, xs, ys, shown: Sequence[int], status: Sequence[str]) -> None:
