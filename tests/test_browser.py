@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_overload import HEAVY, overloaded_sweep
 from test_report import commented_file
 from test_untrusted_folders import HOSTILE, hostile_sweep
 
@@ -163,6 +164,31 @@ def test_hostile_text_in_a_sweep_is_shown_as_text(browser, pages, tmp_path, monk
         assert not w.problems, w.problems
     finally:
         w.page.close()
+
+
+def test_an_overloaded_point_shows_its_warning_card(browser, tmp_path):
+    """Sliding onto an overloaded point shows a large warning with its reason and a badge that
+    keeps it off the frontier; sliding away hides the warning."""
+    folder = overloaded_sweep(tmp_path)
+    w = Watched(browser, folder / "explore.html")
+    page = w.page
+    try:
+        page.focus("#lever-0")
+        page.keyboard.press("End")
+        assert page.text_content("#now-0") == "0.6"
+        card = page.locator("#overload")
+        assert card.is_visible()
+        words = card.inner_text()
+        assert "OVERLOADED" in words and "still inside at the end" in words
+        assert page.text_content("#pareto").startswith("OVERLOADED")
+        assert "at least" in page.text_content("#hours-what")
+        page.screenshot(path=str(tmp_path / "explore-overloaded.png"))
+        page.keyboard.press("Home")
+        assert not card.is_visible(), "no warning for a point that keeps up"
+        assert page.text_content("#pareto").startswith("on the frontier")
+        assert HEAVY == 2 and not w.problems, w.problems
+    finally:
+        page.close()
 
 
 def test_screenshots_a_person_can_look_at(browser, pages):

@@ -13,6 +13,7 @@ import html
 import json
 import re
 from dataclasses import replace
+from pathlib import Path
 
 import matplotlib.colors
 import pytest
@@ -29,15 +30,20 @@ LEVER = "policy.rates.red"
 HEAVY = 2  # the point at 60% red
 
 
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory):
-    """A three-point sweep (0, 2% and 60% red) with one physical examiner; its report."""
+def overloaded_sweep(root: Path) -> Path:
+    """A three-point sweep (0, 2% and 60% red) with one physical examiner, saved in ``root``
+    with its report and trainer's page."""
     scenario = build(tiny(days=6, replications=2), checks__physical__servers=1)
     result = sim.sweep(scenario, vary=[f"{LEVER}=0,0.02,0.6"], progress=False, executor="serial")
-    out = result.save(tmp_path_factory.mktemp("overload") / "sweep")
+    out = result.save(root / "sweep")
     write_report(out)
     explore.write_explorer(out)
     return out
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    return overloaded_sweep(tmp_path_factory.mktemp("overload"))
 
 
 def page_data(folder) -> dict:
