@@ -32,7 +32,7 @@ test: $(STAMP_TEST)
 ## validate: every validation case, slow ones included, with the power check, then write
 ## docs/validation.md; and the slow hostile-input test
 validate: $(STAMP_TEST)
-	$(BIN)/python -m pytest tests/test_hostile_input.py --runslow -m slow
+	$(BIN)/python -m pytest tests/test_hostile_input.py tests/test_fuzz.py --runslow -m slow
 	$(BIN)/python -m tools.validation --jobs 2
 
 ## validate-power: every validation case judged at its theory values and again at them moved
@@ -43,7 +43,7 @@ validate-power: $(STAMP_TEST)
 ## validate-ci: the second step of CI after `make test` (which runs the fast cases): the slow
 ## hostile-input test, then the slow validation cases with the power check (docs untouched)
 validate-ci: $(STAMP_TEST)
-	$(BIN)/python -m pytest tests/test_hostile_input.py --runslow -m slow
+	$(BIN)/python -m pytest tests/test_hostile_input.py tests/test_fuzz.py --runslow -m slow
 	$(BIN)/python -m tools.validation --power --slow --jobs 2
 
 ## baselines: rewrite tests/baselines/ after a change that is meant to move the numbers

@@ -579,7 +579,7 @@ def test_extreme_files_exit_2(monkeypatch, tmp_path, content, words):
 # ------------------------------------------------------------ the faults of the hostile-files issue
 
 BASELINE = ROOT / "scenarios" / "baseline.toml"
-HUGE = "1" + "0" * 400
+HUGE_INT = "1" + "0" * 400
 
 
 def _exits_2(*args: Any, words: str) -> str:
@@ -599,14 +599,16 @@ def _fast(seconds: float = 1.0):
 
 
 def test_a_huge_integer_in_a_file_is_refused_by_name(tmp_path):
-    text = BASELINE.read_text().replace("days = 28 ", f"days = {HUGE} ", 1)
+    text = BASELINE.read_text().replace("days = 28 ", f"days = {HUGE_INT} ", 1)
     (file := tmp_path / "s.toml").write_text(text)
     err = _exits_2("validate", file, words="scenario.days: must be a number of ordinary size")
     assert "1.00e+400" in err
 
 
 def test_a_huge_integer_in_set_is_refused_by_name():
-    err = _exits_2("validate", BASELINE, "--set", f"scenario.days={HUGE}", words="ordinary size")
+    err = _exits_2(
+        "validate", BASELINE, "--set", f"scenario.days={HUGE_INT}", words="ordinary size"
+    )
     assert "scenario.days" in err and len(err) < 600
 
 
@@ -622,9 +624,9 @@ def test_a_date_in_vary_is_text_refused_by_the_key(tmp_path, spec):
 @pytest.mark.parametrize(
     ("spec", "words"),
     [
-        (f"1:{HUGE}:3", "must be numbers"),
+        (f"1:{HUGE_INT}:3", "must be numbers"),
         ("-1e308:1e308:3", "too wide"),
-        (f"{HUGE}", "ordinary size"),
+        (f"{HUGE_INT}", "ordinary size"),
     ],
 )
 def test_a_huge_range_in_vary_is_refused(tmp_path, spec, words):
