@@ -77,6 +77,12 @@ def _parse_toml(text: str, source: str) -> dict[str, Any]:
         raise ScenarioError(source, [("", msg)]) from None
 
 
+def parse_toml(text: str, source: str) -> dict[str, Any]:
+    """TOML text as data within the limits of a scenario file (for readers of TOML other than
+    :func:`read_toml`), or the :class:`ScenarioError` naming ``source``."""
+    return _parse_toml(text, source)
+
+
 OVERRIDE_USAGE = "an override is KEY=VALUE with a dotted KEY, e.g. --set policy.rates.red=0.1"
 
 
