@@ -110,7 +110,7 @@ def test_report_warns_at_the_top_and_marks_the_tables(folder):
     page = (folder / "report.html").read_text()
     top = page[: page.index("<nav")]
     warning = text_of(top[top.index('class="warning"') :])
-    assert "1 of 3 points are OVERLOADED" in warning
+    assert "1 of 3 points is OVERLOADED" in warning
     assert f"{LEVER}=0.6" in warning and "still inside at the end" in warning
     cells = row(page, "0.6")
     assert cells[-1] == "! ⚠ OVERLOADED", "the sweep table's standing"

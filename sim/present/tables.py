@@ -61,7 +61,8 @@ def overload_warning(saved: Saved) -> str:
         if one
         else f"{len(heavy)} of {len(saved.points)} "
         + ("scenarios" if saved.kind == "compare" else "points")
-        + " are OVERLOADED"
+        + (" is" if len(heavy) == 1 else " are")
+        + " OVERLOADED"
     )
     return (
         f'<div class="warning" role="alert"><p class="head">⚠ {esc(head)}: the queues do not '
@@ -95,7 +96,7 @@ def headline(saved: Saved, time: str) -> str:
             interval(s.get(metric)),
         ),
         (
-            estimate(s.get("interception_rate"), True, 0),
+            estimate(s.get("interception_rate"), True),
             "of illicit shipments intercepted",
             interval(s.get("interception_rate"), True),
         ),
