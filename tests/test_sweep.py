@@ -176,7 +176,7 @@ def test_grid_sweep_writes_the_tradeoff_table(capsys, tmp_path, file):
     )
     assert code == 0, err
     assert "Sweep of small over policy.rates.red and checks.physical.servers: 6 points" in out
-    assert "Pareto-efficient" in out and "Results written to sw/" in out
+    assert "* = efficient" in out and "Results written to sw/" in out
     rows = read_csv(tmp_path / "sw" / "tradeoff.csv")
     assert [(r["policy.rates.red"], r["checks.physical.servers"]) for r in rows] == [
         ("0", "2"),
@@ -190,10 +190,21 @@ def test_grid_sweep_writes_the_tradeoff_table(capsys, tmp_path, file):
         assert column in rows[0]
     efficient = [r["pareto"] == "true" for r in rows]
     assert any(efficient)
+    live = [r["overloaded"] != "true" for r in rows]
     points = [(float(r["clearance_hours_mean"]), float(r["interception_rate"])) for r in rows]
-    for (t, c), ok in zip(points, efficient, strict=True):
-        dominated = any(t2 <= t and c2 >= c and (t2, c2) != (t, c) for t2, c2 in points)
-        assert ok == (not dominated)
+    for i, ((t, c), row) in enumerate(zip(points, rows, strict=True)):
+        beaten = any(
+            t2 <= t and c2 >= c and (t2, c2) != (t, c)
+            for j, (t2, c2) in enumerate(points)
+            if live[j] and j != i
+        )
+        if not live[i]:
+            assert row["frontier"] == "overloaded" and row["pareto"] == "false"
+        elif not beaten:  # no point beats it even on the means
+            assert row["frontier"] == "efficient" and row["pareto"] == "true"
+        else:  # beaten on the means: dominated beyond the noise, or in the band
+            assert row["frontier"] in ("dominated", "band")
+            assert row["pareto"] == ("true" if row["frontier"] == "band" else "false")
     tidy = read_csv(tmp_path / "sw" / "replications.csv")
     assert list(tidy[0]) == [
         "point",

@@ -25,8 +25,9 @@ from sim.experiment.options import ExperimentError, RunOptions
 from sim.experiment.points import ExperimentResult, run_points
 from sim.experiment.replications import Replications
 from sim.files.layout import STATS
+from sim.files.text import interval
 from sim.measure.names import key_rows
-from sim.measure.statistics import paired_differences
+from sim.measure.statistics import overload_reason, overloaded, paired_differences
 from sim.scenario import apply_overrides, from_dict, read_toml, set_key
 from sim.schema import Scenario, ScenarioError
 
@@ -165,7 +166,7 @@ def build_points(sources: list[Source], seed: int, count: int) -> tuple[list[Poi
                     f"{source.origin} sets {key} {getattr(own, key)}; every scenario runs with "
                     f"{key} {value} (common random numbers)"
                 )
-        data = copy.deepcopy(source.data)
+        data = dict(source.data)  # merge and from_dict never change their input: no deep copy
         data["scenario"] = {**data.get("scenario", {}), **common}
         base_label = unique(source.label)
         points.append(Point(base_label, from_dict(data, source.origin)))
@@ -283,7 +284,7 @@ class CompareResult(ExperimentResult):
         lines = [
             f"Comparison of {len(self.points)} scenarios under common random numbers "
             f"(seed {self.seed}, {reps}).",
-            "Means ± half-width of the 95% confidence interval. The rows 'vs "
+            "Estimates with their 95% confidence intervals. The rows 'vs "
             f"{self.reference}' are paired differences,",
             "replication by replication (* where the interval excludes 0; pp = percentage points).",
         ]
@@ -305,6 +306,11 @@ class CompareResult(ExperimentResult):
         for r in table:
             cells = [r[0].ljust(widths[0])] + [r[c].rjust(widths[c]) for c in range(1, len(header))]
             lines.append(("  " + "   ".join(cells)).rstrip())
+        lines += [
+            f"Warning: {p.label} is OVERLOADED: {overload_reason(p.stats)}."
+            for p in self.points
+            if overloaded(p.stats)
+        ]
         if self.plan.auto:
             for p in self.points:
                 if p.precision is not None and not p.precision.reached:
@@ -313,14 +319,9 @@ class CompareResult(ExperimentResult):
 
 
 def cell(s: dict[str, Any] | None, digits: int = 2, pct: bool = False) -> str:
-    """``mean ± half-width`` (shares in %), or n/a."""
-    if not s or s["mean"] is None:
-        return "n/a"
-    scale, unit = (100.0, "%") if pct else (1.0, "")
-    text = f"{s['mean'] * scale:.{digits}f}{unit}"
-    if s["half_width"] is not None:
-        text += f" ± {s['half_width'] * scale:.{digits}f}"
-    return text
+    """The estimate with its interval (shares in %), or n/a: see
+    :func:`sim.files.text.interval`."""
+    return interval(s, digits, pct)
 
 
 def _diff(s: dict[str, Any] | None, digits: int, pct: bool) -> str:

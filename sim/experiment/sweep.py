@@ -5,10 +5,13 @@ included; whole numbers when they fall on whole numbers); ``--vary KEY=V1,V2,...
 values listed, each read as TOML like a ``--set`` value. Two ``--vary`` make a grid. Every
 point runs with the same seed, so replication *i* of every point sees the same shipments.
 
-The trade-off table has one row per point: clearance time against interception rate with
-their intervals; a point is *Pareto-efficient* when no other point has both a lower mean
-clearance time (``clearance_hours_mean``, over released shipments) and a higher mean
-interception rate.
+The trade-off table has one row per point: clearance time (``clearance_hours_mean``, every
+shipment not intercepted, those still inside counted as censored) against interception rate
+with their intervals, and where the point stands (:func:`sim.measure.statistics.frontier`):
+*efficient*, in the *band* of points that cannot be told from the frontier with these
+replications, *dominated* beyond the noise by another point, or *overloaded* (its queues do
+not keep up: never on the frontier). ``pareto`` is true for efficient points and those in the
+band.
 """
 
 from __future__ import annotations
@@ -31,8 +34,25 @@ from sim.experiment.points import ExperimentResult, run_points
 from sim.experiment.replications import Replications
 from sim.files.text import show
 from sim.measure.names import within
-from sim.measure.statistics import pareto_efficient
-from sim.scenario import apply_overrides, from_dict, parse_value, read_toml, set_key, shorten
+from sim.measure.statistics import (
+    BAND,
+    EFFICIENT,
+    OVERLOADED,
+    Standing,
+    frontier,
+    overload_reason,
+    overloaded,
+    pareto_efficient,
+)
+from sim.scenario import (
+    apply_overrides,
+    from_dict,
+    parse_value,
+    read_toml,
+    set_key,
+    shorten,
+    with_overrides,
+)
 from sim.schema import MAX_INT, Scenario, ScenarioError, raw_problems, show_value
 
 VARY_USAGE = (
@@ -47,17 +67,21 @@ FIXED_KEYS = {
     "scenario.replications": "every point has the same replications; use --replications",
 }
 TIME = "clearance_hours_mean"
+P90 = "clearance_hours_p90"
 CATCH = "interception_rate"
 WITHIN_DAY = within(24)
 TRADEOFF = (
     TIME,
     CATCH,
-    "clearance_hours_p90",
+    P90,
     WITHIN_DAY,
     "inspection_rate",
     "hit_rate",
     "censored",
 )
+
+
+MARKS = {EFFICIENT: "*", BAND: "~", OVERLOADED: "!"}
 
 
 @dataclass(frozen=True)
@@ -264,29 +288,42 @@ class SweepResult(ExperimentResult):
     kind = "sweep"
     keys: list[str] = field(default_factory=list)
     base: Scenario | None = None
+    _standings: dict[Any, list[Standing]] = field(default_factory=dict, repr=False, compare=False)
+
+    def standings(self, time: str = TIME) -> list[Standing]:
+        """Where each point stands in the trade-off of ``time`` against interception, judged
+        on the paired replications (see the module's documentation)."""
+        key = (time, tuple(len(p.replications) for p in self.points))
+        if key not in self._standings:  # one judgement per axis, not one per point asking
+            self._standings[key] = frontier(
+                [[r.get(time, math.nan) for r in p.replications] for p in self.points],
+                [[r.get(CATCH, math.nan) for r in p.replications] for p in self.points],
+                [overloaded(p.stats) for p in self.points],
+            )
+        return self._standings[key]
 
     @property
     def pareto(self) -> list[bool]:
-        """Whether each point is Pareto-efficient (see the module's documentation)."""
-        return pareto_efficient(
-            [p.stats.get(TIME, {}).get("mean") for p in self.points],
-            [p.stats.get(CATCH, {}).get("mean") for p in self.points],
-        )
+        """Whether each point is on the frontier: efficient, or in the band of points that
+        cannot be told from it (see the module's documentation)."""
+        return [s.on_frontier for s in self.standings()]
 
     def tradeoff(self) -> tuple[list[str], list[list[Any]]]:
-        """One row per point: its values, replications, each trade-off metric's mean and
-        interval, and whether it is Pareto-efficient."""
+        """One row per point: its values, replications, each trade-off metric's estimate and
+        interval, where it stands, and whether it is overloaded."""
         columns = ["point", *self.keys, "replications"]
         for m in TRADEOFF:
             columns += [m, f"{m}_ci_low", f"{m}_ci_high"]
-        columns.append("pareto")
+        columns += ["pareto", "frontier", "frontier_p90", "separate_with", "overloaded"]
         rows = []
-        for p, efficient in zip(self.points, self.pareto, strict=True):
+        p90 = self.standings(P90)
+        for p, standing, by_p90 in zip(self.points, self.standings(), p90, strict=True):
             row: list[Any] = [*self.id_values(p), len(p.replications)]
             for m in TRADEOFF:
                 s = p.stats.get(m) or {}
                 row += [s.get("mean"), s.get("ci_low"), s.get("ci_high")]
-            rows.append([*row, efficient])
+            row += [standing.on_frontier, standing.status, by_p90.status]
+            rows.append([*row, standing.separate_with, standing.status == OVERLOADED])
         return columns, rows
 
     def id_columns(self) -> list[str]:
@@ -305,7 +342,13 @@ class SweepResult(ExperimentResult):
         return {"notes": self.notes, "keys": self.keys}
 
     def point_extras(self, i: int) -> dict[str, Any]:
-        return {"pareto": self.pareto[i]}
+        standing = self.standings()[i]
+        return {
+            "pareto": standing.on_frontier,
+            "frontier": {"mean": standing.status, "p90": self.standings(P90)[i].status},
+            "separate_with": standing.separate_with,
+            "behind": standing.behind,
+        }
 
     def text(self) -> str:
         """The trade-off table printed by ``bordersim sweep``."""
@@ -319,9 +362,12 @@ class SweepResult(ExperimentResult):
         lines = [
             f"Sweep of {name} over {' and '.join(self.keys)}: {len(self.points)} points under "
             f"common random numbers (seed {self.seed}, {reps}).",
-            "Means ± half-width of the 95% confidence interval. * = Pareto-efficient: no other "
-            "point has both",
-            "a lower mean clearance time and a higher mean interception rate.",
+            "Estimates ± half-width of the 95% confidence interval; clearance time counts "
+            "shipments still inside as censored.",
+            "* = efficient: no other point beats it on both.  ~ = in the band: beaten on the "
+            "means, but not beyond the noise.",
+            "! = OVERLOADED: its queues do not keep up, its figures are not to be trusted, "
+            "never efficient.",
         ]
         lines += [f"Note: {n}." for n in self.notes]
         lines.append("")
@@ -335,7 +381,8 @@ class SweepResult(ExperimentResult):
             "",
         ]
         table = [header]
-        for p, efficient in zip(self.points, self.pareto, strict=True):
+        standings = self.standings()
+        for p, standing in zip(self.points, standings, strict=True):
             s = p.stats
             table.append(
                 [
@@ -345,7 +392,7 @@ class SweepResult(ExperimentResult):
                     cell(s.get(CATCH), 1, True),
                     cell(s.get("inspection_rate"), 1, True),
                     cell(s.get(WITHIN_DAY), 1, True),
-                    "*" if efficient else "",
+                    MARKS.get(standing.status, ""),
                 ]
             )
         widths = [max(len(r[c]) for r in table) for c in range(len(header))]
@@ -356,13 +403,21 @@ class SweepResult(ExperimentResult):
                 for c in range(len(header))
             ]
             lines.append(("  " + "   ".join(cells)).rstrip())
-        censored = [p for p in self.points if (p.stats.get("censored") or {}).get("mean")]
-        if censored:
+        lines += [
+            f"Warning: {p.label} is OVERLOADED: {overload_reason(p.stats)}."
+            for p in self.points
+            if overloaded(p.stats)
+        ]
+        band = [(p, st) for p, st in zip(self.points, standings, strict=True) if st.status == BAND]
+        if band:
             lines.append(
-                f"{len(censored)} point(s) left shipments inside at the end (censored); the "
-                "clearance time counts released\nshipments only: see 'censored' in the "
-                "trade-off table."
+                f"{len(band)} point(s) in the band: they cannot be told from the frontier with "
+                f"these replications (about how many would tell each from the point ahead):"
             )
+            for p, st in band[:10]:
+                ahead = self.points[st.behind].label if st.behind is not None else "?"
+                needed = f"about {st.separate_with}" if st.separate_with else "many more"
+                lines.append(f"  {p.label}: {needed} replications, against {ahead}")
         if self.plan.auto:
             missed = [p for p in self.points if p.precision and not p.precision.reached]
             if missed:
@@ -447,7 +502,7 @@ def sweep_with(
     overrides = options.overrides
     if overrides:
         raw = apply_overrides(raw, list(overrides), origin)
-        where = f"{origin} (with --set {' --set '.join(overrides)})"
+        where = with_overrides(origin, overrides)
     base = from_dict(raw, where)
     parsed = parse_all(vary, origin)
     data = {k: v for k, v in raw.items() if k != "variants"}

@@ -335,8 +335,8 @@ def _standing(i, ahead, values, mean_t, mean_c, confidence) -> Standing:
         if mean_t[j] == mean_t[i] and mean_c[j] == mean_c[i]:
             continue  # the same on both means: neither beats the other
         needed = max(
-            _needed(mine_t, other_t, confidence) if on_time != "better" else 0.0,
-            _needed(mine_c, other_c, confidence) if on_catch != "better" else 0.0,
+            _needed(mine_t, other_t, confidence) if on_time in ("worse", "unsure") else 0.0,
+            _needed(mine_c, other_c, confidence) if on_catch in ("worse", "unsure") else 0.0,
         )
         if best is None or needed < best[0]:
             best = (needed, j)
