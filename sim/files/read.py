@@ -20,7 +20,7 @@ from typing import Any
 from sim.files.layout import MANIFEST, PLAN, PROFILE, PROFILES, SCENARIO, SUMMARY, point_file
 from sim.files.write import OutputError
 from sim.measure.figure_data import FigureData
-from sim.scenario import set_key
+from sim.scenario import parse_toml, set_key
 from sim.schema import ScenarioError
 
 
@@ -206,14 +206,12 @@ def _read_folder_json(folder: Path, rel: str, cap: int) -> Any:
 
 def _read_toml(folder: Path, rel: Any) -> dict[str, Any] | None:
     """A scenario saved in the folder, or None when missing or damaged."""
-    import tomllib
-
     raw = read_inside(folder, rel, TOML_CAP)
     if raw is None:
         return None
-    try:
-        return tomllib.loads(raw.decode("utf-8"))
-    except (ValueError, RecursionError):
+    try:  # within the limits of a scenario file: a small file cannot exhaust the parser
+        return parse_toml(raw.decode("utf-8"), str(folder / str(rel)))
+    except (ScenarioError, ValueError, RecursionError):
         return None
 
 

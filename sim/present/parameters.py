@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
 
-from sim.files.read import Saved, SavedPoint
+from sim.files.read import TOML_CAP, Saved, SavedPoint
 from sim.present.markup import Raw, esc, table
 from sim.present.resolved import MISSING, flatten, lookup, toml_value
+from sim.scenario import parse_toml
+from sim.schema import ScenarioError
 
 
 def commented_parameters(text: str) -> tuple[str, list[tuple[str, str, str]]]:
@@ -111,7 +112,10 @@ def parameters(saved: Saved) -> str:
     for k, record in enumerate(source_files(saved)):
         path = Path(record["path"])
         try:
-            raw = path.read_bytes()
+            with path.open("rb") as fh:  # at most the cap: the file may have grown since
+                raw = fh.read(TOML_CAP + 1)
+            if len(raw) > TOML_CAP:
+                raise OSError("larger than a scenario file may be")
         except OSError:
             parts.append(
                 f'<p class="note">The scenario file {esc(path)} cannot be read any more, so '
@@ -129,8 +133,8 @@ def parameters(saved: Saved) -> str:
         text = raw.decode("utf-8", errors="replace")
         header, rows = commented_parameters(text)
         try:
-            as_written = tomllib.loads(text)
-        except tomllib.TOMLDecodeError:
+            as_written = parse_toml(text, str(path))
+        except ScenarioError:
             as_written = {}
         point = _point_for(saved, k)
         body = []
