@@ -29,23 +29,23 @@ def show(value: Any) -> str:
 
 def interval(s: dict[str, Any] | None, digits: int = 2, pct: bool = False, gap: str = " ") -> str:
     """An estimate with its interval: ``mean ± half-width`` when the interval is symmetric,
-    ``mean (low-high)`` when it is not (shares and counts, whose intervals stay within what
-    they can be); shares in %; n/a without an estimate."""
+    ``mean (low to high)`` when it is not (shares and counts, whose intervals stay within what
+    they can be); shares in %; thousands grouped; n/a without an estimate."""
     if not s or s.get("mean") is None:
         return "n/a"
     scale, unit = (100.0, "%") if pct else (1.0, "")
-    text = f"{s['mean'] * scale:.{digits}f}{unit}"
+
+    def show(value: float) -> str:
+        return f"{value * scale:,.{digits}f}"
+
+    text = f"{show(s['mean'])}{unit}"
     low, high = s.get("ci_low"), s.get("ci_high")
     if low is None or high is None:
         return text
-    lo, mid, hi = (f"{v * scale:.{digits}f}" for v in (low, s["mean"], high))
     half = (high - low) / 2
-    if (
-        f"{(s['mean'] - half) * scale:.{digits}f}" == lo
-        and f"{(s['mean'] + half) * scale:.{digits}f}" == hi
-    ):
-        return f"{text}{gap}± {half * scale:.{digits}f}"
-    return f"{text} ({lo}-{hi})"
+    if show(s["mean"] - half) == show(low) and show(s["mean"] + half) == show(high):
+        return f"{text}{gap}± {show(half)}"
+    return f"{text} ({show(low)} to {show(high)})"
 
 
 def _fmt(s: dict[str, Any] | None, digits: int = 2, pct: bool = False) -> str:
@@ -74,7 +74,7 @@ def format_summary(
         lines.append(f"Replications auto: {precision}.")
     lines += [
         "Estimates across replications with their 95% confidence intervals: ± half-width, or "
-        "(low-high) where",
+        "(low to high) where",
         "the interval is not symmetric (shares and counts stay within what they can be).",
         "",
     ]

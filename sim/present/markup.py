@@ -58,7 +58,7 @@ def digits_for(pct: bool, digits: int | None = None) -> int:
 
 def number(s: Mapping[str, Any] | None, pct: bool = False, digits: int | None = None) -> str:
     """An estimate with its 95% interval, as :func:`sim.files.text.interval` writes it:
-    ``mean ± half-width`` when symmetric, ``mean (low-high)`` when not (shares in %); n/a."""
+    ``mean ± half-width`` when symmetric, ``mean (low to high)`` when not (shares in %); n/a."""
     return text_interval(dict(s) if s else None, digits_for(pct, digits), pct)
 
 

@@ -236,7 +236,7 @@ footer {
 
 READING = (
     "Estimates across replications with their 95% confidence interval (95% CI): ± the "
-    "half-width where the interval is symmetric, (low-high) where it is not (shares and counts, "
+    "half-width where the interval is symmetric, (low to high) where it is not (shares and counts, "
     "whose intervals stay within what they can be). Clearance times count the shipments still "
     "inside at the end as censored (see Method)."
 )

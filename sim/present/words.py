@@ -165,7 +165,7 @@ INTERVALS = [
     "Every number is an estimate across replications with its 95% confidence interval: how "
     "far the estimate may be from what infinitely many replications would give, not how much "
     "single days vary. It is written ± half-width where the interval is symmetric, and "
-    "(low-high) where it is not.",
+    "(low to high) where it is not.",
     "Shares with a known denominator (the interception rate of the illicit shipments, the "
     "share released within a target time, the hit rate of the inspections) are pooled: every "
     "replication's successes over every replication's trials. Their interval is Wilson's, "
