@@ -124,7 +124,13 @@ def test_kill_9_of_a_sweep_leaves_no_worker_and_no_resource_tracker(tmp_path):
     assert len(list((tmp_path / "sw" / "points").glob("*.json"))) >= 1, "finished points kept"
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+@pytest.mark.parametrize(
+    "signum",
+    [
+        pytest.param(signal.SIGTERM, id="SIGTERM"),
+        pytest.param(signal.SIGHUP, id="SIGHUP", marks=pytest.mark.slow),  # the same path
+    ],
+)
 def test_sigterm_and_sighup_stop_a_sweep_as_ctrl_c_does(capsys, tmp_path, monkeypatch, signum):
     monkeypatch.chdir(tmp_path)
     with held_sweep(tmp_path) as (proc, held):
