@@ -37,7 +37,7 @@ from sim.files.write import (
 )
 from sim.policies import PluginError, PolicyError, load_plugins, replacement
 from sim.scenario import apply_overrides, load_scenario, read_toml
-from sim.schema import ScenarioError
+from sim.schema import Scenario, ScenarioError, empty_window
 
 TIME_CHOICES = ("mean", "p90")
 EXIT_FAILED = 1
@@ -339,6 +339,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     if isinstance(args.replications, int):
         overrides.append(f"scenario.replications={args.replications}")
     scenario = load_scenario(args.file, overrides)  # its errors first, and its policy's kind
+    _warn_empty(scenario)
     policy = replacement(args.plugins, [scenario.policy.kind])
     check_format(args.format)
     folder = Path(args.out) if args.out is not None else default_folder(scenario.scenario.name)
@@ -353,6 +354,13 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
             print(result.text())
             print()
         return _finish(args, folder)
+
+
+def _warn_empty(scenario: Scenario) -> None:
+    """A warning on stderr when the counted window would receive no shipment."""
+    warning = empty_window(scenario)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def _finish(args: argparse.Namespace, folder: Path) -> int:
@@ -512,15 +520,16 @@ def _validate(args: argparse.Namespace) -> int:
     from sim.experiment.compare import build_points, load_source
 
     load_plugins(args.plugins)
-    s = load_scenario(args.file, args.overrides)
+    source = load_source(args.file, args.overrides)  # the file read and validated once
+    s = source.scenario
     info = s.scenario
     text = (
         f"{args.file}: valid. Scenario '{info.name}': {info.days:g} days "
         f"({info.warmup_days:g} warm-up), {info.replications} replication(s), "
         f"{len(s.checks)} check(s), {len(s.lanes)} lane(s), policy '{s.policy.kind}'."
     )
+    _warn_empty(s)
     if s.variants:
-        source = load_source(args.file, args.overrides)
         build_points([source], info.seed, info.replications)  # each variant, validated
         text += f" Variants for compare: {', '.join(s.variants)}."
     print(text)

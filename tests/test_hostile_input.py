@@ -727,3 +727,15 @@ def test_a_large_distribution_is_validated_once_not_per_variant(monkeypatch, tmp
     code, out, err = cli("validate", file)
     assert code == 0 and "valid" in out, err
     assert len(calls) > 40 and sum(calls) <= 3, (len(calls), sum(calls))
+
+
+def test_validate_and_run_warn_of_a_window_without_traffic(tmp_path):
+    data = small_data()
+    data["traffic"]["weekly_profile"] = [0, 0, 0, 0, 0, 0, 1]
+    data["scenario"].update(days=5, warmup_days=0, drain_days=1, replications=1)
+    path = write_toml(tmp_path / "quiet.toml", data)
+    code, out, err = cli("validate", str(path))
+    assert code == 0 and "valid" in out
+    assert err.startswith("warning: no shipment would arrive") and err.count("\n") == 1
+    code, out, err = cli("run", str(path), "--out", str(tmp_path / "r"), "--no-report")
+    assert code == 0 and "warning: no shipment would arrive" in err

@@ -338,8 +338,8 @@ def test_ctrl_c_in_a_real_process_with_workers(capsys, tmp_path, monkeypatch):
     Deterministic whatever the machine's speed: the plug-in policy holds every replication
     that starts once the first point is kept, and the signal is sent when both workers say
     they are held, so the sweep is always midway, with at least one point kept and two
-    running, and no worker is in the middle of handing over a result (a worker ended while
-    it writes one leaves the pool's result pipe half-written)."""
+    running. (A worker stopped while it hands over a result leaves the pool's result pipe
+    half-written; cancelling closes the pipe so that cannot hang: tests/test_processes.py.)"""
     monkeypatch.chdir(tmp_path)
     file = write_toml(tmp_path / "s.toml", tiny(days=8, replications=2))
     plugin = ["--policy-plugin", "test_sweep:HeldPolicy"]
