@@ -635,3 +635,35 @@ def test_hourly_station_series_add_up_to_the_window_averages():
         assert st.busy_area / span > 0
     night = [h for h in range(len(rec.stations["physical"].hourly_on_duty)) if h % 24 < 8]
     assert not rec.stations["physical"].hourly_on_duty[night].any()
+
+
+def test_a_find_confirmed_by_the_laboratory_is_a_hit_of_the_examination():
+    """A physical examination refers its alarms to a laboratory, which confirms or clears them:
+    every confirmed find is a hit of the examination (the hit rate was 0 when only finds at the
+    inspection itself counted), and each check counts the alarms it raised and those confirmed."""
+    data = small_data()
+    data["illicit"]["prevalence"] = 0.2
+    data["checks"]["physical"].update(on_alarm="lab", false_alarm=0.1)
+    data["checks"]["lab"] = {
+        "kind": "lab",
+        "servers": 4,
+        "duration_hours": {"dist": "fixed", "value": 2.0},
+        "detect": {"falsified": 0.9, "substandard": 0.9},
+    }
+    scenario = build(data)
+    rec, m = one_rep(scenario)
+    t = rec.traffic
+    counted = (t.arrival >= scenario.warmup_hours) & (t.arrival < scenario.hours)
+    phys, lab = rec.checks.index("physical"), rec.checks.index("lab")
+    examined = counted & np.isin(np.arange(len(t)), rec.visits[phys].sid)
+    confirmed = counted & (rec.outcome == INTERCEPTED) & (rec.intercepted_at == lab)
+    assert confirmed.sum() > 5 and not np.any(rec.intercepted_at == phys)
+    assert m["hit_rate"] == pytest.approx((confirmed & examined).sum() / m["inspected"])
+    # Alarms of the examination: every one went to the laboratory; those it confirmed are the
+    # examination's confirmed alarms, the rest were cleared (false alarms or missed there).
+    v = rec.visits[phys]
+    alarmed = v.sid[v.alarm & counted[v.sid]]
+    assert m["check.physical.alarms"] == alarmed.size > m["check.physical.alarms_confirmed"]
+    assert m["check.physical.alarms_confirmed"] == confirmed[alarmed].sum() > 0
+    assert np.isin(alarmed, rec.visits[lab].sid).all()
+    assert m["check.lab.alarms_confirmed"] == m["check.lab.alarms"] == confirmed.sum()
