@@ -24,7 +24,7 @@ from sim.present import explore, plots, tables
 from sim.present.figures.style import VERMILLION
 from sim.present.report import write_report
 
-from conftest import build, tiny
+from conftest import build, cli, tiny, write_toml
 
 LEVER = "policy.rates.red"
 HEAVY = 2  # the point at 60% red
@@ -159,3 +159,20 @@ def test_illicit_figure_agrees_with_the_table_to_the_digit(folder):
         table = row(details, f"{ax.get_title()}: share intercepted")
         expect = [cell.split(" ")[0] + " caught" for cell in table]
         assert shown == expect
+
+
+def test_the_command_line_warns_of_the_overloaded_point(capsys, tmp_path):
+    data = tiny(days=6, replications=2)
+    data["checks"]["physical"]["servers"] = 1
+    file = write_toml(tmp_path / "office.toml", data)
+    out_dir = tmp_path / "sw"
+    code, out, err = cli(capsys, "sweep", file, "--vary", f"{LEVER}=0,0.02,0.6", "--out", out_dir)
+    assert code == 0, err
+    lines = out.splitlines()
+    heavy = next(line for line in lines if line.strip().startswith("0.6 "))
+    assert heavy.rstrip().endswith("!"), "the table marks it"
+    assert not any(
+        line.strip().startswith("0.6 ") and line.rstrip().endswith("*") for line in lines
+    )
+    assert f"Warning: {LEVER}=0.6 is OVERLOADED:" in out
+    assert "still inside at the end" in out or "grows through the run" in out
