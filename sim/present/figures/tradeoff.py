@@ -14,7 +14,14 @@ import matplotlib.ticker
 import numpy as np
 from matplotlib.figure import Figure
 
-from sim.measure.statistics import pareto_efficient
+from sim.measure.statistics import (
+    BAND,
+    DOMINATED,
+    EFFICIENT,
+    MISSING,
+    OVERLOADED,
+    pareto_efficient,
+)
 from sim.present.figures.style import (
     BLUE,
     DARK,
@@ -29,13 +36,6 @@ from sim.present.figures.style import (
     style,
 )
 
-EFFICIENT, BAND, DOMINATED, OVERLOADED, MISSING = (
-    "efficient",
-    "band",
-    "dominated",
-    "overloaded",
-    "missing",
-)
 LOOK = {
     EFFICIENT: {"color": BLUE, "markerfacecolor": BLUE},
     BAND: {"color": BLUE, "markerfacecolor": SKY},
