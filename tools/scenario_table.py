@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.measure import names
+from sim.measure.statistics import overloaded
 from tools.paths import SCENARIOS, shipped_scenarios
 
 README = SCENARIOS / "README.md"
@@ -441,8 +442,13 @@ def key_result(o: Outcome) -> str:
             )
             delta = number(m, d.get("mean"), signed=True) if d else "n/a"
             cells.append(f"{number(m, _mean(o, name, m))} ({delta}{star})")
-        parts.append(f"**{name}**: " + ", ".join(cells))
+        parts.append(f"**{name}**{_flag(o, name)}: " + ", ".join(cells))
     return "<br>".join(parts)
+
+
+def _flag(o: Outcome, label: str) -> str:
+    """`` (OVERLOADED)`` after a point whose queues do not keep up, else nothing."""
+    return " (OVERLOADED)" if overloaded(o.stats[label]) else ""
 
 
 def section(o: Outcome) -> list[str]:
@@ -454,13 +460,18 @@ def section(o: Outcome) -> list[str]:
         "",
         f"`bordersim compare scenarios/{o.path.name}`: seed {o.seed}, {o.count} replications "
         f"of {o.days:g} days for each of {len(o.labels)} points (the base, `{o.base}`, and its "
-        "variants), under common random numbers. Means; under each variant, its paired "
-        "difference against the base ± the half-width of its 95% interval (* where the "
-        "interval excludes 0).",
+        "variants), under common random numbers. Estimates (shares pooled over replications, "
+        "clearance time counting shipments still inside as censored); under each variant, its "
+        "paired difference against the base ± the half-width of its 95% interval (* where the "
+        "interval excludes 0). OVERLOADED: its queues do not keep up, and its clearance time is "
+        "a lower bound that grows with the length of the run.",
         "",
         "| metric | base | " + " | ".join(o.labels[1:]) + " |",
         "| --- | ---: | " + " | ".join("---:" for _ in o.labels[1:]) + " |",
     ]
+    if any(_flag(o, v) for v in o.labels):
+        cells = ["**no: OVERLOADED**" if _flag(o, v) else "yes" for v in o.labels]
+        out.append("| queues keep up | " + " | ".join(cells) + " |")
     for m in metrics:
         cells = [number(m, _mean(o, o.base, m))]
         for v in o.labels[1:]:

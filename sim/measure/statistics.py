@@ -181,12 +181,28 @@ def paired_differences(
     reference: list[dict[str, float]], other: list[dict[str, float]]
 ) -> dict[str, dict[str, Any]]:
     """Mean and paired t-interval of ``other - reference``, replication by replication
-    (over the replications both have; a pair with a missing value is left out)."""
+    (over the replications both have; a pair with a missing value is left out). For a share
+    pooled over replications (see :func:`summarise`), the difference is that of the two pooled
+    shares, so that it is the difference of the figures shown side by side, with the paired
+    interval's half-width around it."""
     n = min(len(reference), len(other))
     diffs = [
         {m: other[i][m] - reference[i][m] for m in other[i] if m in reference[i]} for i in range(n)
     ]
-    return summarise(diffs, CONFIDENCE, bounded=False)
+    out = summarise(diffs, CONFIDENCE, bounded=False)
+    mine, theirs = summarise(other[:n]), summarise(reference[:n])
+    for name, d in out.items():
+        a, b = mine.get(name) or {}, theirs.get(name) or {}
+        if d["mean"] is None or "wilson" not in (a.get("method"), b.get("method")):
+            continue
+        if a.get("mean") is None or b.get("mean") is None:
+            continue
+        shift = a["mean"] - b["mean"] - d["mean"]
+        d["mean"] += shift
+        if d["ci_low"] is not None:
+            d["ci_low"] += shift
+            d["ci_high"] += shift
+    return out
 
 
 def overloaded(stats: dict[str, dict[str, Any]]) -> bool:
