@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from typing import Any, ClassVar
 
 import numpy as np
@@ -18,6 +19,7 @@ from sim.experiment.executors import (
     ExecutorError,
     ProcessExecutor,
     SerialExecutor,
+    WorkerLost,
     make_executor,
     unshippable,
 )
@@ -276,3 +278,34 @@ def test_joining_a_running_scheduler():
         result = sim.run(build(tiny()), scheduler=cluster.scheduler_address, progress=False)
     assert result.executor.startswith("dask (scheduler ")
     assert json.dumps(result.replications) == json.dumps(reference.replications)
+
+
+def _double(x: int) -> int:
+    return 2 * x
+
+
+def _exit_now(_: Any) -> None:
+    os._exit(3)  # a worker killed by the system
+
+
+def test_a_task_handed_over_after_a_worker_died_loses_no_finished_result():
+    """The engine hands over the next task as soon as a result comes back; if a worker died in
+    between, the finished results still in the pool come out first, then the failure (it was
+    raised at once, and a point whose last replication was among them was lost)."""
+    executor = ProcessExecutor(workers=1)
+    try:
+        executor.submit("a", _double, 1)
+        executor.submit("b", _exit_now, None)
+        pool = executor._pool
+        deadline = time.monotonic() + 120
+        while not pool._broken and time.monotonic() < deadline:  # the pool sees the death
+            time.sleep(0.01)
+        assert pool._broken
+        executor.submit("c", _double, 2)
+        got = []
+        with pytest.raises(WorkerLost):
+            for key, value in executor.results():
+                got.append((key, value))
+        assert got == [("a", 2)]
+    finally:
+        executor.close(cancel=True)

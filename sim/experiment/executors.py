@@ -194,7 +194,11 @@ class ProcessExecutor(Executor):
         try:
             future = self._started().submit(fn, arg)
         except BrokenProcessPool as exc:
-            raise WorkerLost(_LOST) from exc
+            # A worker died since the last result was handed over, and replications that
+            # finished before it may not have been handed over yet: the failure is reported
+            # by results(), after them, so no finished point is lost.
+            future = Future()
+            future.set_exception(exc)
         self._pending[future] = (self._seq, key)
         self._seq += 1
 
