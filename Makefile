@@ -24,10 +24,10 @@ run: $(STAMP_RUN)
 	$(BIN)/bordersim run scenarios/baseline.toml
 
 ## test: install the test extras, check the layers of sim/ (lint-imports), run the test suite
-## (tests marked slow are skipped)
+## on every CPU (tests marked slow are skipped)
 test: $(STAMP_TEST)
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 ## validate: every validation case, slow ones included, with the power check, then write
 ## docs/validation.md; and the slow hostile-input test
