@@ -473,6 +473,8 @@ def hostile_file(draw) -> bytes:
             value = parent[last]
             if isinstance(value, bool) or not isinstance(value, int | float):
                 continue
+            if isinstance(value, float) and not math.isfinite(value):
+                continue  # an earlier "extreme" step left nan or inf: nothing to tweak
             top = 2 * abs(value) + 1
             new = draw(st.floats(0, top) if isinstance(value, float) else st.integers(0, int(top)))
             parent[last] = new
