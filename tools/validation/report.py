@@ -207,6 +207,18 @@ SECTION_NOTES = {
         "finishing the shipment in hand at closing (on average E[S^2] / (2 E[S]) per officer "
         "and shift), which the table below derives.",
     ],
+    "censoring": [
+        "A shipment still inside when the run stops has a clearance time longer than the hours "
+        "it has spent inside: a right-censored observation. The clearance figures are read from "
+        "the Kaplan-Meier estimate over every shipment not intercepted "
+        "(`sim/measure/censoring.py`, `scipy.stats.ecdf` with `CensoredData`). With no wait and "
+        "exponential examinations, clearance time is exponential (median `m ln 2`, share within "
+        "t `1 - exp(-t / m)`); a run that stops with no drain censors each shipment arriving u "
+        "hours before the end at u, independently of its time, which the estimate must undo. A "
+        "point is overloaded when more than 1% of its shipments are still inside after a day, or "
+        "a check's officers are saturated while its queue grows; it must be flagged beyond the "
+        "capacity cliff and never below it.",
+    ],
 }
 
 NOT_YET = [
