@@ -48,6 +48,17 @@ LEGEND = {
     DOMINATED: "dominated: another point is faster and catches more",
     OVERLOADED: "overloaded: queues do not keep up",
 }
+LEGEND_LOOK = {  # the legend's marker of each standing other than efficient
+    BAND: {"marker": "o", "color": BLUE, "markerfacecolor": SKY, "ls": "-", "lw": 10, "alpha": 0.5},
+    DOMINATED: {"marker": "o", "color": GREY, "markerfacecolor": "white", "ls": ""},
+    OVERLOADED: {
+        "marker": "s",
+        "color": VERMILLION,
+        "markerfacecolor": "white",
+        "markeredgewidth": 2.4,
+        "ls": "",
+    },
+}
 OVERLOAD_NOTE = (
     "Hollow red: overloaded. Shipments were still inside at the end, so its clearance time "
     "is only a lower bound; it is never on the frontier."
@@ -249,45 +260,9 @@ def _handles(status: Sequence[str], selected: bool) -> list:
     """Legend entries for the standings present (the frontier always)."""
     line = matplotlib.lines.Line2D
     handles = [line([], [], marker="o", color=BLUE, ls="--", label=LEGEND[EFFICIENT])]
-    if BAND in status:
-        handles.append(
-            line(
-                [],
-                [],
-                marker="o",
-                color=BLUE,
-                markerfacecolor=SKY,
-                ls="-",
-                lw=10,
-                alpha=0.5,
-                label=LEGEND[BAND],
-            )
-        )
-    if DOMINATED in status:
-        handles.append(
-            line(
-                [],
-                [],
-                marker="o",
-                color=GREY,
-                markerfacecolor="white",
-                ls="",
-                label=LEGEND[DOMINATED],
-            )
-        )
-    if OVERLOADED in status:
-        handles.append(
-            line(
-                [],
-                [],
-                marker="s",
-                color=VERMILLION,
-                markerfacecolor="white",
-                markeredgewidth=2.4,
-                ls="",
-                label=LEGEND[OVERLOADED],
-            )
-        )
+    for standing, look in LEGEND_LOOK.items():
+        if standing in status:
+            handles.append(line([], [], **look, label=LEGEND[standing]))
     if selected:
         handles.append(
             line(
