@@ -72,11 +72,14 @@ def _held(scenario: Scenario, rec: Records, censored: np.ndarray) -> np.ndarray:
     return scenario.end_hours - rec.traffic.arrival[censored]
 
 
-def _released_only(clearance: np.ndarray) -> dict[str, float]:
-    """Clearance time of released shipments alone (``released.*``), censored ones left out."""
+def _released_only(clearance: np.ndarray, same: ClearanceFigures | None) -> dict[str, float]:
+    """Clearance time of released shipments alone (``released.*``), censored ones left out.
+    ``same``: the figures of every shipment not intercepted when none was censored, which are
+    these (their quantiles are not computed again)."""
     out = {names.released("clearance_hours_mean"): _mean(clearance)}
     for q, stat in QUANTILES.items():
-        out[names.released(f"clearance_hours_{stat}")] = _q(clearance, q)
+        value = same.quantiles[q] if same is not None else _q(clearance, q)
+        out[names.released(f"clearance_hours_{stat}")] = value
     out[names.released("clearance_hours_max")] = (
         float(clearance.max()) if clearance.size else math.nan
     )
@@ -121,8 +124,8 @@ def replication_metrics(scenario: Scenario, rec: Records) -> dict[str, float]:
     m["illicit"] = float(illicit.sum())
     m["not_intercepted"] = m["released"] + m["censored"]
     m["censored_share"] = _ratio(m["censored"], m["shipments"])
-    m.update(_released_only(clearance))
     every = kaplan_meier(clearance.copy(), held, QUANTILES, targets)
+    m.update(_released_only(clearance, None if held.size else every))
     m["clearance_hours_mean"] = every.mean
     for q, stat in QUANTILES.items():
         m[f"clearance_hours_{stat}"] = every.quantiles[q]
