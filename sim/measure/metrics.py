@@ -44,7 +44,10 @@ from scipy import stats as st
 from sim.heap import release_freed_memory
 from sim.measure import names
 from sim.measure.censoring import ClearanceFigures, kaplan_meier
+from sim.measure.costs import costs
 from sim.measure.names import KEY_METRICS
+from sim.measure.segments import segments
+from sim.measure.waits import class_waits
 from sim.model.records import IN_SYSTEM, INTERCEPTED, RELEASED, Records, StationStats
 from sim.schema import INSPECTION_KINDS, Scenario
 
@@ -165,8 +168,10 @@ def replication_metrics(scenario: Scenario, rec: Records) -> dict[str, float]:
     del clearance, times
     release_freed_memory()
 
-    m.update(_segments(scenario, rec, released))
+    m.update(segments(scenario, rec, released))
     m.update(_stations(scenario, rec))
+    m.update(class_waits(scenario, rec))
+    m.update(costs(scenario, rec, counted, released, censored))
     release_freed_memory()
     return m
 
@@ -369,38 +374,6 @@ def _spoiled(scenario: Scenario, rec: Records, candidates: np.ndarray) -> np.nda
             ids = np.flatnonzero(candidates & (t.commodity == k))
             spoiled[ids] = rec.held_hours(ids, scenario.end_hours) > commodity.cold_chain_hours
     return spoiled
-
-
-def _segments(scenario: Scenario, rec: Records, released: np.ndarray) -> dict[str, float]:
-    """Time Release Study breakdown: mean hours per released shipment in each segment."""
-    t = rec.traffic
-    arrival = t.arrival
-    lodgement = rec.selected[released]
-    lodgement -= arrival[released]
-    out = {names.LODGEMENT: _mean(np.maximum(lodgement, 0.0, out=lodgement))}
-    del lodgement
-    # Each released shipment's row among the released ones (0 for a shipment not visiting).
-    row = np.cumsum(released, dtype=np.int64 if released.size >= 2**31 else np.int32)
-    row -= 1
-    n_released = int(row[-1]) + 1 if row.size else 0
-
-    def after_arrival(visits, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        # Only time after arrival is clearance time: work done before arrival (pre-arrival
-        # processing) is clipped away, so the segments still add up to the clearance time.
-        out = np.zeros(n_released)
-        mine = released[visits.sid]
-        sid = visits.sid[mine]
-        at = arrival[sid]
-        out[row[sid]] = np.nan_to_num(np.maximum(b[mine], at) - np.maximum(a[mine], at))
-        return out
-
-    for k, (name, check) in enumerate(scenario.checks.items()):
-        if check.release_on_guarantee:
-            continue
-        v = rec.visits[k]
-        out[names.segment(name, "queue")] = _mean(after_arrival(v, v.enter, v.start))
-        out[names.segment(name, "service")] = _mean(after_arrival(v, v.start, v.end))
-    return out
 
 
 def _stations(scenario: Scenario, rec: Records) -> dict[str, float]:

@@ -23,6 +23,10 @@ from pydantic import (
 )
 
 from sim.distributions import Distribution
+from sim.schema.arrivals import Batches
+from sim.schema.base import _Table
+from sim.schema.costs import Costs
+from sim.schema.stages import Exit, Payment, Query, Unloading
 
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")]
 """A name used as a table key (a commodity, check, lane...): letters, digits, _ and -."""
@@ -33,10 +37,6 @@ ALWAYS_OPEN = "24/7"
 CHECK_KINDS = ("documentary", "scan", "physical", "screening", "lab", "permit")
 INSPECTION_KINDS = frozenset({"scan", "physical"})
 SHARE_TOLERANCE = 1e-6
-
-
-class _Table(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
 
 
 def _check_shares(groups: dict[str, Any], what: str) -> None:
@@ -99,6 +99,11 @@ class Commodity(Group):
     )
     priority: bool = Field(False, description="Served before other shipments at every check.")
     value_usd: Distribution | None = Field(None, description="Declared value, a distribution.")
+    units: Distribution | None = Field(
+        None,
+        description="Units (doses, packs) a shipment holds, a distribution; counts spoiled and "
+        "leaked units and prices them under [costs].",
+    )
 
 
 def end_after_start(v: float, info: ValidationInfo) -> float:
@@ -157,6 +162,11 @@ class Traffic(_Table):
         description="Traders' compliance history groups.",
     )
     surges: list[Surge] = Field(default_factory=list, max_length=100)
+    batches: Batches | None = Field(
+        None,
+        description="Shipments arrive together, by flight or vessel, on a timetable or as a "
+        "Poisson stream of batches; none means one by one.",
+    )
 
     @field_validator("hourly_profile", "weekly_profile")
     @classmethod
@@ -281,8 +291,23 @@ class Check(_Table):
         description="Release without waiting for the result; a finding is a post-release "
         "detection.",
     )
-    required_for: list[Name] = Field(
-        default_factory=list, description="Commodities that pass this check whatever their lane."
+    required_for: list[Name] | dict[Name, Share] = Field(
+        default_factory=list,
+        description="Commodities that pass this check whatever their lane: a list, or a table "
+        "of the share of each commodity's shipments that need it.",
+    )
+    duration_by_commodity: dict[Name, Distribution] | None = Field(
+        None, description="Time to check one shipment of a commodity, where not duration_hours."
+    )
+    duration_by_lane: dict[Name, Distribution] | None = Field(
+        None,
+        description="Time to check one shipment sent to a lane, where neither its commodity's "
+        "duration nor duration_hours applies first (see docs/model.md).",
+    )
+    query: Query | None = Field(
+        None,
+        description="The check may ask the trader a question: it waits for the answer, then "
+        "concludes.",
     )
     description: str = Field("", max_length=10_000)
 
@@ -300,7 +325,20 @@ class Scenario(_Table):
     scenario: ScenarioInfo
     traffic: Traffic
     illicit: Illicit = Field(default_factory=lambda: Illicit())
+    unloading: Unloading | None = Field(
+        None, description="Arrival of the means of transport to goods ready in the warehouse."
+    )
     lodgement: Lodgement = Field(default_factory=lambda: Lodgement())
+    payment: Payment | None = Field(
+        None, description="Payment of duties and taxes, after the checks and before release."
+    )
+    exit: Exit | None = Field(
+        None,
+        description="Release to exit from customs control (pick-up); after the clearance time.",
+    )
+    costs: Costs | None = Field(
+        None, description="Prices of delay, officers' hours, spoiled goods and harm of leaks."
+    )
     rosters: dict[Name, Roster] = Field(default_factory=dict, max_length=100)
     checks: dict[Name, Check] = Field(default_factory=dict, max_length=100)
     lanes: dict[Name, list[str]] = Field(min_length=1, max_length=50)
