@@ -11,6 +11,7 @@ from typing import Any
 from sim.files.read import TOML_CAP, Saved, SavedPoint
 from sim.present.markup import Raw, esc, table
 from sim.present.resolved import MISSING, flatten, lookup, toml_value
+from sim.present.sources import cited_sections, link_citations
 from sim.scenario import parse_toml
 from sim.schema import ScenarioError
 
@@ -185,6 +186,9 @@ def parameters(saved: Saved) -> str:
                 f"<details><summary>The scenario as it ran{which} (every default filled in: "
                 f"<code>{esc(rel)}</code>)</summary><pre>{esc(text)}</pre></details>"
             )
+    cited = cited_sections(" ".join(parts))
+    if cited:
+        parts.append(cited)
     return "\n".join(parts)
 
 
@@ -200,7 +204,7 @@ def _point_for(saved: Saved, k: int) -> SavedPoint:
 def _source_cell(comment: str) -> str:
     if not comment:
         return '<span class="none">no comment</span>'
-    text = esc(comment)
+    text = link_citations(esc(comment))
     if re.search(r"\bassum", comment, re.I):
         return f'<span class="tag assumption">assumption</span> {text}'
     return text
