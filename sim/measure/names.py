@@ -56,6 +56,22 @@ def station(name: str, stat: str) -> str:
     return f"station.{name}.{stat}"
 
 
+QUEUE_CLASSES = ("priority", "non_priority")
+"""A station's queue classes: shipments queued with priority, and the others."""
+
+
+def station_class(name: str, group: str, stat: str) -> str:
+    """A station's statistic over the visits of one queue class (of :data:`QUEUE_CLASSES`,
+    as queued): ``station.<name>.<group>.<stat>``."""
+    return f"station.{name}.{group}.{stat}"
+
+
+def station_commodity(name: str, commodity_name: str, stat: str) -> str:
+    """A station's statistic over the visits of one commodity's shipments:
+    ``station.<name>.commodity.<commodity>.<stat>``."""
+    return f"station.{name}.commodity.{commodity_name}.{stat}"
+
+
 def lane(name: str, stat: str | None = None) -> str:
     """A lane's statistic, ``lane.<name>.<stat>``; without ``stat``, the lane's group of
     shipments in the figure data, ``lane.<name>``."""
@@ -112,6 +128,26 @@ def intercepted_at(check: str, kind_name: str) -> str:
 def leaked_via(lane_name: str, kind_name: str) -> str:
     """Illicit shipments of a kind released through a lane: ``leaked_via.<lane>.<kind>``."""
     return f"leaked_via.{lane_name}.{kind_name}"
+
+
+COST_PARTS = ("delay", "officers", "checks", "spoiled", "harm")
+"""The costs that ``cost.total`` adds up (see :mod:`sim.measure.costs`)."""
+GOODS_OUTCOMES, GOODS_STATS = ("spoiled", "leaked"), ("value_usd", "units")
+"""Goods spoiled or leaked (illicit, released), summed as declared value or as units."""
+OFFICER_HOURS = "officer_hours"
+"""Officer-hours (and machine-hours) on duty at every check in the window."""
+
+
+def cost(part: str) -> str:
+    """A cost in US dollars (a part of :data:`COST_PARTS`, ``total`` or ``per_shipment``):
+    ``cost.<part>``."""
+    return f"cost.{part}"
+
+
+def goods(outcome: str, stat: str) -> str:
+    """The declared value or units of goods spoiled or leaked: ``<spoiled|leaked>.<value_usd|
+    units>``."""
+    return f"{outcome}.{stat}"
 
 
 # --------------------------------------------------------------------------- reading names back
@@ -180,6 +216,13 @@ def stations(metrics: Iterable[str]) -> list[str]:
     return _unique(m.split(".")[1] for m in metrics if m.startswith("station."))
 
 
+def station_commodities(metrics: Iterable[str], name: str) -> list[str]:
+    """The commodities with a ``station.<name>.commodity.<commodity>.*`` metric, in the
+    summary's order."""
+    head = f"station.{name}.commodity."
+    return _unique(m[len(head) :].split(".")[0] for m in metrics if m.startswith(head))
+
+
 # --------------------------------------------------------------------------- what a value can be
 
 _COUNTS = {
@@ -214,12 +257,33 @@ _SHARES = {
 }
 
 
+def is_cost(metric: str) -> bool:
+    """Whether a metric is a cost (``cost.*``, US dollars)."""
+    return metric.startswith("cost.")
+
+
+def is_amount(metric: str) -> bool:
+    """Whether a metric is a sum of money, goods or hours (a cost, a value, units, officer
+    hours): never below 0, not a count of events (its interval is a t-interval)."""
+    if is_cost(metric) or metric == OFFICER_HOURS:
+        return True
+    outcome, _, stat = metric.partition(".")
+    return outcome in GOODS_OUTCOMES and stat in GOODS_STATS
+
+
 def is_count(metric: str) -> bool:
     """Whether a metric counts shipments or events in a replication (never below 0)."""
+    if is_amount(metric):
+        return False
     if metric in _COUNTS or metric.startswith(("intercepted_at.", "leaked_via.")):
         return True
     parts = split(metric)
-    return parts is not None and parts[2] in _COUNT_FAMILIES.get(parts[0], ())
+    if parts is None:
+        return False
+    family, _, stat = parts
+    if family == "station":  # a class's too: station.<name>.<class>.arrivals
+        stat = stat.rpartition(".")[2]
+    return stat in _COUNT_FAMILIES.get(family, ())
 
 
 def denominator(metric: str) -> str | None:
@@ -252,6 +316,25 @@ def at_most_one(metric: str) -> bool:
 
 
 # --------------------------------------------------------------------------- for people
+
+
+def cost_rows() -> list[tuple[str, str]]:
+    """(label, metric) of the costs and the goods and hours they price, in the order shown;
+    money in US dollars."""
+    return [
+        ("Delay (traders), US$", cost("delay")),
+        ("Officers' hours (administration), US$", cost("officers")),
+        ("Checks carried out (administration), US$", cost("checks")),
+        ("Spoiled goods (traders), US$", cost("spoiled")),
+        ("Harm of illicit goods leaked (public), US$", cost("harm")),
+        ("Total, US$", cost("total")),
+        ("Total per shipment, US$", cost("per_shipment")),
+        ("Spoiled goods, declared value US$", goods("spoiled", "value_usd")),
+        ("Spoiled goods, units", goods("spoiled", "units")),
+        ("Illicit goods leaked, declared value US$", goods("leaked", "value_usd")),
+        ("Illicit goods leaked, units", goods("leaked", "units")),
+        ("Officer-hours on duty", OFFICER_HOURS),
+    ]
 
 
 def key_rows(target_hours: list[float]) -> list[tuple[str, str, bool]]:

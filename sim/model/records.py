@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.model.roster import schedule_for
 from sim.model.traffic import Shipments, code_dtype
 from sim.policies.selectivity import REASONS
 
@@ -50,6 +51,15 @@ class Visits:
     end: np.ndarray  # service ended; NaN if not yet
     alarm: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     """Whether the check raised an alarm (a finding or a false alarm); False until it ended."""
+    answered: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """Hours: the trader answered the check's query (``[checks.<name>.query]``); NaN for a
+    visit with no query, and empty (every visit NaN) for a check that asks none."""
+
+    def answered_at(self) -> np.ndarray:
+        """``answered`` with one value per visit (NaN where no query was asked)."""
+        if len(self.answered) == len(self.sid):
+            return self.answered
+        return np.full(len(self.sid), np.nan)
 
     @classmethod
     def empty(cls) -> Visits:
@@ -74,6 +84,8 @@ class Records:
     outcome: np.ndarray = field(init=False)  # IN_SYSTEM, RELEASED or INTERCEPTED
     intercepted_at: np.ndarray = field(init=False)  # check index or -1
     post_release_at: np.ndarray = field(init=False)  # check index of a finding after release, or -1
+    cleared: np.ndarray | None = field(init=False)  # hours: customs done, before payment (NaN
+    # unless done); only with [payment] (a float a shipment otherwise spared)
     visits: list[Visits] = field(init=False)  # by check
     stations: dict[str, StationStats] = field(init=False)
     has_score: bool = False  # the policy has a targeting model: risk_score is filled
@@ -92,6 +104,7 @@ class Records:
         self.outcome = np.zeros(n, dtype=np.int8)
         self.intercepted_at = np.full(n, -1, dtype=code_dtype(c))
         self.post_release_at = np.full(n, -1, dtype=code_dtype(c))
+        self.cleared = None if self.traffic.scenario.payment is None else np.full(n, np.nan)
         self.visits = [Visits.empty() for _ in range(c)]
         self.stations = {name: StationStats() for name in self.checks}
 
@@ -175,6 +188,12 @@ class Records:
             "intercepted_at": checks[self.intercepted_at],
             "post_release_at": checks[self.post_release_at],
         }
+        if self.cleared is not None:
+            cols["cleared"] = self.cleared
+        if scenario.exit is not None:
+            cols["exit"] = exit_times(scenario, self)
+        if any(c.units is not None for c in scenario.traffic.commodities.values()):
+            cols["units"] = t.units  # only then, so that traces without units keep their columns
         for k, name in enumerate(self.checks):
             for what in ("enter", "start", "end"):
                 col = np.full(len(t), np.nan)
@@ -183,7 +202,27 @@ class Records:
             alarm = np.zeros(len(t), dtype=bool)
             alarm[self.visits[k].sid] = self.visits[k].alarm
             cols[f"{name}.alarm"] = alarm
+            if scenario.checks[name].query is not None:
+                col = np.full(len(t), np.nan)
+                col[self.visits[k].sid] = self.visits[k].answered_at()
+                cols[f"{name}.answered"] = col
         return cols
+
+
+def exit_times(scenario, rec: Records) -> np.ndarray:
+    """When each released shipment leaves customs control (``[exit]``): the exit roster's
+    next opening after release + its drawn delay; NaN if not released or with no ``[exit]``."""
+    released = rec.released
+    out = np.full(len(released), np.nan)
+    if scenario.exit is None:
+        return out
+    done = ~np.isnan(released)
+    t = released[done] + rec.traffic.exit_delay[done]
+    schedule = schedule_for(scenario, scenario.exit.roster)
+    if not schedule.always:
+        t = np.array([schedule.next_open(x) for x in t.tolist()])
+    out[done] = t
+    return out
 
 
 def write_trace(path, tables: list[tuple[int, dict[str, np.ndarray]]]) -> None:

@@ -25,7 +25,7 @@ LEGITIMATE = 0
 class Shipments:
     """Columns of shipment attributes, one row per shipment, in arrival order.
 
-    ``lodged``, ``value_usd``, ``score_noise`` and ``alert_u`` are drawn from their own
+    ``lodged``, ``value_usd``, ``units``, ``score_noise`` and ``alert_u`` are drawn from their own
     streams when first read and kept until :meth:`forget`; read again, they are drawn again,
     identically. A long run keeps only the columns it needs.
     """
@@ -45,6 +45,7 @@ class Shipments:
     COLUMNS = (
         "arrival",
         "lodged",
+        "ready",
         "commodity",
         "origin",
         "compliance",
@@ -52,6 +53,7 @@ class Shipments:
         "prearrival",
         "priority",
         "value_usd",
+        "units",
         "truth",
         "score_noise",
         "alert_u",
@@ -67,9 +69,34 @@ class Shipments:
         return self._column("lodged", _lodged)
 
     @property
+    def ready(self) -> np.ndarray:
+        """Hours: goods ready in the warehouse (``[unloading]``); ``arrival`` itself without
+        it. Goods checks wait for it and release comes no earlier."""
+        if self.scenario.unloading is None:
+            return self.arrival
+        return self._column("ready", _ready)
+
+    @property
+    def exit_delay(self) -> np.ndarray:
+        """Hours from release to exit drawn for each shipment (``[exit]``; NaN without it):
+        exit is the exit roster's next opening after release + this."""
+        if self.scenario.exit is None:
+            return np.full(len(self), np.nan)
+        return self._column(
+            "exit_delay",
+            lambda t: t.scenario.exit.delay_hours.sample(t.streams.rng("exit"), len(t)),
+        )
+
+    @property
     def value_usd(self) -> np.ndarray:
         """Declared value; NaN when the commodity declares no value distribution."""
         return self._column("value_usd", _values)
+
+    @property
+    def units(self) -> np.ndarray:
+        """Units (doses, packs) held: whole numbers, at least 1; NaN when the commodity
+        declares no units."""
+        return self._column("units", _units)
 
     @property
     def score_noise(self) -> np.ndarray:
@@ -195,6 +222,31 @@ def _values(traffic: Shipments) -> np.ndarray:
             mask = traffic.commodity == k
             value[mask] = c.value_usd.sample(rng, int(mask.sum()))
     return value
+
+
+def _units(traffic: Shipments) -> np.ndarray:
+    """Units held, by commodity, from the "units" stream: each draw rounded to a whole number
+    of units, at least 1 (a shipment holds something)."""
+    units = np.full(len(traffic), np.nan)
+    rng = traffic.streams.rng("units")
+    for k, c in enumerate(traffic.scenario.traffic.commodities.values()):
+        if c.units is not None:
+            mask = traffic.commodity == k
+            units[mask] = np.maximum(np.rint(c.units.sample(rng, int(mask.sum()))), 1.0)
+    return units
+
+
+def _ready(traffic: Shipments) -> np.ndarray:
+    """When the goods are ready in the warehouse: the unloading delay after arrival, at the
+    next opening of the unloading roster."""
+    unloading = traffic.scenario.unloading
+    ready = traffic.arrival + unloading.delay_hours.sample(
+        traffic.streams.rng("unloading"), len(traffic)
+    )
+    schedule = schedule_for(traffic.scenario, unloading.roster)
+    if not schedule.always:
+        ready = np.array([schedule.next_open(x) for x in ready.tolist()])
+    return ready
 
 
 def _lodged(traffic: Shipments) -> np.ndarray:

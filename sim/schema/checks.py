@@ -142,6 +142,19 @@ def _draw_problem(dist: Any) -> str | None:
     return None if ok else "parameters too extreme to draw values from; use ordinary sizes"
 
 
+MAX_SHARED_CHECKS = 8
+"""Most checks required for a share of a commodity's shipments (see :func:`permit_shares`)."""
+
+
+def permit_shares(required_for: list[str] | dict[str, float]) -> dict[str, float]:
+    """The commodities of a ``required_for`` table that only a share of whose shipments need
+    the check (0 < share < 1): each shipment then draws whether it does. A list, or a share
+    of 0 or 1, needs no draw."""
+    if not isinstance(required_for, dict):
+        return {}
+    return {c: share for c, share in required_for.items() if 0.0 < share < 1.0}
+
+
 def cross_check(s: Scenario) -> list[tuple[str, str]]:
     """Checks that span tables: every name used is defined, and risks stay below 1."""
     problems: list[tuple[str, str]] = []
@@ -162,14 +175,49 @@ def cross_check(s: Scenario) -> list[tuple[str, str]]:
     if s.lodgement.roster not in rosters:
         unknown("lodgement.roster", "roster", s.lodgement.roster, rosters)
     distributions = [("lodgement.delay_hours", s.lodgement.delay_hours)]
+    for stage_name in ("unloading", "payment", "exit"):
+        stage = getattr(s, stage_name)
+        if stage is not None:
+            distributions.append((f"{stage_name}.delay_hours", stage.delay_hours))
+            if stage.roster not in rosters:
+                unknown(f"{stage_name}.roster", "roster", stage.roster, rosters)
+    if s.payment is not None:
+        for commodity in s.payment.commodities:
+            if commodity not in commodities:
+                unknown("payment.commodities", "commodity", commodity, commodities)
+    shared = [name for name, c in s.checks.items() if permit_shares(c.required_for)]
+    if len(shared) > MAX_SHARED_CHECKS:
+        problems.append(
+            (
+                f"checks.{shared[MAX_SHARED_CHECKS]}.required_for",
+                f"at most {MAX_SHARED_CHECKS} checks may be required for a share of a "
+                f"commodity's shipments (each adds a bit to a shipment's route class, and the "
+                f"route table doubles with each), got {len(shared)}: "
+                f"{', '.join(shared)}; give the others a list (share 1)",
+            )
+        )
     distributions += [
         (f"traffic.commodities.{name}.value_usd", c.value_usd)
         for name, c in s.traffic.commodities.items()
     ]
+    distributions += [
+        (f"traffic.commodities.{name}.units", c.units) for name, c in s.traffic.commodities.items()
+    ]
     for name, check in s.checks.items():
         distributions.append((f"checks.{name}.duration_hours", check.duration_hours))
+        if check.query is not None:
+            distributions.append((f"checks.{name}.query.answer_hours", check.query.answer_hours))
         if check.roster not in rosters:
             unknown(f"checks.{name}.roster", "roster", check.roster, rosters)
+        for table, what, allowed in (
+            ("duration_by_commodity", "commodity", commodities),
+            ("duration_by_lane", "lane", list(s.lanes)),
+        ):
+            for key, dist in (getattr(check, table) or {}).items():
+                path = f"checks.{name}.{table}.{key}"
+                distributions.append((path, dist))
+                if key not in allowed:
+                    unknown(path, what, key, allowed)
         for kind in check.detect:
             if kind not in kinds:
                 unknown(f"checks.{name}.detect.{kind}", "illicit kind", kind, kinds)
@@ -185,6 +233,8 @@ def cross_check(s: Scenario) -> list[tuple[str, str]]:
             msg = "needs on_alarm to name the check that resolves an alarm"
             problems.append((f"checks.{name}.false_alarm", msg))
     problems += _referral_loops(s)
+    if s.costs is not None:
+        problems += _cost_names(s, unknown)
     for path, dist in distributions:
         why = dist is not None and _distribution_problem(dist)
         if why:
@@ -263,6 +313,35 @@ def empty_window(s: Scenario) -> str | None:
         "profiles and the surges give that window an arrival rate of (nearly) 0, so every "
         "figure of the run would be empty"
     )
+
+
+def _cost_names(s: Scenario, unknown) -> list[tuple[str, str]]:
+    """``[costs]`` prices name commodities, checks and illicit kinds that exist; a price per
+    spoiled unit needs the commodity's units. ``unknown`` records an unknown name."""
+    c, problems = s.costs, []
+    commodities, checks, kinds = list(s.traffic.commodities), list(s.checks), list(s.illicit.kinds)
+    tables = [
+        ("delay_per_hour", c.delay_per_hour, "commodity", commodities),
+        ("check_hour", c.check_hour, "check", checks),
+        ("per_check", c.per_check, "check", checks),
+        ("spoiled_unit", c.spoiled_unit, "commodity", commodities),
+        ("harm_per_unit", c.harm_per_unit, "illicit kind", kinds),
+    ]
+    for key, prices, what, allowed in tables:
+        for name in prices:
+            if name not in allowed:
+                unknown(f"costs.{key}.{name}", what, name, allowed)
+    for name in c.spoiled_unit:
+        if name in commodities and s.traffic.commodities[name].units is None:
+            problems.append(
+                (
+                    f"costs.spoiled_unit.{name}",
+                    f"prices spoiled units, but traffic.commodities.{name} declares no units; "
+                    "add units there or remove this price (a spoiled shipment then costs its "
+                    "declared value)",
+                )
+            )
+    return problems
 
 
 def _referral_loops(s: Scenario) -> list[tuple[str, str]]:
