@@ -24,10 +24,11 @@ from simpy.events import Timeout
 from sim.model.records import INTERCEPTED, RELEASED, Visits
 from sim.model.roster import Schedule, schedule_for
 from sim.schema import Check
-from sim.streams import Streams
+from sim.streams import PerShipment, Streams
 
 if TYPE_CHECKING:
     from sim.model.border import Border
+    from sim.model.records import Records
     from sim.model.trip import Trip
 
 HIGH, NORMAL = 0, 1
@@ -86,6 +87,72 @@ def capacity_changes(
     return out
 
 
+class GoodsService:
+    """Service times of a check with durations by commodity or by lane: shipment ``sid``'s
+    time is the ``sid``-th variate of the stream of the distribution that applies to it (its
+    commodity's, else its lane's, else ``duration_hours``'s, the check's own stream
+    ``service:<check>``). Each variate belongs to its shipment whatever order shipments are
+    served in, and is the same under every policy that sends it to the same lane. The lane is
+    read from the records, set at selection, before any check starts."""
+
+    __slots__ = ("_by_commodity", "_by_lane", "_commodity", "_records", "_streams")
+
+    def __init__(
+        self,
+        by_commodity: list[PerShipment | None],
+        by_lane: list[PerShipment],
+        commodity: np.ndarray,
+        records: Records,
+    ):
+        self._by_commodity = by_commodity  # by commodity code; None: by lane
+        self._by_lane = by_lane  # by lane code
+        self._commodity = commodity
+        self._records = records
+        self._streams = [s for s in {id(s): s for s in [*by_commodity, *by_lane]}.values() if s]
+
+    def __getitem__(self, sid: int) -> float:
+        stream = self._by_commodity[self._commodity[sid]]
+        if stream is None:
+            stream = self._by_lane[self._records.lane[sid]]
+        return stream[sid]
+
+    def forget(self) -> None:
+        """Drop the blocks kept by every stream."""
+        for stream in self._streams:
+            stream.forget()
+
+
+def service_times(
+    border: Border, name: str, check: Check, streams: Streams
+) -> PerShipment | GoodsService:
+    """A check's service time by shipment id (``times[sid]``): its own variate of the stream
+    ``service:<check>`` when the check has no durations by commodity or lane (exactly as
+    before they existed); else a :class:`GoodsService`, whose commodity and lane streams are
+    ``service:<check>:commodity:<name>`` and ``service:<check>:lane:<name>``."""
+    default = streams.per_shipment(f"service:{name}", check.duration_hours.sample)
+    if not check.duration_by_commodity and not check.duration_by_lane:
+        return default
+    sc = border.scenario
+    own = check.duration_by_commodity or {}
+    by_lane = check.duration_by_lane or {}
+    return GoodsService(
+        [
+            streams.per_shipment(f"service:{name}:commodity:{c}", own[c].sample)
+            if c in own
+            else None
+            for c in sc.traffic.commodities
+        ],
+        [
+            streams.per_shipment(f"service:{name}:lane:{lane}", by_lane[lane].sample)
+            if lane in by_lane
+            else default
+            for lane in sc.lanes
+        ],
+        border.traffic.commodity,
+        border.records,
+    )
+
+
 class Station:
     """One check: a priority queue served by the officers on duty.
 
@@ -122,7 +189,7 @@ class Station:
         kinds = list(border.scenario.illicit.kinds)
         # Alarm probability by truth code: a false alarm for legitimate goods, else detection.
         self.alarm_p = [check.false_alarm] + [check.detect.get(k, 0.0) for k in kinds]
-        self.service = streams.per_shipment(f"service:{name}", check.duration_hours.sample)
+        self.service = service_times(border, name, check, streams)
         self.alarm_u = streams.per_shipment(f"detect:{name}")
         sc = border.scenario
         absent = None
