@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sim.measure.names import key_rows, station
+from sim.measure.names import cost_rows, key_rows, station
 from sim.measure.statistics import overload_reason, overloaded
 from sim.schema import Scenario
 
@@ -52,6 +52,19 @@ def _fmt(s: dict[str, Any] | None, digits: int = 2, pct: bool = False) -> str:
     return interval(s, digits, pct, gap="  ")
 
 
+def cost_lines(s: dict[str, dict[str, Any]]) -> list[str]:
+    """The costs and harms of a summary with ``cost.*`` metrics (a scenario with ``[costs]``),
+    over the counting window: money in US dollars with thousands grouped and no cents; none
+    without them."""
+    rows = [(label, key) for label, key in cost_rows() if key in s]
+    if not any(key.startswith("cost.") for _, key in rows):
+        return []
+    width = max(len(label) for label, _ in rows) + 2
+    lines = ["", "  Costs and harms over the counted shipments and window, per replication:"]
+    lines += [f"  {label:<{width}}{_fmt(s[key], 0)}" for label, key in rows]
+    return lines
+
+
 def format_summary(
     sc: Scenario,
     s: dict[str, dict[str, Any]],
@@ -82,6 +95,7 @@ def format_summary(
     width = max(len(r[0]) for r in rows) + 2
     for label, key, pct in rows:
         lines.append(f"  {label:<{width}}{_fmt(s.get(key), 1 if pct else 2, pct)}")
+    lines += cost_lines(s)
     lines += ["", f"  {'Station':<14}{'wait h (mean)':>18}{'utilisation':>18}{'queue max':>12}"]
     for name in sc.checks:
         wait = _fmt(s[station(name, "wait_hours_mean")])

@@ -22,7 +22,14 @@ from sim.files.read import Saved, load_results, source_problem, values_of
 from sim.files.write import OutputError, write_atomic
 from sim.present.markup import esc, table
 from sim.present.parameters import commented_parameters, parameters, source_files
-from sim.present.tables import band_notes, detail_tables, headline, key_table, overload_warning
+from sim.present.tables import (
+    band_notes,
+    cost_table,
+    detail_tables,
+    headline,
+    key_table,
+    overload_warning,
+)
 from sim.present.words import describe, method
 
 REPORT = "report.html"
@@ -261,6 +268,7 @@ def render(saved: Saved, images: Mapping[str, tuple[bytes, str]], time: str = "m
     numbers += f'<p class="sub">{esc(READING)}</p>'
     if saved.kind == "sweep":
         numbers += f'<p class="sub">{esc(STANDINGS)}</p>' + band_notes(saved, time)
+    numbers += cost_table(saved)
     sections.append(("numbers", "Key numbers", numbers))
     figs = []
     for name, (png, caption) in images.items():

@@ -339,3 +339,35 @@ def detail_tables(saved: Saved) -> str:
     ]
     parts.append(("Illicit goods", _by_point_table(saved, ill)))
     return "\n".join(f"<h3>{esc(title)}</h3>\n{body}" for title, body in parts if body)
+
+
+COSTS_NOTE = (
+    "Over the counted shipments (delay, spoiled goods, harm) and the counting window (officers' "
+    "hours, checks), per replication, in US dollars at the scenario's [costs] prices. Delay and "
+    "spoiled goods fall on traders, officers and checks on the administration, the harm of "
+    "illicit goods released on the public."
+)
+
+
+def cost_table(saved: Saved) -> str:
+    """Costs and harms by point, money without cents ('' when no point has ``cost.*``
+    metrics, a scenario without [costs])."""
+    if not any(names.is_cost(m) for p in saved.points for m in p.stats):
+        return ""
+    rows = [r for r in names.cost_rows() if any(r[1] in p.stats for p in saved.points)]
+    labels = [marked(saved, i) for i in range(len(saved.points))]
+    if len(saved.points) <= 6:
+        head = ["", *labels] if len(saved.points) > 1 else ["", marked(saved, 0, "estimate")]
+        body = [
+            [label, *(number(p.stats.get(key), digits=0) for p in saved.points)]
+            for label, key in rows
+        ]
+        body_table = table(head, body, "numbers")
+    else:
+        head = [" and ".join(saved.keys) or "point", *(label for label, _ in rows)]
+        body = [
+            [labels[i], *(number(p.stats.get(key), digits=0) for _, key in rows)]
+            for i, p in enumerate(saved.points)
+        ]
+        body_table = table(head, body, "numbers wide")
+    return f'<h3>Costs and harms</h3>\n{body_table}\n<p class="sub">{esc(COSTS_NOTE)}</p>'
