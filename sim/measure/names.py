@@ -27,10 +27,36 @@ KEY_METRICS = (
 )
 """The metrics every summary has, whatever the scenario."""
 
+UNLOADING = "segment.unloading"
+"""Mean hours per released shipment from arrival to the goods ready in the warehouse
+(``[unloading]`` only): the first TRS segment."""
 LODGEMENT = "segment.lodgement"
-"""Mean hours per released shipment from arrival to lodgement: the first TRS segment."""
+"""Mean hours per released shipment from the goods ready (arrival) to lodgement."""
 PARTS = ("queue", "service")
 """The two TRS segments of each check: waiting for it, undergoing it."""
+QUERY = "query"
+"""A check's third TRS segment, with ``[checks.<name>.query]`` only: awaiting the trader's
+answer (``segment.<check>.query``)."""
+PAYMENT = "segment.payment"
+"""Mean hours per released shipment from customs done to release (``[payment]`` only): the
+last TRS segment."""
+EXIT = "exit.hours_mean"
+"""Mean hours from release to exit from customs control (``[exit]`` only; not clearance)."""
+ARRIVAL_TO_EXIT = "exit.arrival_to_exit_hours_mean"
+"""Mean hours from arrival to exit of released shipments (``[exit]`` only)."""
+_STAGE_SEGMENTS = {UNLOADING, LODGEMENT, PAYMENT}
+_LABELS = {
+    UNLOADING: "Arrival to goods in the warehouse (unloading)",
+    LODGEMENT: "Lodgement of the declaration",
+    PAYMENT: "Payment of duties and taxes",
+    EXIT: "Release to exit (pick-up)",
+    ARRIVAL_TO_EXIT: "Arrival to exit",
+}
+_PART_LABELS = {
+    "queue": "waiting",
+    "service": "checking",
+    QUERY: "awaiting the trader's answer",
+}
 
 
 # --------------------------------------------------------------------------- building names
@@ -49,6 +75,36 @@ def segment(check: str, part: str) -> str:
     """Mean hours per released shipment waiting for (``queue``) or undergoing (``service``)
     a check: ``segment.<check>.<part>``."""
     return f"segment.{check}.{part}"
+
+
+def segment_label(metric: str) -> str:
+    """The Time Release Study Guide's name of a segment (``segment.*``) or of the exit
+    figures (``exit.*``): "Lodgement of the declaration", "<check>: waiting", ... The one place
+    these labels are spelt; a metric it does not know reads as itself."""
+    if metric in _LABELS:
+        return _LABELS[metric]
+    if is_segment(metric):
+        _, check_name, part = metric.split(".", 2)
+        if part in _PART_LABELS:
+            return f"{check_name}: {_PART_LABELS[part]}"
+    return metric
+
+
+def segment_order(metrics: Iterable[str], checks: Iterable[str] | None = None) -> list[str]:
+    """The TRS segments among ``metrics`` in the order of the milestones: unloading,
+    lodgement, each check's waiting, checking and answer (checks in ``checks`` order, else
+    as found), payment."""
+    found = [m for m in metrics if is_segment(m)]
+    order = list(checks) if checks is not None else []
+    for m in found:
+        if m not in _STAGE_SEGMENTS and m.split(".")[1] not in order:
+            order.append(m.split(".")[1])
+    ranked = [UNLOADING, LODGEMENT]
+    for c in order:
+        ranked += [segment(c, part) for part in (*PARTS, QUERY)]
+    ranked.append(PAYMENT)
+    present = set(found)
+    return [m for m in ranked if m in present]
 
 
 def station(name: str, stat: str) -> str:
@@ -162,7 +218,8 @@ def _unique(names: Iterable[str]) -> list[str]:
 
 
 def is_segment(metric: str) -> bool:
-    """Whether a metric is a TRS segment (lodgement or a check's queue or service)."""
+    """Whether a metric is a TRS segment (unloading, lodgement, a check's queue, service or
+    query, payment)."""
     return metric.startswith("segment.")
 
 
@@ -189,7 +246,8 @@ def targets(metrics: Iterable[str]) -> list[float]:
 
 def segment_checks(metrics: Iterable[str]) -> list[str]:
     """The checks with TRS segments, in alphabetical order."""
-    return sorted({m.split(".")[1] for m in metrics if is_segment(m)} - {"lodgement"})
+    stages = {m.split(".")[1] for m in _STAGE_SEGMENTS}
+    return sorted({m.split(".")[1] for m in metrics if is_segment(m)} - stages)
 
 
 def lanes(metrics: Iterable[str]) -> list[str]:

@@ -34,10 +34,12 @@ from sim.model.entry import EntryPath
 from sim.model.exact import ExactPath
 from sim.model.fast import FastPath
 from sim.model.records import INTERCEPTED, RELEASED, Records
+from sim.model.roster import schedule_for
 from sim.model.station import Station, Tie, capacity_changes
 from sim.model.traffic import Shipments, alerts, generate, risk_scores
 from sim.policies import Policy, PolicyContext, PolicyError, Selectivity, make_policy
 from sim.schema import Scenario
+from sim.schema.checks import permit_shares
 from sim.streams import Streams
 
 __all__ = ["Border", "PolicyError", "Station", "capacity_changes", "simulate"]
@@ -65,7 +67,9 @@ class Border:
         self.records = Records(self.traffic, list(scenario.checks), list(scenario.lanes))
         self.window = (scenario.warmup_hours, scenario.hours)
         self.lane_index = {name: i for i, name in enumerate(scenario.lanes)}
+        self.route_class, self.n_classes = self._route_classes()
         self.routes = self._routes()
+        self._payment()
         self.policy = policy or make_policy(scenario)
         self.selectivity = Selectivity(self.policy, scenario)
         self._signals()
@@ -106,22 +110,92 @@ class Border:
             rec.alert = alerts(tr, *sel.alert_p)
             rec.has_alerts = True
 
+    def _route_classes(self) -> tuple[np.ndarray, int]:
+        """Each shipment's route class and how many classes there are. A check required for a
+        share of a commodity's shipments (``required_for = { medicine = 0.3 }``) is drawn once
+        per shipment (stream ``required:<check>``) and sets bit j of the class, j counting
+        such checks: class = commodity x 2^(checks with shares) + bits. With no shares, the
+        class is the commodity itself (no draw, no copy)."""
+        sc = self.scenario
+        tr = self.traffic
+        self._shared = [name for name, c in sc.checks.items() if permit_shares(c.required_for)]
+        n_commodities = len(sc.traffic.commodities)
+        if not self._shared:
+            return tr.commodity, n_commodities
+        width = len(self._shared)
+        cls = tr.commodity.astype(np.int32) << width
+        names = list(sc.traffic.commodities)
+        for j, name in enumerate(self._shared):
+            required = sc.checks[name].required_for
+            share = np.array([float(required.get(c, 0.0)) for c in names])
+            u = self.streams.rng(f"required:{name}").random(len(tr))
+            cls |= (u < share[tr.commodity]).astype(np.int32) << j
+        return cls.astype(np.int16 if n_commodities << width < 32768 else np.int32), (
+            n_commodities << width
+        )
+
     def _routes(self) -> list[list[tuple[int, ...]]]:
-        """Station indices visited, by lane and commodity (lane route + required checks)."""
+        """Station indices visited, by lane and route class (lane route + required checks; see
+        :meth:`_route_classes`)."""
         sc = self.scenario
         index = {name: k for k, name in enumerate(sc.checks)}
+        shared = self._shared
+        width = len(shared)
         routes = []
         for route in sc.lanes.values():
-            per_commodity = []
+            per_class = []
             for commodity in sc.traffic.commodities:
-                extra = [
-                    name
-                    for name, check in sc.checks.items()
-                    if commodity in check.required_for and name not in route
-                ]
-                per_commodity.append(tuple(index[name] for name in [*route, *extra]))
-            routes.append(per_commodity)
+                for bits in range(1 << width):
+                    extra = [
+                        name
+                        for name, check in sc.checks.items()
+                        if name not in route
+                        and (
+                            bits >> shared.index(name) & 1
+                            if name in shared
+                            else commodity in check.required_for
+                            and (
+                                not isinstance(check.required_for, dict)
+                                or check.required_for[commodity] > 0
+                            )
+                        )
+                    ]
+                    per_class.append(tuple(index[name] for name in [*route, *extra]))
+            routes.append(per_class)
         return routes
+
+    def _payment(self) -> None:
+        """``[payment]``: who pays at the border, the delay and the roster (see :meth:`paid`)."""
+        pay = self.scenario.payment
+        self.pays = pay is not None
+        if pay is None:
+            return
+        self._pay_delay = self.streams.per_shipment("payment", pay.delay_hours.sample)
+        self._pay_u = self.streams.per_shipment("payment:share") if pay.share < 1 else None
+        self._pay_schedule = schedule_for(self.scenario, pay.roster)
+        tr = self.traffic
+        names = list(self.scenario.traffic.commodities)
+        mask = np.ones(len(tr), dtype=bool)
+        if pay.commodities:
+            mask = np.isin(tr.commodity, [names.index(c) for c in pay.commodities])
+        if pay.deferred_for_aeo:
+            mask &= ~tr.aeo
+        self._payer = mask
+
+    def paid(self, sids: np.ndarray, done: np.ndarray) -> np.ndarray:
+        """When shipments ``sids``, done with customs at ``done``, are released: after paying
+        (``next_open(done + delay)``) for those who pay at the border, else at once. The same
+        draws, one by one (:meth:`release`) or many at once (the fast path)."""
+        out = done.copy()
+        pays = self._payer[sids]
+        if self._pay_u is not None:
+            pays &= self._pay_u.take(sids) < self.scenario.payment.share
+        if pays.any():
+            t = done[pays] + self._pay_delay.take(sids[pays])
+            if not self._pay_schedule.always:
+                t = np.array([self._pay_schedule.next_open(x) for x in t.tolist()])
+            out[pays] = t
+        return out
 
     # The policy's view of the border --------------------------------------------------
     @property
@@ -138,12 +212,23 @@ class Border:
         return self._by_name[check].on_duty()
 
     # Outcomes ------------------------------------------------------------------------------
-    def release(self, sid: int, early: bool, arrival: float, now: float) -> None:
-        """Released ``now``, or on arrival if cleared before it (when that is before the end)."""
-        if early and now < arrival:
-            now = now + (arrival - now)  # the instant of a timeout until arrival
+    def release(self, sid: int, early: bool, ready: float, now: float) -> None:
+        """Released ``now``, or when the goods are ready if cleared before (when that is before
+        the end); with ``[payment]``, customs is done then and release follows payment."""
+        if early and now < ready:
+            now = now + (ready - now)  # the instant of a timeout until the goods are ready
             if now >= self._end_hours:
                 return  # still inside when the run stops
+        if self.pays:
+            self.records.cleared[sid] = now
+            if self._payer[sid] and (
+                self._pay_u is None or self._pay_u[sid] < self.scenario.payment.share
+            ):
+                now = now + self._pay_delay[sid]
+                if not self._pay_schedule.always:
+                    now = self._pay_schedule.next_open(now)
+                if now >= self._end_hours:
+                    return  # paying when the run stops: still inside
         self._released[sid] = now
         self._outcome[sid] = RELEASED
 

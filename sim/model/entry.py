@@ -98,6 +98,19 @@ class EntryPath:
             codes(self.records.alert, "b"),
         )
 
+    def _ready_and_class(self) -> tuple[array, array]:
+        """When each shipment's goods are ready and its route class, as compact arrays: the
+        arrival and commodity columns of :meth:`_columns` themselves when there is no
+        ``[unloading]`` and no share of a commodity needs a check."""
+        tr, border = self.traffic, self.border
+        ready = self._cols[0]
+        if tr.ready is not tr.arrival:
+            ready = array("d", np.ascontiguousarray(tr.ready, dtype=np.float64).tobytes())
+        cls = self._cols[2]
+        if border.route_class is not tr.commodity:
+            cls = array("i", np.ascontiguousarray(border.route_class, dtype=np.int32).tobytes())
+        return ready, cls
+
     def _declaration(self, sid: int) -> Declaration:
         """What the policy reads of shipment ``sid`` (from :meth:`_columns`, kept in ``_cols``
         while selections are made one by one)."""

@@ -33,6 +33,7 @@ class ExactPath(EntryPath):
         super().__init__(border)
         self._release = border.release
         self._cols = self._columns()
+        self._ready, self._class = self._ready_and_class()
 
     def start(self) -> Generator:
         """Start the arrivals at time 0, after the rosters' first changes."""
@@ -85,11 +86,11 @@ class ExactPath(EntryPath):
         rec.selected_by[sid] = reason
         rec.selected[sid] = now
         rec.priority[sid] = priority
-        arrival = declaration.arrival_hours
-        early = now < arrival
-        route = self.routes[lane_k][self._cols[2][sid]]
+        ready = self._ready[sid]
+        early = now < ready
+        route = self.routes[lane_k][self._class[sid]]
         if not route:
-            self._release(sid, early, arrival, now)
+            self._release(sid, early, ready, now)
             return
         queue_class = HIGH if priority else NORMAL
         truth = self._cols[9][sid]
@@ -97,9 +98,9 @@ class ExactPath(EntryPath):
         if len(route) == 1 and station.alone and not early:
             station.submit(sid, queue_class, truth)
         else:
-            Trip(self.border, sid, route, queue_class, truth, early, arrival, 0.0).visit(
+            Trip(self.border, sid, route, queue_class, truth, early, ready, 0.0).visit(
                 station, OTHER
             )
 
     def close(self) -> None:
-        self._cols = self._order = self._times = None
+        self._cols = self._order = self._times = self._ready = self._class = None

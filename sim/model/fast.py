@@ -303,18 +303,25 @@ class FastPath(EntryPath):
             self._route_lengths = np.array(
                 [len(r) for per in self.routes for r in per], dtype=np.int64
             )
+        border = self.border
         route = lanes.astype(np.int64)
-        route *= len(self._names[0])
-        route += tr.commodity[sids]
+        route *= border.n_classes
+        route += border.route_class[sids]
         routed = self._route_lengths[route] > 0
         green = ~routed
         ids, t = sids[green], when[green]
-        arrival = tr.arrival[ids]
-        early = t < arrival
-        t[early] += arrival[early] - t[early]  # t + (arrival - t), as a timeout would
+        ready = tr.ready[ids]
+        early = t < ready
+        t[early] += ready[early] - t[early]  # t + (ready - t), as a timeout would
         done = t < self._end_hours
-        rec.released[ids[done]] = t[done]
-        rec.outcome[ids[done]] = RELEASED
+        ids, t = ids[done], t[done]
+        if border.pays:  # customs is done: payment, then release (as Border.release)
+            rec.cleared[ids] = t
+            t = border.paid(ids, t)
+            done = t < self._end_hours
+            ids, t = ids[done], t[done]
+        rec.released[ids] = t
+        rec.outcome[ids] = RELEASED
         return routed, route
 
     def _entry_event(self, t: float) -> None:
@@ -353,7 +360,7 @@ class FastPath(EntryPath):
                 ids.tolist(),
                 *(c[p:q].tolist() for c in columns),
                 tr.truth[ids].tolist(),
-                tr.arrival[ids].tolist(),
+                tr.ready[ids].tolist(),
                 strict=True,
             )
         )

@@ -182,9 +182,18 @@ class Station:
         self.capacity = 0  # on duty since the last roster change processed (for the time totals)
         self._last = 0.0
         self.guarantee = check.release_on_guarantee
-        self.alone = check.on_alarm == "intercept" and not check.release_on_guarantee
+        self.alone = (
+            check.on_alarm == "intercept"
+            and not check.release_on_guarantee
+            and check.query is None
+            and border.scenario.payment is None
+        )
         """A shipment whose route is this check alone can skip its Trip (see submit)."""
         self.needs_goods = check.kind in GOODS_KINDS
+        self.query = check.query
+        if check.query is not None:  # a question to the trader: its own per-shipment streams
+            self.query_u = streams.per_shipment(f"query:{name}")
+            self.answer = streams.per_shipment(f"answer:{name}", check.query.answer_hours.sample)
         self.refer: int | None = None
         kinds = list(border.scenario.illicit.kinds)
         # Alarm probability by truth code: a false alarm for legitimate goods, else detection.
@@ -219,6 +228,7 @@ class Station:
         self._enter = array("d")
         self._start = array("d")
         self._end = array("d")
+        self._answered = array("d") if check.query is not None else None
         self._rows = 0  # rows of the visit columns (NaN until written), a block at a time
         self.watch = border.fast
         self._tie_t = -math.inf  # instant, kind and key of the last action (fast path)
@@ -390,6 +400,8 @@ class Station:
         self._sid.extend(_ZERO_ROWS)
         for column in (self._enter, self._start, self._end):
             column.extend(_NAN_ROWS)
+        if self._answered is not None:
+            self._answered.extend(_NAN_ROWS)
         self._rows += len(_NAN_ROWS)
 
     def _on_duty(self, now: float) -> int:
@@ -428,7 +440,13 @@ class Station:
         self.busy -= 1
         _, row, sid, then = event._value
         self._end[row] = now
-        if then.__class__ is int:  # this check was its whole route (see submit)
+        query = self.query
+        if query is not None and self.query_u[sid] < query.share:
+            # The trader is asked; the check concludes when the answer comes.
+            wait = self.answer[sid]
+            self._answered[row] = now + wait
+            Timeout(self.env, wait, then).callbacks.append(self._answer)
+        elif then.__class__ is int:  # this check was its whole route (see submit)
             p = self.alarm_p[then]
             if p > 0.0 and self.alarm_u[sid] < p:
                 self._outcome[sid] = INTERCEPTED
@@ -440,6 +458,16 @@ class Station:
             then.checked(self, now)
         if self.queue:
             self._dispatch(now)
+
+    def _answer(self, event: Timeout) -> None:
+        """The trader's answer has come: the check concludes (an ordinary event, kind OTHER)."""
+        now = self.env.now
+        if self.watch:
+            if now == self._tie_t:
+                self._tie(OTHER, 0.0)
+            else:
+                self._tie_t, self._tie_k = now, OTHER
+        event._value.checked(self, now)
 
     def alarms(self, sid: int, truth: int) -> bool:
         """Whether checking this shipment raised an alarm (a finding, or a false alarm)."""
@@ -460,22 +488,33 @@ class Station:
         self.records.visits[self.index] = self._visits()
         self.service.forget()
         self.alarm_u.forget()
+        if self.query is not None:
+            self.query_u.forget()
+            self.answer.forget()
 
     def _visits(self) -> Visits:
         """The visit columns, in shipment order."""
         if not self.seq:
             return Visits.empty()
-        for column in (self._sid, self._enter, self._start, self._end):
-            del column[self.seq :]
+        asks = self._answered is not None
+        for column in (self._sid, self._enter, self._start, self._end, self._answered):
+            if column is not None:
+                del column[self.seq :]
         sid = np.frombuffer(self._sid, dtype=np.int32)
         order = np.argsort(sid, kind="stable")
         columns = [sid[order]]
         del sid
         self._sid = None
-        for name in ("_enter", "_start", "_end"):  # one column at a time: little memory
+        names = ("_enter", "_start", "_end", "_answered") if asks else ("_enter", "_start", "_end")
+        for name in names:  # one column at a time: little memory
             columns.append(np.frombuffer(getattr(self, name))[order])
             setattr(self, name, None)
-        return Visits(*columns, alarm=self._alarms(columns[0], columns[3]))
+        answered = columns.pop() if asks else np.zeros(0)
+        concluded = columns[3]
+        if asks:  # a visit whose answer had not come when the run stopped has not concluded
+            concluded = np.where(answered >= self.env.now, np.nan, concluded)
+        alarm = self._alarms(columns[0], concluded)
+        return Visits(*columns, alarm=alarm, answered=answered)
 
     def _alarms(self, sid: np.ndarray, end: np.ndarray) -> np.ndarray:
         """Whether each ended visit raised an alarm: the same draws the run decided by, read

@@ -34,7 +34,7 @@ class Trip:
         "queue_class",
         "truth",
         "early",
-        "arrival",
+        "ready",
         "created",
         "_next",
     )
@@ -47,7 +47,7 @@ class Trip:
         queue_class: int,
         truth: int,
         early: bool,
-        arrival: float,
+        ready: float,
         created: float,
     ):
         self.border = border
@@ -57,8 +57,8 @@ class Trip:
         self.visited = 0  # bit k: check k passed (a shipment passes each check at most once)
         self.queue_class = queue_class
         self.truth = truth
-        self.early = early  # selected before arrival: checks on the goods wait for them
-        self.arrival = arrival
+        self.early = early  # selected before the goods are ready: checks on them wait
+        self.ready = ready  # goods in the warehouse (arrival, or after [unloading])
         self.created = created  # fast path: when its entry event was created in the exact path
         self._next: Station | None = None
 
@@ -81,16 +81,16 @@ class Trip:
         station = self._upcoming()
         if station is None:
             border = self.border
-            border.release(self.sid, self.early, self.arrival, border.env.now)
+            border.release(self.sid, self.early, self.ready, border.env.now)
         else:
             self.visit(station, kind)
 
     def visit(self, station: Station, kind: int) -> None:
         self.visited |= 1 << station.index
         env = self.border.env
-        if self.early and station.needs_goods and env.now < self.arrival:
+        if self.early and station.needs_goods and env.now < self.ready:
             self._next = station
-            Timeout(env, self.arrival - env.now).callbacks.append(self._goods_arrived)
+            Timeout(env, self.ready - env.now).callbacks.append(self._goods_arrived)
             return
         station.submit(self.sid, self.queue_class, self, kind, self.created)
         if station.guarantee:  # the shipment goes on while the test runs
@@ -122,7 +122,7 @@ class Trip:
                 nxt = border.stations[refer]
         if nxt is None and (self.pos >= len(self.route) or (nxt := self._upcoming()) is None):
             # released: nothing in it depends on what else happens at this instant
-            border.release(sid, self.early, self.arrival, now)
+            border.release(sid, self.early, self.ready, now)
             return
         # It joins another check: at the instant this one ended, after the events already
         # due then (a zero-delay event, where a shipment process would have resumed).

@@ -5,10 +5,14 @@ opening hours."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
 
 from sim.distributions import Distribution
 from sim.schema.base import _Table
+
+_Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")]
 
 ALWAYS_OPEN = "24/7"
 
@@ -27,6 +31,17 @@ class Unloading(Stage):
 
 class Payment(Stage):
     """``[payment]``: payment of duties and taxes, after the checks and before release."""
+
+    share: float = Field(
+        1.0, ge=0, le=1, description="Share of declarations that pay at the border (0-1)."
+    )
+    deferred_for_aeo: bool = Field(
+        True,
+        description="AEO traders pay later, by periodic account, and skip the stage.",
+    )
+    commodities: list[_Name] = Field(
+        default_factory=list, description="Commodities whose shipments pay; empty means all."
+    )
 
 
 class Exit(Stage):
