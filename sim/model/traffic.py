@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.model.arrivals import batch_arrivals
 from sim.model.roster import schedule_for
 from sim.schema import Scenario, profile_weights, risk_groups
 from sim.streams import Streams
@@ -165,16 +166,19 @@ def generate(scenario: Scenario, streams: Streams) -> Shipments:
     rates = hourly_rates(scenario)
     n_hours = rates.shape[0]
 
-    rng = streams.rng("arrivals")
     total = rates.sum(axis=1)
-    counts = rng.poisson(total)
-    hour_of = np.repeat(np.arange(n_hours, dtype=np.int32), counts)
-    arrival = rng.random(hour_of.size)
-    arrival += hour_of
-    np.minimum(arrival, scenario.end_hours, out=arrival)
-    order = np.argsort(arrival, kind="stable")
-    arrival, hour_of = arrival[order], hour_of[order]
-    del order
+    if t.batches is not None:  # flights, vessels: from the "batches" stream alone
+        arrival, hour_of = batch_arrivals(scenario, streams, rates)
+    else:
+        rng = streams.rng("arrivals")
+        counts = rng.poisson(total)
+        hour_of = np.repeat(np.arange(n_hours, dtype=np.int32), counts)
+        arrival = rng.random(hour_of.size)
+        arrival += hour_of
+        np.minimum(arrival, scenario.end_hours, out=arrival)
+        order = np.argsort(arrival, kind="stable")
+        arrival, hour_of = arrival[order], hour_of[order]
+        del order
     n = arrival.size
 
     # Commodity mix may vary by hour (commodity-specific surges): inverse CDF per hour.

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.schema.arrivals import DAILY, WEEK_DAYS, timetable_loads
 from sim.schema.errors import quote_name, show_value, suggest
 from sim.schema.limits import profile_weights
 from sim.schema.tables import ALWAYS_OPEN, Scenario
@@ -27,8 +28,15 @@ def expected_arrivals(s: Scenario, start: float, end: float, profiles: bool = Tr
     """Mean arrivals between hours ``start`` and ``end``, as the model draws them: a rate
     constant within each hour (the profiles, unless ``profiles`` is false, which takes the
     mean rate of a week; surges applying to whole hours, overlapping surges multiplying); inf
-    when the rate cannot be represented."""
+    when the rate cannot be represented. Batches arriving as a Poisson stream bring the same
+    mean; on a timetable, the mean loads of the slots in the window."""
     t = s.traffic
+    if t.batches is not None and t.batches.schedule == "timetable":
+        hourly, weekly = profile_weights(t.hourly_profile), profile_weights(t.weekly_profile)
+        with np.errstate(all="ignore"):
+            times, means = timetable_loads(t, hourly, weekly, min(end, s.end_hours))
+            total = float(means[times >= start].sum())
+        return total if math.isfinite(total) else math.inf
     week = np.full(168, t.shipments_per_day / 24.0)
     if profiles:
         week *= np.repeat(profile_weights(t.weekly_profile), 24)
@@ -249,6 +257,8 @@ def cross_check(s: Scenario) -> list[tuple[str, str]]:
         for commodity in surge.commodities:
             if commodity not in commodities:
                 unknown(f"traffic.surges[{i}].commodities", "commodity", commodity, commodities)
+    if s.traffic.batches is not None:
+        problems += _timetable_problems(s)
     for i, surge in enumerate(s.illicit.surges):
         for kind in surge.kinds:
             if kind not in kinds:
@@ -339,6 +349,36 @@ def _cost_names(s: Scenario, unknown) -> list[tuple[str, str]]:
                     f"prices spoiled units, but traffic.commodities.{name} declares no units; "
                     "add units there or remove this price (a spoiled shipment then costs its "
                     "declared value)",
+                )
+            )
+    return problems
+
+
+def _timetable_problems(s: Scenario) -> list[tuple[str, str]]:
+    """Each ``[traffic.batches]`` timetable slot names a weekday (as in ``[rosters]``) or
+    'daily' and an hour of the day; at least one slot falls where the profiles let anything
+    arrive."""
+    problems = []
+    days = [*WEEK_DAYS, DAILY]
+    for i, (day, hour) in enumerate(s.traffic.batches.timetable):
+        path = f"traffic.batches.timetable[{i}]"
+        if day not in days:
+            hint = suggest(day, days)
+            msg = f"unknown day {quote_name(day)}"
+            if hint:
+                msg += f" (did you mean '{hint}'?)"
+            problems.append((path, f"{msg}; allowed: {', '.join(days)}"))
+        if not 0 <= hour < 24:
+            problems.append((path, f"the hour must be 0 <= hour < 24 (6.5 is 06:30), got {hour:g}"))
+    if s.traffic.batches.timetable and not problems:
+        t = s.traffic
+        hourly, weekly = profile_weights(t.hourly_profile), profile_weights(t.weekly_profile)
+        if not timetable_loads(t, hourly, weekly, 168.0)[0].size:
+            problems.append(
+                (
+                    "traffic.batches.timetable",
+                    "every slot falls in an hour whose hourly_profile or weekly_profile weight "
+                    "is 0, so no batch could carry anything; move a slot or change the profiles",
                 )
             )
     return problems
