@@ -311,6 +311,21 @@ class Check(_Table):
     )
     description: str = Field("", max_length=10_000)
 
+    @field_validator("required_for", mode="wrap")
+    @classmethod
+    def _shares_in_range(cls, v: Any, handler: Any) -> Any:
+        """A table's shares are checked here, so that a bad one reads as one problem (not
+        one for each form the key may take)."""
+        if isinstance(v, dict):
+            for commodity, share in v.items():
+                if isinstance(share, bool) or not isinstance(share, int | float):
+                    raise ValueError(f"the share of {commodity!r} must be a number from 0 to 1")
+                if not 0 <= share <= 1:
+                    raise ValueError(
+                        f"the share of {commodity!r} must be from 0 to 1, got {share:g}"
+                    )
+        return handler(v)
+
 
 class PolicySpec(BaseModel):
     """``[policy]``: the risk-management policy; its keys depend on ``kind``."""
