@@ -92,6 +92,29 @@ def test_cobham_conserves_the_fcfs_wait(c):
         assert v.cobham_mg1(lams, 1.0, 2.0) == pytest.approx(waits)
 
 
+def test_cobham_with_class_specific_service():
+    """Each class its own service: one distribution for all gives the plain form back; one
+    class is Pollaczek-Khinchine; the load-weighted waits keep Kleinrock's conservation law
+    (sum rho_k W_k = rho W0 / (1 - rho)); and a hand-worked example: vaccines (exponential,
+    mean 0.2 h) at 0.3/h before medicines (lognormal, mean 0.6 h, cv 1.2) at 0.7/h."""
+    lams = [0.3, 0.45]
+    assert theory.cobham_mg1_classes(lams, [1.0, 1.0], [2.0, 2.0]) == pytest.approx(
+        v.cobham_mg1(lams, 1.0, 2.0)
+    )
+    assert theory.cobham_mg1_classes([0.6], [1.2], [3.0]) == pytest.approx([v.pk_wq(0.6, 1.2, 3.0)])
+    means = [0.2, 0.6]
+    moments = [2 * 0.2**2, v.lognormal_second_moment(0.6, 1.2)]
+    lams = [0.3, 0.7]
+    waits = theory.cobham_mg1_classes(lams, means, moments)
+    w0 = (0.3 * 0.08 + 0.7 * 0.36 * 2.44) / 2  # 0.31944
+    rho1, rho = 0.3 * 0.2, 0.3 * 0.2 + 0.7 * 0.6  # 0.06, 0.48
+    assert waits == pytest.approx([w0 / (1 - rho1), w0 / ((1 - rho1) * (1 - rho))])
+    assert waits[0] == pytest.approx(0.3398298, rel=1e-6)
+    assert rho1 * waits[0] + (rho - rho1) * waits[1] == pytest.approx(rho * w0 / (1 - rho))
+    with pytest.raises(ValueError):
+        theory.cobham_mg1_classes([1.0, 1.0], [0.6, 0.6], [1.0, 1.0])  # load 1.2
+
+
 # ----------------------------------------------------------------------------- verdicts
 
 

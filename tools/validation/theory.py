@@ -61,6 +61,25 @@ def cobham_mg1(lams: Sequence[float], mean: float, second_moment: float) -> list
     return out
 
 
+def cobham_mg1_classes(
+    lams: Sequence[float], means: Sequence[float], second_moments: Sequence[float]
+) -> list[float]:
+    """Mean wait of each class (highest priority first) in a non-preemptive priority M/G/1
+    queue where each class has its own service distribution: ``W_k = W0 / ((1 - s_{k-1})
+    (1 - s_k))``, ``W0 = sum_k lambda_k E[S_k^2] / 2``, ``s_k = sum_{i<=k} lambda_i E[S_i]``
+    (Cobham 1954; Kleinrock, Queueing Systems II, 3.7)."""
+    if not len(lams) == len(means) == len(second_moments):
+        raise ValueError("one mean and one second moment per class")
+    w0 = sum(lam * m2 for lam, m2 in zip(lams, second_moments, strict=True)) / 2
+    out, sigma = [], 0.0
+    for lam, mean in zip(lams, means, strict=True):
+        before, sigma = sigma, sigma + lam * mean
+        if sigma >= 1:
+            raise ValueError(f"load of the first {len(out) + 1} classes is {sigma:g} >= 1")
+        out.append(w0 / ((1 - before) * (1 - sigma)))
+    return out
+
+
 def lognormal_second_moment(mean: float, cv: float) -> float:
     """E[S^2] of a distribution given by its mean and cv (lognormal, gamma): m^2 (1 + cv^2)."""
     return mean**2 * (1 + cv**2)
