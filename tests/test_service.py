@@ -284,3 +284,35 @@ def test_streams_of_goods_durations_are_their_own():
     assert [a.stations[0].service[int(s)] for s in vaccines] == [
         b.stations[0].service[int(s)] for s in vaccines
     ]
+
+
+def test_the_reports_station_table_shows_class_waits_where_classes_differ():
+    """Rows for the queue classes and the commodities a station saw, only where it saw more
+    than one (one class's wait would repeat the station's)."""
+    from types import SimpleNamespace
+
+    from sim.present.tables import _class_wait_rows
+
+    def stat(mean):
+        return {"mean": mean, "n": 2 if mean is not None else 0}
+
+    stats = {
+        "station.desk.priority.wait_hours_mean": stat(0.1),
+        "station.desk.non_priority.wait_hours_mean": stat(0.5),
+        "station.desk.commodity.vaccine.wait_hours_mean": stat(0.1),
+        "station.desk.commodity.medicine.wait_hours_mean": stat(0.5),
+        "station.lab.priority.wait_hours_mean": stat(None),
+        "station.lab.non_priority.wait_hours_mean": stat(2.0),
+        "station.lab.commodity.vaccine.wait_hours_mean": stat(None),
+        "station.lab.commodity.medicine.wait_hours_mean": stat(2.0),
+    }
+    saved = SimpleNamespace(points=[SimpleNamespace(stats=stats)])
+    rows = _class_wait_rows(saved, "desk", ["vaccine", "medicine"])
+    assert [label for label, _, _ in rows] == [
+        "desk: wait, priority (h)",
+        "desk: wait, other than priority (h)",
+        "desk: wait, vaccine (h)",
+        "desk: wait, medicine (h)",
+    ]
+    assert all(metric in stats for _, metric, _ in rows)
+    assert _class_wait_rows(saved, "lab", ["vaccine", "medicine"]) == []

@@ -265,6 +265,31 @@ def _by_point_table(saved: Saved, rows: list[tuple[str, str, bool]]) -> str:
     return table(head, body, "numbers wide")
 
 
+def _class_wait_rows(
+    saved: Saved, check: str, commodities: list[str]
+) -> list[tuple[str, str, bool]]:
+    """A station's mean wait by queue class and by commodity, where the station saw more than
+    one of them (else the class's wait is the station's own)."""
+
+    def seen(metric: str) -> bool:
+        return any((p.stats.get(metric) or {}).get("mean") is not None for p in saved.points)
+
+    rows = []
+    for labels, metrics in (
+        (
+            ("priority", "other than priority"),
+            [names.station_class(check, g, "wait_hours_mean") for g in names.QUEUE_CLASSES],
+        ),
+        (commodities, [names.station_commodity(check, c, "wait_hours_mean") for c in commodities]),
+    ):
+        pairs = zip(labels, metrics, strict=True)
+        shown = [(f"{check}: wait, {label} (h)", m, False) for label, m in pairs]
+        shown = [row for row in shown if seen(row[1])]
+        if len(shown) > 1:
+            rows += shown
+    return rows
+
+
 def detail_tables(saved: Saved) -> str:
     """Stations, lanes, commodities and traders, TRS segments and illicit goods, by point."""
     checks, lanes, kinds = contents.checks(saved), contents.lanes(saved), contents.kinds(saved)
@@ -279,6 +304,7 @@ def detail_tables(saved: Saved) -> str:
             (f"{c}: queue, longest", names.station(c, "queue_max"), False),
             (f"{c}: queue when the run stopped", names.station(c, "backlog_end"), False),
         ]
+        station_rows += _class_wait_rows(saved, c, commodities)
     parts.append(("Stations", _by_point_table(saved, station_rows)))
     lane_rows = []
     for lane in lanes:
