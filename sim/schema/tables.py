@@ -297,12 +297,14 @@ class Check(_Table):
         "of the share of each commodity's shipments that need it.",
     )
     duration_by_commodity: dict[Name, Distribution] | None = Field(
-        None, description="Time to check one shipment of a commodity, where not duration_hours."
+        None,
+        description="Time to check one shipment of each commodity named, in hours, in place of "
+        "duration_hours (and of its lane's duration).",
     )
     duration_by_lane: dict[Name, Distribution] | None = Field(
         None,
-        description="Time to check one shipment sent to a lane, where neither its commodity's "
-        "duration nor duration_hours applies first (see docs/model.md).",
+        description="Time to check one shipment sent to each lane named, in hours, where its "
+        "commodity has no duration_by_commodity; duration_hours otherwise (see docs/model.md).",
     )
     query: Query | None = Field(
         None,
