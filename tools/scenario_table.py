@@ -248,6 +248,47 @@ SPECS: dict[str, Spec] = {
             Expect("screening-first", "interception_rate", ">", reference="guarantee"),
         ),
     ),
+    "japan-air-trs": Spec(
+        ("clearance_hours_mean", "segment.lodgement", "within_24h_share"),
+        (
+            "segment.unloading",
+            "segment.documents.queue",
+            "segment.documents.service",
+            "segment.payment",
+            "clearance_hours_p90",
+        ),
+        (
+            Expect("brokers-round-the-clock", "segment.lodgement", "<", quick=True),
+            Expect("brokers-round-the-clock", "clearance_hours_mean", "<", quick=True),
+            Expect("customs-office-hours", "segment.documents.queue", ">", quick=True),
+            Expect("customs-office-hours", "clearance_hours_mean", ">", quick=True),
+        ),
+    ),
+    "sea-port-ccp": Spec(
+        ("interception_rate", "inspection_rate", "clearance_hours_mean", "cost.total"),
+        (
+            "hit_rate",
+            "leaks",
+            "clearance_hours_p90",
+            "segment.unloading",
+            "segment.lodgement",
+            "station.physical.utilisation",
+            "station.scanner.utilisation",
+            "cost.delay",
+            "cost.harm",
+        ),
+        (
+            Expect("pcu-profiling", "interception_rate", ">"),
+            Expect("pcu-profiling", "hit_rate", ">"),
+            Expect("scan-all-high-risk", "inspection_rate", ">", quick=True),
+            Expect("scan-all-high-risk", "interception_rate", ">"),
+            Expect("scan-all-high-risk", "clearance_hours_mean", ">"),
+            Expect("pcu-scan-riskiest", "inspection_rate", ">", quick=True),
+            Expect(
+                "pcu-scan-riskiest", "clearance_hours_mean", "<", reference="scan-all-high-risk"
+            ),
+        ),
+    ),
 }
 
 # --------------------------------------------------------------------------- labels and numbers
@@ -266,6 +307,13 @@ LABELS = {
     "post_release_detections": "found after release",
     "alerts.precision": "alert precision",
     "segment.lodgement": "lodgement segment",
+    "segment.unloading": "unloading segment",
+    "segment.payment": "payment segment",
+    "cost.total": "total cost",
+    "cost.delay": "cost of delay",
+    "cost.harm": "harm of leaks",
+    "cost.officers": "officers' cost",
+    "exit.hours_mean": "release to exit",
 }
 COUNTS = {
     "leaks",
@@ -284,6 +332,8 @@ def label(metric: str) -> str:
     """A metric's name in words: ``within_24h_share`` is "released within 24 h"."""
     if metric in LABELS:
         return LABELS[metric]
+    if metric.startswith("segment."):
+        return names.segment_label(metric)
     hours = names.within_hours(metric)
     if hours is not None:
         return f"released within {hours:g} h"
@@ -295,6 +345,11 @@ def label(metric: str) -> str:
     if family == "station" and stat in ("utilisation", "wait_hours_mean"):
         return f"{name} {'utilisation' if stat == 'utilisation' else 'mean wait'}"
     return metric
+
+
+def is_money(metric: str) -> bool:
+    """US dollars: the cost metrics and the value of goods leaked or spoiled."""
+    return metric.startswith("cost.") or metric.endswith(".value_usd")
 
 
 def is_share(metric: str) -> bool:
@@ -311,6 +366,8 @@ def number(metric: str, value: float | None, signed: bool = False) -> str:
         return f"{value * 100:{sign}.1f}{unit}"
     if metric in COUNTS:
         return f"{value:{sign}.1f}"
+    if is_money(metric):
+        return f"{value:{sign},.0f} $"
     digits = 2 if abs(value) < 10 else (1 if abs(value) < 100 else 0)
     return f"{value:{sign}.{digits}f} h"
 
