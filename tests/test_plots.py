@@ -99,7 +99,7 @@ def test_figures_of_a_run_carry_titles_and_axis_labels(run_folder):
     assert ax.get_title() == "Time Release Study: where released shipments' time goes"
     assert ax.get_xlabel() == "Mean hours per released shipment"
     segments = [t.get_text() for t in figures["trs"][0].legends[0].get_texts()]
-    assert "lodgement" in segments and "physical: waiting" in segments
+    assert "Lodgement of the declaration" in segments and "physical: waiting" in segments
 
     fig = figures["illicit"][0]
     assert fig.get_suptitle() == "Where illicit shipments were caught, and where they got through"

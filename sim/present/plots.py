@@ -173,7 +173,9 @@ def run_figures(saved: Saved, time: str = "mean") -> dict[str, tuple[Figure, str
 
 TRS_CAPTION = (
     "The Time Release Study breakdown of released shipments: mean hours per released shipment "
-    "spent in lodgement and waiting for and undergoing each check (hatched: waiting). The "
+    "in each segment of the Time Release Study Guide, in order: unloading and payment where "
+    "the scenario has them, lodgement, and waiting for (hatched), undergoing and awaiting the "
+    "trader's answer to (dotted) each check. The "
     "segments add up to the mean clearance time of released shipments. Shipments still inside "
     "when the run stopped are not in it (a bar says how many were, in red), so where there are "
     "some it is shorter than the clearance time in the tables, which counts them as censored."
@@ -247,8 +249,9 @@ def inside_note(stats: Mapping[str, Mapping[str, Any]]) -> str:
 
 
 def segment_means(stats: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
-    """A point's TRS segments, hours (0 for a missing one)."""
-    return {k: finite(mean_of(v)) for k, v in stats.items() if names.is_segment(k)}
+    """A point's TRS segments, hours (0 for a missing one), in the order of the milestones
+    (label each with :func:`sim.measure.names.segment_label`)."""
+    return {k: finite(mean_of(stats[k])) for k in names.segment_order(stats)}
 
 
 def _sequence_colors(n: int) -> list[str]:

@@ -336,12 +336,14 @@ def detail_tables(saved: Saved) -> str:
         ),
     ]
     parts.append(("Commodities and traders", _by_point_table(saved, groups)))
-    segs = [("lodgement (h)", names.LODGEMENT, False)]
+    # The TRS segments in the order of the milestones, by the Guide's names; the stages a
+    # scenario does not have (unloading, queries, payment) have no row.
+    order = [names.UNLOADING, names.LODGEMENT]
     for c in checks:
-        segs += [
-            (f"{c}: waiting (h)", names.segment(c, "queue"), False),
-            (f"{c}: checking (h)", names.segment(c, "service"), False),
-        ]
+        order += [names.segment(c, "queue"), names.segment(c, "service")]
+        order.append(names.segment(c, names.QUERY))
+    order.append(names.PAYMENT)
+    segs = [(f"{names.segment_label(m)} (h)", m, False) for m in order]
     segs += [
         (
             "total: clearance of released shipments, mean (h)",
@@ -349,6 +351,10 @@ def detail_tables(saved: Saved) -> str:
             False,
         ),
         ("still inside at the end (not in the segments)", "censored", False),
+    ]
+    segs += [
+        (f"{names.segment_label(m)}, after clearance (h)", m, False)
+        for m in (names.EXIT, names.ARRIVAL_TO_EXIT)
     ]
     parts.append(("Time Release Study segments, released shipments", _by_point_table(saved, segs)))
     ill = []

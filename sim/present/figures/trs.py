@@ -34,15 +34,22 @@ def trs_breakdown(
     ylabel: str | None = None,
     notes: Sequence[str] | None = None,
 ) -> Figure:
-    """Stacked bars, one per point: mean hours per released shipment in lodgement and in each
-    check's queue and service (the ``segment.*`` metrics; they add up to the mean clearance
-    time of released shipments). ``notes``: a few words per bar, written after its total
-    (how many shipments were still inside, say)."""
-    segments = [(names.LODGEMENT, "lodgement", GREY, None)]
+    """Stacked bars, one per point: mean hours per released shipment in each Time Release
+    Study segment, in the order of the milestones (unloading, lodgement, each check's waiting,
+    checking and awaiting the trader's answer, payment: the ``segment.*`` metrics, by the
+    Guide's names; they add up to the mean clearance time of released shipments). ``notes``:
+    a few words per bar, written after its total (how many shipments were still inside, say)."""
+    label = names.segment_label
+    segments = [
+        (names.UNLOADING, label(names.UNLOADING), GREY, ".."),
+        (names.LODGEMENT, label(names.LODGEMENT), GREY, None),
+    ]
     for k, check in enumerate(checks):
         color = PALETTE[k % len(PALETTE)]
-        segments.append((names.segment(check, "queue"), f"{check}: waiting", color, "//"))
-        segments.append((names.segment(check, "service"), f"{check}: checking", color, None))
+        for part, hatch in (("queue", "//"), ("service", None), (names.QUERY, "..")):
+            key = names.segment(check, part)
+            segments.append((key, label(key), color, hatch))
+    segments.append((names.PAYMENT, label(names.PAYMENT), DARK, None))
     segments = [s for s in segments if any((v.get(s[0]) or 0) > 0 for _, v in bars)]
     height = max(3.4, min(HEIGHT * 1.6, 2.4 + 0.45 * len(bars)))
     fig = figure(height=height)
