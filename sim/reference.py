@@ -22,6 +22,8 @@ from pydantic import BaseModel
 
 from sim import distributions as d
 from sim import schema as s
+from sim.schema import arrivals as a
+from sim.schema import stages as st
 
 TABLES: list[tuple[str, type[BaseModel], str]] = [
     ("[scenario]", s.ScenarioInfo, ""),
@@ -42,6 +44,24 @@ TABLES: list[tuple[str, type[BaseModel], str]] = [
         "[[traffic.surges]]",
         s.Surge,
         "Optional windows of extra (or fewer) arrivals; surges that overlap multiply.",
+    ),
+    (
+        "[traffic.batches]",
+        a.Batches,
+        "Optional: shipments arrive together, by flight or vessel (docs/model.md, Batch "
+        "arrivals). `shipments_per_day` stays the mean over a week and the profiles and surges "
+        'still shape arrivals. `schedule = "poisson"`: batches at the hour\'s shipment rate / '
+        'the mean size; `"timetable"`: at the weekly slots, e.g. '
+        '`timetable = [["daily", 6.5], ["mon", 22.0]]`, each slot\'s mean load following the '
+        "profiles' weight at its hour and day and the surges; `size` gives the shape.",
+    ),
+    *(
+        (
+            f'[traffic.batches.size] dist = "{m.model_fields["dist"].annotation.__args__[0]}"',
+            m,
+            " ".join((m.__doc__ or "").split()),
+        )
+        for m in (a.FixedSize, a.GeometricSize, a.PoissonSize, a.NegativeBinomialSize)
     ),
     (
         "[illicit]",
@@ -80,6 +100,30 @@ TABLES: list[tuple[str, type[BaseModel], str]] = [
         "opening. "
         "An alarm (a finding, or a false alarm) intercepts the shipment, or, with `on_alarm` "
         "naming another check, sends it there (a scan referring to a physical examination).",
+    ),
+    (
+        "[checks.NAME.query]",
+        st.Query,
+        "Optional: at the end of the check's service the check may ask the trader a question, "
+        "and concludes only when the answer comes (the officer's time is the service only).",
+    ),
+    (
+        "[unloading]",
+        st.Unloading,
+        "Optional: the goods are ready in the warehouse at the roster's next opening after "
+        "arrival + `delay_hours`; checks on the goods and release wait for them.",
+    ),
+    (
+        "[payment]",
+        st.Payment,
+        "Optional: when customs is done, shipments that pay at the border are released at the "
+        "roster's next opening after `delay_hours`.",
+    ),
+    (
+        "[exit]",
+        st.Exit,
+        "Optional: release to exit from customs control (pick-up), at the roster's next "
+        "opening after release + `delay_hours`; not part of the clearance time.",
     ),
 ]
 
