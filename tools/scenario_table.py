@@ -289,6 +289,27 @@ SPECS: dict[str, Spec] = {
             ),
         ),
     ),
+    "postal-hub": Spec(
+        ("interception_rate", "inspection_rate", "clearance_hours_mean"),
+        (
+            "hit_rate",
+            "leaks",
+            "lane.xray.clearance_hours_mean",
+            "station.xray.utilisation",
+            "station.xray.wait_hours_mean",
+            "station.hand.utilisation",
+            "segment.payment",
+        ),
+        (
+            Expect("origin-profile", "interception_rate", ">", quick=True),
+            Expect("origin-profile", "hit_rate", ">"),
+            Expect("pangea-profile", "interception_rate", ">", quick=True),
+            Expect("pangea-profile", "interception_rate", ">", reference="origin-profile"),
+            Expect("xray-20", "inspection_rate", ">", quick=True),
+            Expect("xray-20", "station.xray.wait_hours_mean", ">", quick=True),
+            Expect("xray-20", "interception_rate", "<", reference="pangea-profile"),
+        ),
+    ),
 }
 
 # --------------------------------------------------------------------------- labels and numbers
