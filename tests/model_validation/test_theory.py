@@ -302,3 +302,61 @@ def test_littles_law_exact_form_catches_accounting_outside_the_window(monkeypatc
     rows = little.little_rows("control", v.SCENARIOS / "baseline.toml")
     exact = next(r for r in rows if r.quantity.startswith("exact form, every station"))
     assert not exact.ok, exact
+
+
+# ------------------------------------------------------------------------ batch arrivals
+
+
+def test_batch_poisson_queue_wait_reduces_and_agrees_with_the_textbook_queue_length():
+    """M^X/M/1: with X = 1 it is M/M/1; it is M^X/G/1 with exponential service; and it agrees
+    with Gross and Harris's number in system ``L = (rho + lambda E[X^2] / mu) / (2 (1 - rho))``
+    through Little's law, ``Wq = L / (lambda E[X]) - 1 / mu``. Hand-worked: batches of 3 at
+    0.2/h, mu = 1: rho = 0.6, Wq = 0.6 / 0.4 + 6 / 2.4 = 4 h."""
+    assert theory.mxm1_wq(0.7, 1.0, 1.0, 1.0) == pytest.approx(v.mmc_wq(0.7, 1.0, 1))
+    assert theory.mxm1_wq(0.2, 1.0, 3.0, 9.0) == pytest.approx(4.0)
+    for lam, mu, spec in [
+        (0.1, 2.0, {"dist": "geometric", "mean": 5.0}),
+        (0.05, 1.0, {"dist": "negative_binomial", "mean": 10.0, "cv": 1.2}),
+        (0.3, 3.0, {"dist": "poisson", "mean": 4.0}),
+        (0.25, 1.0, {"dist": "fixed", "value": 3}),
+    ]:
+        ex, ex2 = theory.batch_size_moments(spec)
+        rho = lam * ex / mu
+        ell = (rho + lam * ex2 / mu) / (2 * (1 - rho))
+        wq = theory.mxm1_wq(lam, mu, ex, ex2)
+        assert wq == pytest.approx(ell / (lam * ex) - 1 / mu)
+        assert wq == pytest.approx(theory.mxg1_wq(lam, ex, ex2, 1 / mu, 2 / mu**2))
+    with pytest.raises(ValueError):
+        theory.mxm1_wq(0.5, 1.0, 2.0, 5.0)  # rho = 1
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"dist": "fixed", "value": 7},
+        {"dist": "geometric", "mean": 4.5},
+        {"dist": "poisson", "mean": 3.2},
+        {"dist": "negative_binomial", "mean": 6.0, "cv": 1.3},
+    ],
+)
+def test_batch_size_moments_agree_with_scipy(spec):
+    """E[X] and E[X^2] of each batch size (from the parameters) against scipy's distributions,
+    and against the model's own closed forms."""
+    from sim.schema.arrivals import Batches
+
+    ex, ex2 = theory.batch_size_moments(spec)
+    kind = spec["dist"]
+    if kind == "fixed":
+        assert (ex, ex2) == (7.0, 49.0)
+    else:
+        m = spec["mean"]
+        if kind == "geometric":
+            d = stats.geom(1 / m)
+        elif kind == "poisson":
+            d = stats.poisson(m)
+        else:
+            k = spec["cv"] ** 2 * m
+            d = stats.nbinom(m / (k - 1), 1 / k)
+        assert ex == pytest.approx(d.mean()) and ex2 == pytest.approx(d.moment(2))
+    size = Batches(size=spec).size
+    assert (size.mean_value, size.second_moment) == pytest.approx((ex, ex2))

@@ -30,6 +30,7 @@ SECTIONS = {
     "detection": "Detection identities",
     "cliff": "The capacity cliff",
     "censoring": "Shipments still inside at the end: censored clearance times and overload",
+    "batches": "Batch arrivals (flights, vessels): M^X/M/1",
 }
 CASES: dict[str, Case] = {}
 

@@ -143,3 +143,52 @@ def residual(spec: Any) -> float:
     """Mean residual of a service in progress at a random time (the equilibrium excess):
     ``E[S^2] / (2 E[S])``."""
     return second_moment(spec) / (2 * first_moment(spec))
+
+
+# ------------------------------------------------------------------------ batch arrivals
+
+
+def batch_size_moments(spec: Any) -> tuple[float, float]:
+    """(E[X], E[X^2]) of a configured batch size, in closed form from its parameters: fixed
+    v, v^2; geometric on 1, 2, ... (p = 1 / m) m, 2 m^2 - m; Poisson m, m + m^2; negative
+    binomial by mean and cv m, m^2 (1 + cv^2)."""
+    p = _parameters(spec)
+    kind = p["dist"]
+    if kind == "fixed":
+        v = float(p["value"])
+        return v, v * v
+    m = float(p["mean"])
+    if kind == "geometric":
+        return m, 2 * m * m - m
+    if kind == "poisson":
+        return m, m + m * m
+    if kind == "negative_binomial":
+        return m, m * m * (1 + p["cv"] ** 2)
+    raise ValueError(f"no closed form for the batch size {kind!r}")
+
+
+def mxg1_wq(
+    lam: float, batch_mean: float, batch_second: float, mean: float, second: float
+) -> float:
+    """Mean wait in queue of a random customer of an M^X/G/1 queue (FCFS, batches of size X at
+    rate ``lam``, random order within a batch): the wait of the batch's first customer, the
+    Pollaczek-Khinchine wait of the batch stream ``lam E[X] E[S^2] / (2 (1 - rho))``, plus the
+    service of those ahead of it in its batch, ``(E[X^2] - E[X]) E[S] / (2 E[X] (1 - rho))``
+    (the mean number ahead in its own batch, E[X(X-1)] / (2 E[X]), by the size-biased batch a
+    customer belongs to), with ``rho = lam E[X] E[S] < 1`` (Gross, Shortle, Thompson and
+    Harris, *Fundamentals of Queueing Theory*, M^X/G/1; Burke 1975)."""
+    rho = lam * batch_mean * mean
+    if not 0 <= rho < 1:
+        raise ValueError(f"load {rho:g} must be in [0, 1)")
+    first = lam * batch_mean * second / (2 * (1 - rho))
+    within = (batch_second - batch_mean) * mean / (2 * batch_mean * (1 - rho))
+    return first + within
+
+
+def mxm1_wq(lam: float, mu: float, batch_mean: float, batch_second: float) -> float:
+    """Mean wait in queue of a random customer of an M^X/M/1 queue (batches at rate ``lam``,
+    one exponential server of rate ``mu``, ``rho = lam E[X] / mu < 1``):
+    ``Wq = rho / (mu (1 - rho)) + (E[X^2] - E[X]) / (2 E[X] mu (1 - rho))``; with X = 1 it is
+    the M/M/1 wait ``rho / (mu - lambda)``. The M^X/G/1 form (:func:`mxg1_wq`) with
+    E[S] = 1 / mu, E[S^2] = 2 / mu^2."""
+    return mxg1_wq(lam, batch_mean, batch_second, 1.0 / mu, 2.0 / mu**2)

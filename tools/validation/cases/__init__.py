@@ -14,7 +14,18 @@ from tools.validation.cases import (
     cliff,
     censoring,
     office,
+    batches,
 )
 # isort: on
 
-__all__ = ["queues", "priority", "network", "little", "detection", "cliff", "censoring", "office"]
+__all__ = [
+    "queues",
+    "priority",
+    "network",
+    "little",
+    "detection",
+    "cliff",
+    "censoring",
+    "office",
+    "batches",
+]
