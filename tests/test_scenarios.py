@@ -24,18 +24,34 @@ SHORT = [
     "scenario.replications=3",
 ]
 """Short enough for the suite, long enough for every lane and check to see shipments."""
+SHORT_LARGE = [
+    "scenario.days=3",
+    "scenario.warmup_days=1",
+    "scenario.drain_days=1",
+    "scenario.replications=2",
+]
+"""For a scenario of tens of thousands of shipments a day (the mail centre): two counted
+days already hold over 100,000 shipments a replication."""
+
+
+def short(path: Path) -> list[str]:
+    """The shortened run of one scenario file in this suite."""
+    large = sim.load_scenario(path).traffic.shipments_per_day > table.LARGE_PER_DAY
+    return SHORT_LARGE if large else SHORT
 
 
 def test_scenarios_are_shipped():
     assert {"baseline", "covid-vaccine-surge", "operation-stop", "aeo-expansion"} <= set(IDS)
     assert {"pre-arrival", "cen-intelligence", "staff-shortage", "nii-scanner"} <= set(IDS)
     assert "lmic-airport" in IDS
+    assert {"japan-air-trs", "sea-port-ccp", "postal-hub"} <= set(IDS)
 
 
 @pytest.mark.parametrize("path", FILES, ids=IDS)
 def test_scenario_and_its_variants_run(path: Path):
     """Validates (variants included) and runs shortened; the quick directions hold."""
-    cmp = sim.compare(path, overrides=SHORT, executor="serial", progress=False)
+    overrides = short(path)
+    cmp = sim.compare(path, overrides=overrides, executor="serial", progress=False)
     variants = list(sim.load_scenario(path).variants or {})
     assert variants, f"{path.name} has no [variants.<name>] tables to show its trade-off"
     assert cmp.labels[1:] == variants
@@ -50,8 +66,8 @@ def test_scenario_and_its_variants_run(path: Path):
         stats=cmp.summary(),
         replications={p.label: p.replications for p in cmp.points},
         seed=cmp.seed,
-        count=3,
-        days=14,
+        count=len(cmp.points[0].replications),
+        days=cmp.points[0].point.scenario.scenario.days,
         seconds=0.0,
     )
     for expect in outcome.spec.expect:
@@ -79,6 +95,17 @@ def test_header_states_the_question(path: Path):
     assert text.startswith("#"), f"{path.name} must open with a comment stating its question"
     q = table.question(path)
     assert q.endswith("?") and len(q) > 40, f"{path.name}: no 'Question: ...?' in its header"
+
+
+@pytest.mark.parametrize("path", FILES, ids=IDS)
+def test_header_states_its_calibration(path: Path):
+    """Each header says which published range the scenario represents, or that it is not
+    calibrated and why; scenarios/README.md repeats it."""
+    note = table.calibration_note(path)
+    assert len(note) > 40, f"{path.name}: no 'Calibration: ...' paragraph in its header"
+    assert note.lower().startswith(("calibrated", "not calibrated")), note
+    if note.lower().startswith("not calibrated"):
+        assert len(note) > len("not calibrated") + 20, f"{path.name}: say why it is not"
 
 
 _ASSIGNMENT = re.compile(r"^\s*([A-Za-z0-9_.\-\"]+)\s*=\s*(.*)$")
@@ -158,6 +185,7 @@ def test_generator_runs_in_fast_mode(tmp_path):
     assert table.table_scenarios(text) == IDS
     for path in FILES:
         assert f"### {path.stem}" in text
+        assert f"**Calibration.** {table.calibration_note(path)}" in text
 
 
 def test_generator_refuses_fast_numbers_in_the_readme(capsys):
@@ -173,6 +201,8 @@ def test_number_formats():
     assert table.number("clearance_hours_mean", 106.3) == "106 h"
     assert table.number("spoiled", 3.5) == "3.5"
     assert table.number("spoiled", None) == "n/a"
+    assert table.number("cost.total", 33714819.08) == "33,714,819 $"
+    assert table.label("segment.documents.queue") == "documents: waiting"
     d = {"mean": -1.04, "half_width": 0.1, "ci_low": -1.14, "ci_high": -0.94}
     assert table.difference("clearance_hours_mean", d) == "-1.04 h ± 0.10 *"
     assert table.label("within_24h_share") == "released within 24 h"
@@ -205,7 +235,7 @@ def test_every_metric_is_defined_in_the_docs():
     assert len(patterns) > 40
     names: set[str] = set()
     for path in FILES:
-        cmp = sim.compare(path, overrides=list(table.FAST_OVERRIDES), executor="serial")
+        cmp = sim.compare(path, overrides=table.fast_overrides(path), executor="serial")
         for label in cmp.labels:
             names |= set(cmp[label].summary())
     missing = sorted(n for n in names if not any(p.fullmatch(n) for p in patterns))

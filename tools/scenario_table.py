@@ -40,6 +40,25 @@ FAST_OVERRIDES = (
     "scenario.replications=2",
 )
 """Shortened runs for ``--fast``: every file and variant runs, the numbers mean nothing."""
+LARGE_PER_DAY = 10_000
+"""Shipments a day above which a scenario's shortened runs are shortened further."""
+FAST_LARGE_OVERRIDES = (
+    "scenario.days=3",
+    "scenario.warmup_days=1",
+    "scenario.drain_days=1",
+    "scenario.replications=2",
+)
+"""``--fast`` runs of a scenario of more than :data:`LARGE_PER_DAY` shipments a day (a mail
+centre): a few days hold hundreds of thousands of shipments already."""
+
+
+def fast_overrides(path: Path) -> list[str]:
+    """The overrides of ``--fast`` for one scenario file: :data:`FAST_OVERRIDES`, or
+    :data:`FAST_LARGE_OVERRIDES` for a large one."""
+    import sim
+
+    large = sim.load_scenario(path).traffic.shipments_per_day > LARGE_PER_DAY
+    return list(FAST_LARGE_OVERRIDES if large else FAST_OVERRIDES)
 
 
 @dataclass(frozen=True)
@@ -432,6 +451,24 @@ def question(path: Path) -> str:
     return text[:1].upper() + text[1:]
 
 
+def calibration_note(path: Path) -> str:
+    """The ``Calibration:`` paragraph of a scenario file's header comment: which published
+    range the scenario represents, or why it is not calibrated."""
+    lines: list[str] = []
+    for raw in path.read_text().splitlines():
+        if not raw.startswith("#"):
+            break
+        text = raw.lstrip("#").strip()
+        if lines:
+            if not text:
+                break
+            lines.append(text)
+        elif text.startswith("Calibration:"):
+            lines.append(text.removeprefix("Calibration:").strip())
+    text = " ".join(lines)
+    return text[:1].upper() + text[1:]
+
+
 # --------------------------------------------------------------------------- running
 
 
@@ -477,7 +514,7 @@ def run_one(path: Path, fast: bool = False, executor: Any = None) -> Outcome:
     """``bordersim compare FILE`` with the file's own settings (shortened with ``fast``)."""
     import sim
 
-    overrides = list(FAST_OVERRIDES) if fast else []
+    overrides = fast_overrides(path) if fast else []
     start = time.perf_counter()
     cmp = sim.compare(path, overrides=overrides, progress=False, executor=executor)
     seconds = time.perf_counter() - start
@@ -533,9 +570,11 @@ def section(o: Outcome) -> list[str]:
     """One scenario's section: its command, a table of its metrics, its direction checks."""
     name = o.path.stem
     metrics = list(dict.fromkeys([*o.spec.headline, *o.spec.rows]))
+    note = calibration_note(o.path)
     out = [
         f"### {name}",
         "",
+        *([f"**Calibration.** {note}", ""] if note else []),
         f"`bordersim compare scenarios/{o.path.name}`: seed {o.seed}, {o.count} replications "
         f"of {o.days:g} days for each of {len(o.labels)} points (the base, `{o.base}`, and its "
         "variants), under common random numbers. Estimates (shares pooled over replications, "
