@@ -128,6 +128,10 @@ def little_rows(case: str, path: Path) -> list[Row]:
     return rows
 
 
+LARGE_PER_DAY = 10_000
+"""Shipments a day above which a scenario's case is slow: twelve weeks of a mail centre's
+55,000 parcels a day, ten times over, are tens of millions of shipments."""
+
 for _path in shipped_scenarios():
     _id = f"little/{_path.stem}"
     register(
@@ -136,4 +140,5 @@ for _path in shipped_scenarios():
         f"scenarios/{_path.name}, shortened: 7 days warm-up, 84 days measured, 7 days drain, "
         "no surges, 10 replications",
         partial(little_rows, _id, _path),
+        slow=load_shortened(_path, []).traffic.shipments_per_day > LARGE_PER_DAY,
     )
