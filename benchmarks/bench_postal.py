@@ -7,9 +7,9 @@ return) and the peak resident memory: the whole process's (ru_maxrss) and the pa
 imports, per shipment. Memory is checked against ``BORDERSIM_MAX_MEMORY_MB``'s estimate.
 
 A year is about 20 million parcels, above the 10,000,000 shipments a replication that
-validation accepts (``sim.schema.MAX_SHIPMENTS``); ``--lift-shipment-limit`` raises that limit
-in the child process only, so that the memory cap alone bounds the run. Without it, ``--days``
-must keep the replication under the limit (178 days do).
+validation accepts (``sim.schema.MAX_SHIPMENTS``): the child process raises that limit in itself
+only, so that the memory cap alone bounds the run; with ``--keep-shipment-limit`` it does not,
+and ``--days`` must keep the replication under the limit (178 days do).
 """
 
 from __future__ import annotations
@@ -62,17 +62,17 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--days", type=float, default=365, help="days of arrivals (default: a year)")
     p.add_argument(
-        "--lift-shipment-limit",
+        "--keep-shipment-limit",
         action="store_true",
-        help="raise the 10,000,000-shipment limit in the child (needed above 178 days)",
+        help="keep validation's 10,000,000-shipment limit (then at most about 178 days)",
     )
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.child:
-        child(a.days, a.lift_shipment_limit)
+        child(a.days, not a.keep_shipment_limit)
         return
     args = [sys.executable, __file__, "--child", "--days", str(a.days)]
-    args += ["--lift-shipment-limit"] if a.lift_shipment_limit else []
+    args += ["--keep-shipment-limit"] if a.keep_shipment_limit else []
     out = json.loads(subprocess.run(args, check=True, capture_output=True, text=True).stdout)
     n = out["shipments"]
     from sim.schema.checks import DEFAULT_MAX_MEMORY_MB, MEMORY_ENV
@@ -83,7 +83,8 @@ def main() -> None:
         f"shipments_per_s={n / out['seconds']:,.0f} peak_rss_mb={out['peak_kib'] / 1024:,.0f} "
         f"above_imports_B_per_shipment={out['above_imports_kib'] * 1024 / n:.0f} "
         f"estimate_mb={out['estimate_bytes'] / 1e6:,.0f} cap_mb={cap:,.0f} "
-        f"overloaded={out['overloaded']:g}"
+        f"shipment_limit={'kept' if a.keep_shipment_limit else 'lifted'} "
+        f"overloaded={out['overloaded']:g} met={'yes' if out['peak_kib'] / 1024 <= cap else 'no'}"
     )
 
 
