@@ -340,14 +340,14 @@ def test_batch_poisson_queue_wait_reduces_and_agrees_with_the_textbook_queue_len
     ],
 )
 def test_batch_size_moments_agree_with_scipy(spec):
-    """E[X] and E[X^2] of each batch size (from the parameters) against scipy's distributions,
-    and against the model's own closed forms."""
+    """E[X], E[X^2] and P(X = 0) of each batch size (from the parameters) against scipy's
+    distributions, and the moments against the model's own closed forms."""
     from sim.schema.arrivals import Batches
 
     ex, ex2 = theory.batch_size_moments(spec)
     kind = spec["dist"]
     if kind == "fixed":
-        assert (ex, ex2) == (7.0, 49.0)
+        assert (ex, ex2) == (7.0, 49.0) and theory.batch_size_empty(spec) == 0
     else:
         m = spec["mean"]
         if kind == "geometric":
@@ -358,5 +358,6 @@ def test_batch_size_moments_agree_with_scipy(spec):
             k = spec["cv"] ** 2 * m
             d = stats.nbinom(m / (k - 1), 1 / k)
         assert ex == pytest.approx(d.mean()) and ex2 == pytest.approx(d.moment(2))
+        assert theory.batch_size_empty(spec) == pytest.approx(d.pmf(0), abs=1e-15)
     size = Batches(size=spec).size
     assert (size.mean_value, size.second_moment) == pytest.approx((ex, ex2))

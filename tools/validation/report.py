@@ -220,15 +220,16 @@ SECTION_NOTES = {
         "capacity cliff and never below it.",
     ],
     "batches": [
-        "Flights: a Poisson stream of batches (`[traffic.batches]`, schedule \"poisson\") into "
+        'Flights: a Poisson stream of batches (`[traffic.batches]`, schedule "poisson") into '
         "one 24/7 exponential server, each shipment of a batch arriving at the batch's instant "
         "and served first come, first served. M^X/M/1 (Gross, Shortle, Thompson and Harris, "
         "*Fundamentals of Queueing Theory*): with `rho = lambda E[X] / mu`, a random shipment "
         "waits `Wq = rho / (mu (1 - rho)) + (E[X^2] - E[X]) / (2 E[X] mu (1 - rho))`, the "
         "M/M/1 wait of its batch plus the service of those ahead of it in the batch; the share "
-        "that does not wait, `(1 - rho) / E[X]`, is the first of a batch finding the server "
-        "idle. E[X] and E[X^2] in closed form from the configured size (geometric "
-        "`2 m^2 - m`, negative binomial `m^2 (1 + cv^2)`), never from the model's sampler.",
+        "that does not wait, `(1 - rho) P(X > 0) / E[X]`, is the first of a batch (not empty) "
+        "finding the server idle. E[X], E[X^2] and P(X = 0) in closed form from the configured "
+        "size (geometric `E[X^2] = 2 m^2 - m`; negative binomial `m^2 (1 + cv^2)` and "
+        "`P(X = 0) = p^r`), never from the model's sampler.",
     ],
 }
 

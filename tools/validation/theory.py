@@ -167,6 +167,23 @@ def batch_size_moments(spec: Any) -> tuple[float, float]:
     raise ValueError(f"no closed form for the batch size {kind!r}")
 
 
+def batch_size_empty(spec: Any) -> float:
+    """P(X = 0), an empty batch, of a configured batch size: 0 for fixed and geometric sizes;
+    Poisson exp(-m); negative binomial by mean and cv ``p^r`` with ``p = 1 / (cv^2 m)``,
+    ``r = m / (cv^2 m - 1)``."""
+    p = _parameters(spec)
+    kind = p["dist"]
+    if kind in ("fixed", "geometric"):
+        return 0.0
+    m = float(p["mean"])
+    if kind == "poisson":
+        return math.exp(-m)
+    if kind == "negative_binomial":
+        k = p["cv"] ** 2 * m
+        return (1 / k) ** (m / (k - 1))
+    raise ValueError(f"no closed form for the batch size {kind!r}")
+
+
 def mxg1_wq(
     lam: float, batch_mean: float, batch_second: float, mean: float, second: float
 ) -> float:

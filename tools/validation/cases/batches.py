@@ -5,9 +5,9 @@ Batches of size X arrive at rate lambda (``[traffic.batches]``, schedule "poisso
 shipment of a batch at the batch's instant, served first come, first served (a batch in the
 order its shipments were drawn, which is random). A random shipment waits
 ``Wq = rho / (mu (1 - rho)) + (E[X^2] - E[X]) / (2 E[X] mu (1 - rho))`` on average,
-``rho = lambda E[X] / mu``; the share that does not wait at all is ``(1 - rho) / E[X]`` (the
-first of a batch that finds the server idle, by PASTA); E[X] and E[X^2] in closed form from the
-configured size (:func:`tools.validation.theory.batch_size_moments`).
+``rho = lambda E[X] / mu``; the share that does not wait at all is ``(1 - rho) P(X > 0) / E[X]``
+(the first of a batch, not empty, that finds the server idle, by PASTA); E[X], E[X^2] and
+P(X = 0) in closed form from the configured size (:mod:`tools.validation.theory`).
 
 Sizes: the service takes 6 minutes (mu = 10 an hour), so that a day holds many relaxation
 times and the cost is the shipments simulated; replications x days give a smallest detectable
@@ -24,7 +24,7 @@ import numpy as np
 from sim import Records, Scenario, from_dict
 from tools.validation.blocks import exponential, queue_data, replicate, station, waits
 from tools.validation.run import register
-from tools.validation.theory import batch_size_moments, mxm1_wq
+from tools.validation.theory import batch_size_empty, batch_size_moments, mxm1_wq
 from tools.validation.verdicts import Row, compare
 
 
@@ -70,7 +70,13 @@ def mxm1_rows(
     rho = lam * ex / mu
     return [
         compare(case, "mean wait Wq (h)", mxm1_wq(lam, mu, ex, ex2), v["wq"]),
-        compare(case, "P(wait = 0) = (1 - rho) / E[X]", (1 - rho) / ex, v["idle"], relative=False),
+        compare(
+            case,
+            "P(wait = 0) = (1 - rho) P(X > 0) / E[X]",
+            (1 - rho) * (1 - batch_size_empty(size)) / ex,
+            v["idle"],
+            relative=False,
+        ),
         compare(case, "utilisation", rho, v["util"], relative=False),
         compare(case, "shipments an hour = lambda E[X]", lam * ex, v["rate"]),
     ]
@@ -92,7 +98,7 @@ MXM1_CASES = [
         0.7,
         10.0,
         {"dist": "negative_binomial", "mean": 10.0, "cv": 1.0},
-        2000,
+        1200,
         40,
         True,
     ),
