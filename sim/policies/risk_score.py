@@ -161,7 +161,7 @@ class CapacityAware(Policy):
         self._lane, self._default = c.lane, c.default_lane
         self.station = self.watched(c, sc)
         check = sc.checks[self.station]
-        self._hours_per_queued = check.duration_hours.mean_value / check.servers
+        self._hours_per_queued = _mean_service(sc, self.station, c.lane) / check.servers
         self._rank = RollingRank(c.window)
 
     def budget_now(self, border: BorderView) -> float:
@@ -175,3 +175,18 @@ class CapacityAware(Policy):
     def select(self, declaration: Declaration, border: BorderView) -> str:
         above = self._rank.above(declaration.risk_score)
         return self._lane if above < self.budget_now(border) else self._default
+
+
+def _mean_service(scenario: Scenario, station: str, lane: str) -> float:
+    """Mean hours a shipment sent to ``lane`` takes at ``station``: its commodity's duration
+    where the check lists one, else the lane's, else ``duration_hours``, over the commodity
+    mix."""
+    check = scenario.checks[station]
+    if not check.duration_by_lane and not check.duration_by_commodity:
+        return check.duration_hours.mean_value
+    by_lane = (check.duration_by_lane or {}).get(lane, check.duration_hours)
+    by_commodity = check.duration_by_commodity or {}
+    return sum(
+        c.share * by_commodity.get(name, by_lane).mean_value
+        for name, c in scenario.traffic.commodities.items()
+    )
