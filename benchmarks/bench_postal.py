@@ -6,10 +6,9 @@ shipments simulated, the shipments a second (simulation and metrics, from the ca
 return) and the peak resident memory: the whole process's (ru_maxrss) and the part above the
 imports, per shipment. Memory is checked against ``BORDERSIM_MAX_MEMORY_MB``'s estimate.
 
-A year is about 20 million parcels, above the 10,000,000 shipments a replication that
-validation accepts (``sim.schema.MAX_SHIPMENTS``): the child process raises that limit in itself
-only, so that the memory cap alone bounds the run; with ``--keep-shipment-limit`` it does not,
-and ``--days`` must keep the replication under the limit (178 days do).
+A year is about 20 million parcels: what ``bordersim run scenarios/postal-hub.toml --days 365
+--replications 1`` simulates, within validation's limits (``sim.schema.MAX_SHIPMENTS`` and the
+memory cap).
 """
 
 from __future__ import annotations
@@ -27,11 +26,9 @@ from _common import ROOT, sim
 POSTAL = ROOT / "scenarios" / "postal-hub.toml"
 
 
-def child(days: float, lift: bool) -> None:
+def child(days: float) -> None:
     import sim.schema.checks as checks
 
-    if lift:
-        checks.MAX_SHIPMENTS = float("inf")
     scenario = sim.load_scenario(
         POSTAL, [f"scenario.days={days}", "scenario.replications=1", "scenario.warmup_days=2"]
     )
@@ -61,18 +58,12 @@ def child(days: float, lift: bool) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--days", type=float, default=365, help="days of arrivals (default: a year)")
-    p.add_argument(
-        "--keep-shipment-limit",
-        action="store_true",
-        help="keep validation's 10,000,000-shipment limit (then at most about 178 days)",
-    )
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.child:
-        child(a.days, not a.keep_shipment_limit)
+        child(a.days)
         return
     args = [sys.executable, __file__, "--child", "--days", str(a.days)]
-    args += ["--keep-shipment-limit"] if a.keep_shipment_limit else []
     out = json.loads(subprocess.run(args, check=True, capture_output=True, text=True).stdout)
     n = out["shipments"]
     from sim.schema.checks import DEFAULT_MAX_MEMORY_MB, MEMORY_ENV
@@ -83,7 +74,6 @@ def main() -> None:
         f"shipments_per_s={n / out['seconds']:,.0f} peak_rss_mb={out['peak_kib'] / 1024:,.0f} "
         f"above_imports_B_per_shipment={out['above_imports_kib'] * 1024 / n:.0f} "
         f"estimate_mb={out['estimate_bytes'] / 1e6:,.0f} cap_mb={cap:,.0f} "
-        f"shipment_limit={'kept' if a.keep_shipment_limit else 'lifted'} "
         f"overloaded={out['overloaded']:g} met={'yes' if out['peak_kib'] / 1024 <= cap else 'no'}"
     )
 

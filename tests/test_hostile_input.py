@@ -675,7 +675,7 @@ def test_overlapping_surges_multiply_in_the_shipment_estimate():
     """Ten surges of x1000 over the same day are 1e30 times the traffic, not 10,000 times: refused
     by the shipment limit rather than crashing the Poisson draw."""
     surge = {"start_day": 1, "end_day": 2, "factor": 1000}
-    with pytest.raises(ScenarioError, match="at most 10,000,000 are supported"):
+    with pytest.raises(ScenarioError, match=f"at most {MAX_SHIPMENTS:,} are supported"):
         _profiled(surges=[surge] * 10)
 
 

@@ -431,7 +431,7 @@ BAD = [
         "too-many-shipments",
         changed(traffic__shipments_per_day=1e7, scenario__days=365),
         "traffic.shipments_per_day",
-        ["shipments", "at most 10,000,000"],
+        ["shipments", f"at most {MAX_SHIPMENTS:,}"],
     ),
     (
         "surge-backwards",

@@ -15,8 +15,9 @@ from sim.schema.errors import quote_name, show_value, suggest
 from sim.schema.limits import profile_weights
 from sim.schema.tables import ALWAYS_OPEN, Scenario
 
-MAX_SHIPMENTS = 10_000_000
-"""Most shipments one replication may simulate (each keeps its traffic and record columns)."""
+MAX_SHIPMENTS = 50_000_000
+"""Most shipments one replication may simulate (each keeps its traffic and record columns); the
+memory cap usually binds first (a year of a mail centre, about 20 million parcels, fits it)."""
 
 
 def expected_shipments(s: Scenario) -> float:
