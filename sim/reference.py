@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from sim import distributions as d
 from sim import schema as s
 from sim.schema import arrivals as a
+from sim.schema import costs as c
 from sim.schema import stages as st
 
 TABLES: list[tuple[str, type[BaseModel], str]] = [
@@ -124,6 +125,15 @@ TABLES: list[tuple[str, type[BaseModel], str]] = [
         st.Exit,
         "Optional: release to exit from customs control (pick-up), at the roster's next "
         "opening after release + `delay_hours`; not part of the clearance time.",
+    ),
+    (
+        "[costs]",
+        c.Costs,
+        "Optional prices, in US dollars (a missing price is 0), from which the `cost.*` "
+        "metrics are computed over the counting window (docs/model.md, Costs and harms): "
+        "delay by commodity and as a share of declared value, officers' hours on duty, each "
+        "visit to a check, spoiled units (else a spoiled shipment's declared value), and the "
+        "harm of each illicit unit released.",
     ),
 ]
 
