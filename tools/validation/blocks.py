@@ -102,10 +102,18 @@ def counted(scenario: Scenario, rec: Records) -> np.ndarray:
 
 
 def departure(rec: Records) -> np.ndarray:
-    """When each shipment left: released, intercepted (end of that check), or NaN if inside."""
+    """When each shipment left: released, intercepted (end of that check, or the trader's
+    answer when it asked one), or NaN if inside."""
     out = rec.released.copy()
     caught = np.flatnonzero(rec.outcome == INTERCEPTED)
     out[caught] = rec.end[rec.intercepted_at[caught], caught]
+    for k, visits in enumerate(rec.visits):  # a check that asked the trader ends at the answer
+        answered = visits.answered_at()
+        if np.any(~np.isnan(answered)):
+            at = np.full(len(rec.traffic), np.nan)
+            at[visits.sid] = answered
+            mine = caught[(rec.intercepted_at[caught] == k) & ~np.isnan(at[caught])]
+            out[mine] = at[mine]
     return out
 
 
