@@ -12,6 +12,7 @@ import pytest
 import sim
 from sim.experiment.compare import build_points, load_source
 from tools import scenario_table as table
+from tools.paths import is_large
 
 from conftest import ROOT
 
@@ -36,8 +37,7 @@ days already hold over 100,000 shipments a replication."""
 
 def short(path: Path) -> list[str]:
     """The shortened run of one scenario file in this suite."""
-    large = sim.load_scenario(path).traffic.shipments_per_day > table.LARGE_PER_DAY
-    return SHORT_LARGE if large else SHORT
+    return SHORT_LARGE if is_large(path) else SHORT
 
 
 def test_scenarios_are_shipped():

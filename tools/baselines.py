@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sim import compare, load_scenario, replication_metrics, replication_seeds, simulate
-from tools.paths import BASELINES, shipped_scenarios, shown
+from tools.paths import BASELINES, is_large, shipped_scenarios, shown
 
 BASELINE_OVERRIDES = [
     "scenario.warmup_days=2",
@@ -30,6 +30,14 @@ BASELINE_OVERRIDES = [
 ]
 """A shipped scenario shortened for its regression baseline: fast, but long enough that every
 check and lane sees shipments."""
+LARGE_OVERRIDES = [
+    "scenario.warmup_days=1",
+    "scenario.days=2",
+    "scenario.drain_days=2",
+    "scenario.replications=2",
+]
+"""A large scenario (a mail centre, :func:`tools.paths.is_large`) shortened for its baseline:
+two counted days hold over 100,000 shipments a replication."""
 REFRESH = "make baselines  (or: python -m tools.baselines)"
 EXACT = (
     "shipments",
@@ -43,6 +51,11 @@ EXACT = (
 )
 EXACT_SUFFIXES = (".arrivals", ".queue_max", ".backlog_end")
 REL_TOL = 1e-9
+
+
+def overrides_for(scenario_file: Path) -> list[str]:
+    """How a scenario file is shortened for its baselines."""
+    return list(LARGE_OVERRIDES if is_large(scenario_file) else BASELINE_OVERRIDES)
 
 
 def baseline_path(scenario_file: Path) -> Path:
@@ -62,14 +75,14 @@ def _stored_form(metrics: dict[str, float]) -> dict[str, float | None]:
 
 def snapshot(scenario_file: Path) -> dict[str, Any]:
     """Every metric of each replication of the shortened scenario, with what produced them."""
-    scenario = load_scenario(scenario_file, list(BASELINE_OVERRIDES))
+    scenario = load_scenario(scenario_file, overrides_for(scenario_file))
     info = scenario.scenario
     reps = []
     for seed_seq in replication_seeds(info.seed, info.replications):
         reps.append(_stored_form(replication_metrics(scenario, simulate(scenario, seed_seq))))
     return {
         "scenario_file": f"scenarios/{scenario_file.name}",
-        "overrides": BASELINE_OVERRIDES,
+        "overrides": overrides_for(scenario_file),
         "seed": info.seed,
         "digest": scenario.digest(),
         "refresh": REFRESH,
@@ -89,12 +102,12 @@ def variant_snapshots(scenario_file: Path) -> dict[str, dict[str, Any]]:
     and replications); empty for a file without variants."""
     if not variant_names(scenario_file):
         return {}
-    result = compare(scenario_file, overrides=list(BASELINE_OVERRIDES), progress=False)
+    result = compare(scenario_file, overrides=overrides_for(scenario_file), progress=False)
     return {
         p.label: {
             "scenario_file": f"scenarios/{scenario_file.name}",
             "variant": p.label,
-            "overrides": BASELINE_OVERRIDES,
+            "overrides": overrides_for(scenario_file),
             "seed": result.seed,
             "digest": p.point.scenario.digest(),
             "refresh": REFRESH,

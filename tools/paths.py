@@ -11,6 +11,18 @@ BASELINES = ROOT / "tests" / "baselines"
 DOCS = ROOT / "docs"
 
 
+LARGE_PER_DAY = 10_000
+"""Shipments a day above which a shipped scenario is large (a mail centre): the tools shorten
+its runs further, since a few days already hold hundreds of thousands of shipments."""
+
+
+def is_large(path: Path) -> bool:
+    """Whether a scenario file has more than :data:`LARGE_PER_DAY` shipments a day."""
+    from sim import load_scenario
+
+    return load_scenario(path).traffic.shipments_per_day > LARGE_PER_DAY
+
+
 def shipped_scenarios() -> list[Path]:
     """The scenario files shipped in ``scenarios/``."""
     return sorted(SCENARIOS.glob("*.toml"))

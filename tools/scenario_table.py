@@ -29,7 +29,7 @@ from typing import Any
 
 from sim.measure import names
 from sim.measure.statistics import overloaded
-from tools.paths import SCENARIOS, shipped_scenarios
+from tools.paths import SCENARIOS, is_large, shipped_scenarios
 
 README = SCENARIOS / "README.md"
 COMMAND = "python -m tools.scenario_table"
@@ -40,25 +40,20 @@ FAST_OVERRIDES = (
     "scenario.replications=2",
 )
 """Shortened runs for ``--fast``: every file and variant runs, the numbers mean nothing."""
-LARGE_PER_DAY = 10_000
-"""Shipments a day above which a scenario's shortened runs are shortened further."""
 FAST_LARGE_OVERRIDES = (
     "scenario.days=3",
     "scenario.warmup_days=1",
     "scenario.drain_days=1",
     "scenario.replications=2",
 )
-"""``--fast`` runs of a scenario of more than :data:`LARGE_PER_DAY` shipments a day (a mail
+"""``--fast`` runs of a scenario of more than :data:`tools.paths.LARGE_PER_DAY` shipments a day (a mail
 centre): a few days hold hundreds of thousands of shipments already."""
 
 
 def fast_overrides(path: Path) -> list[str]:
     """The overrides of ``--fast`` for one scenario file: :data:`FAST_OVERRIDES`, or
     :data:`FAST_LARGE_OVERRIDES` for a large one."""
-    import sim
-
-    large = sim.load_scenario(path).traffic.shipments_per_day > LARGE_PER_DAY
-    return list(FAST_LARGE_OVERRIDES if large else FAST_OVERRIDES)
+    return list(FAST_LARGE_OVERRIDES if is_large(path) else FAST_OVERRIDES)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ def _stored(path):
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_shipped_scenario_matches_its_baseline(path):
     stored = _stored(path)
-    assert stored["overrides"] == b.BASELINE_OVERRIDES, f"baseline is stale: run {b.REFRESH}"
+    assert stored["overrides"] == b.overrides_for(path), f"baseline is stale: run {b.REFRESH}"
     fresh = b.snapshot(path)
     differences = b.baseline_differences(stored, fresh)
     assert not differences, (
@@ -50,7 +50,7 @@ def test_shipped_scenario_variants_match_their_baselines(path):
     differences = []
     for name, snap in fresh.items():
         stored = json.loads(b.variant_baseline_path(path, name).read_text())
-        assert stored["overrides"] == b.BASELINE_OVERRIDES, f"baseline is stale: run {b.REFRESH}"
+        assert stored["overrides"] == b.overrides_for(path), f"baseline is stale: run {b.REFRESH}"
         assert stored["variant"] == name and stored["seed"] == snap["seed"]
         differences += [f"{name}: {d}" for d in b.baseline_differences(stored, snap)]
     assert not differences, (

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from sim import Records, Scenario
-from tools.paths import shipped_scenarios
+from tools.paths import is_large, shipped_scenarios
 from tools.validation.blocks import counted, departure, load_shortened, overlap, replicate, window
 from tools.validation.run import register
 from tools.validation.verdicts import Row, compare, identity, not_applicable
@@ -164,10 +164,6 @@ def _stage_time(
     return total
 
 
-LARGE_PER_DAY = 10_000
-"""Shipments a day above which a scenario's case is slow: twelve weeks of a mail centre's
-55,000 parcels a day, ten times over, are tens of millions of shipments."""
-
 for _path in shipped_scenarios():
     _id = f"little/{_path.stem}"
     register(
@@ -176,5 +172,5 @@ for _path in shipped_scenarios():
         f"scenarios/{_path.name}, shortened: 7 days warm-up, 84 days measured, 7 days drain, "
         "no surges, 10 replications",
         partial(little_rows, _id, _path),
-        slow=load_shortened(_path, []).traffic.shipments_per_day > LARGE_PER_DAY,
+        slow=is_large(_path),  # twelve weeks of a mail centre, ten times: tens of millions
     )
