@@ -41,13 +41,13 @@ FAST_OVERRIDES = (
 )
 """Shortened runs for ``--fast``: every file and variant runs, the numbers mean nothing."""
 FAST_LARGE_OVERRIDES = (
-    "scenario.days=3",
-    "scenario.warmup_days=1",
+    "scenario.days=1",
+    "scenario.warmup_days=0",
     "scenario.drain_days=1",
     "scenario.replications=2",
 )
-"""``--fast`` runs of a scenario of more than :data:`tools.paths.LARGE_PER_DAY` shipments a day (a mail
-centre): a few days hold hundreds of thousands of shipments already."""
+"""``--fast`` runs of a large scenario (:func:`tools.paths.is_large`, a mail centre): one day
+holds tens of thousands of shipments already."""
 
 
 def fast_overrides(path: Path) -> list[str]:

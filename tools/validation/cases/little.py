@@ -172,5 +172,5 @@ for _path in shipped_scenarios():
         f"scenarios/{_path.name}, shortened: 7 days warm-up, 84 days measured, 7 days drain, "
         "no surges, 10 replications",
         partial(little_rows, _id, _path),
-        slow=is_large(_path),  # twelve weeks of a mail centre, ten times: tens of millions
+        slow=is_large(_path),  # twelve weeks of a mail centre, ten times: 50 million parcels
     )
