@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from test_fastpath import assert_same_records, run
 
 import sim
+from sim.files.text import format_summary
 from sim.measure import names
 from sim.schema import ScenarioError
 
@@ -319,3 +320,20 @@ def test_segments_add_up_and_every_shipment_ends_somewhere(
     assert np.all(rec.released[released] >= rec.traffic.ready[released])
     m = clearance_adds_up(scenario, rec)
     assert m["released"] + m["intercepted"] + m["censored"] == m["shipments"]
+
+
+def test_the_run_text_shows_the_breakdown_by_the_guides_names_adding_up():
+    scenario = build(every_stage())
+    result = sim.run(scenario, progress=False)
+    summary = result.summary()
+    text = format_summary(scenario, summary, 1)
+    lines = text.splitlines()
+    start = lines.index("  Time Release Study breakdown, mean hours per released shipment:")
+    labels = [names.segment_label(m) for m in names.segment_order(summary, scenario.checks)]
+    shown = [line.strip() for line in lines[start + 1 : start + 1 + len(labels)]]
+    assert [s[: len(label)] for s, label in zip(shown, labels, strict=True)] == labels
+    assert labels[0].startswith("Arrival to goods") and labels[-1].startswith("Payment")
+    parts = sum(summary[m]["mean"] for m in names.segment_order(summary, scenario.checks))
+    total = summary[names.released("clearance_hours_mean")]["mean"]
+    assert parts == pytest.approx(total, rel=1e-9)
+    assert any(line.strip().startswith("Release to exit (pick-up)") for line in lines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sim.measure import names
 from sim.measure.names import cost_rows, key_rows, station
 from sim.measure.statistics import overload_reason, overloaded
 from sim.schema import Scenario
@@ -65,6 +66,23 @@ def cost_lines(s: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
+def trs_lines(sc: Scenario, s: dict[str, dict[str, Any]]) -> list[str]:
+    """The Time Release Study breakdown of a summary: each segment's mean hours per released
+    shipment, by the Guide's names and in the order of the milestones, adding up to the mean
+    clearance time of released shipments; then release to exit, with ``[exit]``."""
+    order = names.segment_order(s, sc.checks)
+    if not order:
+        return []
+    total = names.released("clearance_hours_mean")
+    rows = [(names.segment_label(m), m) for m in order]
+    rows.append(("Arrival to release (the segments' sum)", total))
+    rows += [(names.segment_label(m), m) for m in (names.EXIT, names.ARRIVAL_TO_EXIT) if m in s]
+    width = max(len(label) for label, _ in rows) + 2
+    lines = ["", "  Time Release Study breakdown, mean hours per released shipment:"]
+    lines += [f"  {label:<{width}}{_fmt(s.get(key))}" for label, key in rows]
+    return lines
+
+
 def format_summary(
     sc: Scenario,
     s: dict[str, dict[str, Any]],
@@ -95,6 +113,7 @@ def format_summary(
     width = max(len(r[0]) for r in rows) + 2
     for label, key, pct in rows:
         lines.append(f"  {label:<{width}}{_fmt(s.get(key), 1 if pct else 2, pct)}")
+    lines += trs_lines(sc, s)
     lines += cost_lines(s)
     lines += ["", f"  {'Station':<14}{'wait h (mean)':>18}{'utilisation':>18}{'queue max':>12}"]
     for name in sc.checks:
