@@ -243,6 +243,11 @@ NOT_YET = [
     "runs they stand for.",
     "- Features newer than this report's cases (illicit surges, scenario variants): covered by "
     "the regression baselines once a shipped scenario uses them, not by a formula.",
+    "- The Time Release Study stages with no station (unloading, trader queries, payment, "
+    "exit) and the costs: no formula; the stages are held by the exact form of Little's law in "
+    "the scenarios that use them (no time lost), by tests that their segments add up to each "
+    "shipment's clearance time, and by the Japan reproduction above; the costs by tests that "
+    "they are linear in their prices and add up.",
     "- Absences and rosters other than 08:30-17:00 weekdays are covered only by the "
     "model's unit tests, not by a formula here.",
     "- Scenarios beyond the baseline: each new file in `scenarios/` gets its Little's law case "
