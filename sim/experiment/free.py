@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from sim.scenario import apply_overrides, from_dict, read_toml
 from sim.schema import Scenario, ScenarioError, show_value, suggest
-from sim.schema.targets import Targets, targets_from_dict
+from sim.schema.targets import TargetError, Targets, targets_from_dict
 
 Kind = Literal["float", "int", "log"]
 KINDS: tuple[Kind, ...] = ("float", "int", "log")
@@ -95,7 +95,7 @@ def parse_free(texts: list[str], scenario: Scenario, source: str = "--free") -> 
         problems += _ends_problems(param, data, source)
         out.append(param)
     if problems:
-        raise ScenarioError(source, problems)
+        raise TargetError(source, problems, "invalid free parameter")
     return out
 
 
@@ -148,14 +148,17 @@ def _g(x: float) -> str:
 def _ends_problems(
     param: FreeParameter, data: dict[str, Any], source: str
 ) -> list[tuple[str, str]]:
-    """The scenario's own problems with the key at each end of the range (the first found)."""
-    for end in (param.low, param.high):
+    """The scenario's own problems with the key set to LOW, else to HIGH (the first found)."""
+    for end, value in (("LOW", param.low), ("HIGH", param.high)):
+        texts = overrides({param.key: value}, [param])
         try:
-            from_dict(apply_overrides(data, overrides({param.key: end}, [param]), source), source)
+            from_dict(apply_overrides(data, texts, source), source)
         except ScenarioError as err:
-            got = [(p, f"at {_g(end)}, {m}") for p, m in err.problems if p == param.key]
-            return got or [
-                (param.key, f"at {_g(end)}, {m}" if not p else f"at {_g(end)}, {p}: {m}")
+            own = [m for p, m in err.problems if p == param.key]
+            if own:
+                return [(param.key, f"{end}={_g(value)} is not allowed: {m}") for m in own]
+            return [
+                (param.key, f"{end}={_g(value)} makes the scenario invalid: {p}: {m}")
                 for p, m in err.problems[:3]
             ]
     return []
@@ -212,7 +215,7 @@ def check_targets(targets: Targets, scenario: Scenario, source: str = "targets")
 
     problems = targets.check_metrics(produced_metrics(scenario), at_most_one)
     if problems:
-        raise ScenarioError(source, problems)
+        raise TargetError(source, problems)
 
 
 __all__ = [

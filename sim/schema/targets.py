@@ -23,12 +23,18 @@ Text = Annotated[str, Field(max_length=1000)]
 
 
 class TargetError(ScenarioError):
-    """A target file that cannot be used: a :class:`ScenarioError` (so every command reports it
-    the same way) whose heading says what kind of file it is."""
+    """A target file (or a free parameter) that cannot be used: a :class:`ScenarioError`, so
+    every command reports it the same way, whose heading names what is wrong."""
+
+    def __init__(
+        self, source: str, problems: list[tuple[str, str]], heading: str = "invalid target file"
+    ):
+        self.heading = heading
+        super().__init__(source, problems)
 
     def __str__(self) -> str:
         text = super().__str__()
-        return text.replace(": invalid scenario\n", ": invalid target file\n", 1)
+        return text.replace(": invalid scenario\n", f": {self.heading}\n", 1)
 
 
 class _Strict(BaseModel):
@@ -139,7 +145,8 @@ class Targets(_Strict):
                 if hint:
                     msg += f" (did you mean '{hint}'?)"
                 msg += (
-                    "; allowed: a summary metric of the scenario (bordersim run --json lists them)"
+                    "; allowed: a summary metric the base scenario produces (the keys of "
+                    "summary.json in a run's results folder)"
                 )
                 problems.append((path, msg))
             if (
