@@ -195,6 +195,13 @@ def test_free_parameters_parse(small: sim.Scenario) -> None:
         ),
         (["lodgement.delay_hours.mean=0:4:log"], "lodgement.delay_hours.mean", "LOW > 0"),
         (["checks.documents.servers=1.5:4:int"], "checks.documents.servers", "whole numbers"),
+        (
+            ["checks.documents.servers=1:6"],
+            "checks.documents.servers",
+            "holds a whole number (2), so its range must be whole numbers marked :int, "
+            "e.g. checks.documents.servers=1:6:int",
+        ),
+        (["checks.documents.servers=1:6:log"], "checks.documents.servers", "marked :int"),
         (["lodgement.delay_hours.mean=1:nan"], "lodgement.delay_hours.mean", "finite numbers"),
         (["checks.documents.servers=1:4:cube"], "checks.documents.servers", "allowed: int, log"),
         (["checks.documents.servers"], "checks.documents.servers", "KEY=LOW:HIGH"),

@@ -130,6 +130,12 @@ def _parse_one(
     if isinstance(value, bool) or not isinstance(value, int | float):
         msg = f"holds {show_value(value)}, not a number; only a number can be a free parameter"
         return None, (path, msg)
+    if isinstance(value, int) and kind != "int":
+        msg = (
+            f"holds a whole number ({value}), so its range must be whole numbers marked :int, "
+            f"e.g. {path}={pieces[0] or 'LOW'}:{pieces[1] or 'HIGH'}:int"
+        )
+        return None, (path, msg)
     low, high = _parse_end(pieces[0], kind), _parse_end(pieces[1], kind)
     if low is None or high is None:
         what = "whole numbers" if kind == "int" else "finite numbers"
