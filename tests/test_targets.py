@@ -125,6 +125,14 @@ def test_bad_target_tables_and_files(tmp_path: Path) -> None:
     assert "target.name" in str(refused(load_targets, write(tmp_path, data)))
     err = refused(load_targets, write(tmp_path, {"target": target_data()["target"]}))
     assert err.problems == [("figures", "required key is missing")]
+    data = target_data()
+    data["figures"][1]["name"] = data["figures"][0]["name"]
+    data["figures"].append({"name": "nothing held", "metric": "stuck_share", "value": 0})
+    err = refused(load_targets, write(tmp_path, data))
+    assert [p for p, _ in err.problems] == ["figures[1].name", "figures[2].sd"]
+    assert "already the name of figures[0]" in err.problems[0][1]
+    assert "a figure of 0 needs an sd" in err.problems[1][1]
+    assert "not a target file" in str(refused(load_targets, tmp_path))
     (tmp_path / "broken.toml").write_text("[target\nname = 1\n")
     assert "not valid TOML" in str(refused(load_targets, tmp_path / "broken.toml"))
     assert "no such file" in str(refused(load_targets, tmp_path / "missing.toml"))

@@ -45,6 +45,8 @@ def load_targets(path: str | Path) -> Targets:
     """Read and validate a target file: TOML read within the limits of a scenario file (size,
     keys, nesting; never evaluated), every problem a :class:`ScenarioError` naming the file
     and the key path (``figures[2].value``)."""
+    if Path(path).is_dir():
+        raise TargetError(str(path), [("", "this is a folder, not a target file")])
     return targets_from_dict(read_toml(path), str(path))
 
 

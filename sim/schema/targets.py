@@ -118,7 +118,8 @@ class Targets(_Strict):
         return max(band, 1.96 * figure.sd) if figure.sd is not None else band
 
     def scale_of(self, figure: Figure) -> float:
-        """A figure's scale in the loss: its ``sd``, else tolerance x |value| (never 0)."""
+        """A figure's scale in the loss: its ``sd``, else tolerance x |value| (a file never
+        gives a figure of 0 without ``sd``; one built in Python gets the tolerance itself)."""
         if figure.sd is not None:
             return figure.sd
         return self.tolerance_of(figure) * abs(figure.value) or self.tolerance_of(figure)
@@ -175,6 +176,23 @@ def targets_from_dict(data: Any, source: str) -> Targets:
     except ValidationError as err:
         problems += [p for p in problems_from(err, model=Targets) if p[0] not in reported]
         raise TargetError(source, problems) from None
+    problems = _figure_problems(targets)
     if problems:
         raise TargetError(source, problems)
     return targets
+
+
+def _figure_problems(targets: Targets) -> list[tuple[str, str]]:
+    """What spans figures: names that repeat (the fit table is by name), and a figure of 0
+    without ``sd`` (a relative tolerance of 0 can only be met exactly)."""
+    problems: list[tuple[str, str]] = []
+    first: dict[str, int] = {}
+    for i, figure in enumerate(targets.figures):
+        if figure.name in first:
+            msg = f"{show_value(figure.name)} is already the name of figures[{first[figure.name]}]"
+            problems.append((f"figures[{i}].name", msg + "; each figure needs its own name"))
+        first.setdefault(figure.name, i)
+        if figure.value == 0 and figure.sd is None:
+            msg = "a figure of 0 needs an sd: its tolerance is relative to the value, so 0 x "
+            problems.append((f"figures[{i}].sd", msg + "tolerance allows no error at all"))
+    return problems
