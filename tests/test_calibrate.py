@@ -150,6 +150,40 @@ def test_resume_runs_only_the_missing_trials(
     assert resumed.best == whole.best and resumed.fit == whole.fit
 
 
+def test_interrupted_search_exits_130_and_resumes(
+    capsys: pytest.CaptureFixture[str],
+    base: Path,
+    targets: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ctrl-C in the middle of a batch: status 130, the finished trials kept in study.log and
+    the command that continues printed; continuing it ends where an uninterrupted search does."""
+    whole = calibrate(base, targets, FREE, trials=6, replications=2, executor="serial")
+    real = calibration.execute
+    calls = []
+
+    def interrupted(points: list, *args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return real(points, *args, **kwargs)
+
+    monkeypatch.setattr(calibration, "execute", interrupted)
+    out = tmp_path / "out"
+    args = ["calibrate", base, targets, *(f"--free={f}" for f in FREE), "--trials", "6"]
+    args += ["--replications", "2", "--executor", "serial", "--out", out, "--quiet"]
+    code, _, err = cli(capsys, *args)
+    assert code == 130, err
+    assert "to continue: bordersim calibrate" in err and "--resume" in err
+    assert (out / "study.log").is_file()
+    monkeypatch.setattr(calibration, "execute", real)
+    resumed = calibrate(
+        base, targets, FREE, trials=6, replications=2, out=out, resume=True, executor="serial"
+    )
+    assert resumed.trials == whole.trials and resumed.best == whole.best
+
+
 def test_resume_refuses_other_inputs(base: Path, targets: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     calibrate(base, targets, FREE, trials=2, replications=2, out=out, executor="serial")

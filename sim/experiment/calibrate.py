@@ -23,9 +23,7 @@ proposes what an uninterrupted one would have.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import math
 import shlex
@@ -50,6 +48,7 @@ from sim.files.write import (
     manifest,
     write_atomic,
     write_json,
+    write_table,
 )
 from sim.measure.statistics import CONFIDENCE, summarise
 from sim.schema import Scenario
@@ -703,7 +702,7 @@ def write_outputs(folder: Path, result: CalibrationResult, study: Any, wall: flo
         "met",
     ]
     rows = [[r[c] if c != "metric" else "+".join(r[c]) for c in columns] for r in result.fit]
-    write_atomic(folder / "fit.csv", _csv_text(columns, rows))
+    write_table(folder, "fit", columns, rows)
     keys = list(result.best)
     names = [r["name"] for r in result.fit]
     columns = ["trial", *keys, "loss", "consistent", *names]
@@ -713,19 +712,10 @@ def write_outputs(folder: Path, result: CalibrationResult, study: Any, wall: flo
         rows.append(
             [t.number, *(t.params[k] for k in keys), t.value, t.value <= result.threshold, *figs]
         )
-    write_atomic(folder / "trials.csv", _csv_text(columns, rows))
+    write_table(folder, "trials", columns, rows)
     write_atomic(folder / "calibrated.toml", result.scenario_toml)
     fields = {"kind": "calibration", "target": result.info.get("target")}
     write_json(folder / "manifest.json", manifest(fields, shlex.split(result.command), wall))
-
-
-def _csv_text(columns: list[str], rows: list[list[Any]]) -> str:
-    buf = io.StringIO(newline="")
-    w = csv.writer(buf)
-    w.writerow(columns)
-    for row in rows:
-        w.writerow(["" if v is None else (f"{v:.10g}" if isinstance(v, float) else v) for v in row])
-    return buf.getvalue()
 
 
 __all__ = ["CalibrationResult", "calibrate", "calibrated_toml", "conflicts", "fit_rows", "loss_of"]
