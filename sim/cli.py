@@ -1,7 +1,8 @@
 """The ``bordersim`` command: ``run`` a scenario, ``compare`` scenarios or variants, ``sweep`` a
 scenario over one or two keys, ``validate`` a scenario file; ``report`` writes a results
 folder's ``report.html`` (``run``, ``compare`` and ``sweep`` do it by default) and ``explore``
-a sweep's interactive ``explore.html``.
+a sweep's interactive ``explore.html``; ``calibrate`` fits a scenario's free parameters to a
+Time Release Study's published figures (a target file).
 
 Bad input never shows a traceback: it prints what is wrong and where, and exits with status 2,
 leaving no results folder behind. Ctrl-C, SIGTERM and SIGHUP exit with status 130; a

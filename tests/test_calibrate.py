@@ -271,3 +271,19 @@ def test_cli_refuses_bad_input(
     assert code == 2, err
     assert expected in err and "Traceback" not in err
     assert not (out / "study.log").exists()
+
+
+def test_cli_says_how_to_install_optuna(
+    capsys: pytest.CaptureFixture[str],
+    base: Path,
+    targets: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without optuna: status 2 and how to install it in this project (not from an index)."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "optuna", None)
+    code, _, err = cli(capsys, "calibrate", base, targets, f"--free={FREE[0]}", "--out", tmp_path)
+    assert code == 2
+    assert "make test" in err and ".venv/bin/pip install -e '.[calibrate]'" in err
