@@ -287,3 +287,15 @@ def test_cli_says_how_to_install_optuna(
     code, _, err = cli(capsys, "calibrate", base, targets, f"--free={FREE[0]}", "--out", tmp_path)
     assert code == 2
     assert "make test" in err and ".venv/bin/pip install -e '.[calibrate]'" in err
+
+
+def test_batches_give_the_same_search_on_any_executor(base: Path, targets: Path) -> None:
+    """Batches of two trials (workers=2): the same trials and fit in this process as on two
+    worker processes, since every trial's numbers depend on its seeds alone."""
+    here = calibrate(
+        base, targets, FREE, trials=6, replications=2, executor=sim.SerialExecutor(), workers=2
+    )
+    there = calibrate(
+        base, targets, FREE, trials=6, replications=2, executor="processes", workers=2
+    )
+    assert here.trials == there.trials and here.fit == there.fit

@@ -642,10 +642,7 @@ def calibrated_toml(
     a header with the reproduce command and the date."""
     import tomlkit
 
-    if base_path is not None:
-        text = base_path.read_text(encoding="utf-8")
-    else:
-        text = tomlkit.dumps(clean(base.to_dict()))
+    text = base_path.read_text(encoding="utf-8") if base_path is not None else base.to_toml()
     doc = tomlkit.parse(text)
     figures = ", ".join(f.name for f in goal.figures)
     note = f"calibrated to {goal.target.name}: {figures}"
