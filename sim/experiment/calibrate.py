@@ -85,6 +85,12 @@ class CalibrationResult:
     info: dict[str, Any] = field(default_factory=dict)
     folder: Path | None = None
 
+    details: list[dict[str, Any]] = field(default_factory=list)
+    """Per trial (as ``trials``): its number, each figure's mean, and whether it is consistent."""
+
+    def _details(self) -> list[dict[str, Any]]:
+        return self.details if len(self.details) == len(self.trials) else [{}] * len(self.trials)
+
     @property
     def met(self) -> bool:
         """Whether the best meets every figure within its tolerance."""
@@ -101,7 +107,10 @@ class CalibrationResult:
             "fit": self.fit,
             "ranges": {k: list(v) for k, v in self.ranges.items()},
             "conflicts": self.conflicts,
-            "trials": [{"params": p, "loss": loss} for p, loss in self.trials],
+            "trials": [
+                {"params": p, "loss": loss, **extra}
+                for (p, loss), extra in zip(self.trials, self._details(), strict=True)
+            ],
             "command": self.command,
         }
 
@@ -503,6 +512,14 @@ def _conclude(
         ranges=ranges,
         conflicts=conflicts(goal, fit, history),
         trials=[({p.key: t.params[p.key] for p in params}, float(t.value)) for t in done],
+        details=[
+            {
+                "number": t.number,
+                "figures": t.user_attrs.get("figures"),
+                "consistent": t.value <= threshold,
+            }
+            for t in done
+        ],
         command="",
         scenario_toml="",
         best_loss=best_loss,
