@@ -54,6 +54,7 @@ from sim.measure.statistics import CONFIDENCE, summarise
 from sim.schema import Scenario
 
 STUDY = "study.log"
+HEADER = "# Calibrated by bordersim calibrate"
 STUDY_NAME = "calibration"
 LEVEL = 0.95
 """The chi-square quantile that bounds the trials consistent with the targets."""
@@ -661,19 +662,24 @@ def calibrated_toml(
 
     text = base_path.read_text(encoding="utf-8") if base_path is not None else base.to_toml()
     doc = tomlkit.parse(text)
-    figures = ", ".join(f.name for f in goal.figures)
+    figures = ", ".join(f"{f.name} {f.value:g}" for f in goal.figures)
     note = f"calibrated to {goal.target.name}: {figures}"
     for p in params:
         _set(doc, p.key.split("."), _rounded(best[p.key]), note)
     header = (
-        f"# Calibrated by bordersim calibrate on {date.today().isoformat()} to "
+        f"{HEADER} on {date.today().isoformat()} to "
         f"{goal.target.name} ({goal.target.source}).\n# Reproduce: {command}\n"
     )
     body = tomlkit.dumps(doc)
-    lines = body.splitlines(keepends=True)
+    # A file calibrated before: its header is replaced, not stacked.
+    lines = [
+        line
+        for line in body.splitlines(keepends=True)
+        if not line.startswith((HEADER, "# Reproduce: bordersim calibrate"))
+    ]
     if lines and lines[0].startswith("#:schema"):
         return lines[0] + header + "".join(lines[1:])
-    return header + body
+    return header + "".join(lines)
 
 
 def _set(doc: Any, parts: list[str], value: Any, note: str) -> None:
@@ -694,7 +700,10 @@ def _set(doc: Any, parts: list[str], value: Any, note: str) -> None:
     holder, key = line if line is not None else (node, parts[-1])
     item = holder[key]
     if hasattr(item, "comment"):
-        item.comment(note)
+        own = item.trivia.comment.lstrip("#").strip() if hasattr(item, "trivia") else ""
+        if note in own:  # calibrated before: the same note, not twice
+            own = own[: own.index(note)].rstrip("; ")
+        item.comment(f"{own}; {note}" if own else note)
 
 
 def write_outputs(folder: Path, result: CalibrationResult, study: Any, wall: float) -> None:
