@@ -564,8 +564,13 @@ def _calibrate(args: argparse.Namespace, argv: list[str]) -> int:
 
     name = load_scenario(args.file).scenario.name  # the scenario's errors first
     folder = Path(args.out) if args.out else Path("results") / f"{name}-calibrated"
-    if args.write_scenario:
-        check_names(Path(args.write_scenario))
+    if args.write_scenario:  # refused now, not after the search
+        written = Path(args.write_scenario)
+        check_names(written)
+        if written.is_dir() or not written.parent.is_dir():
+            raise OutputError(
+                f"--write-scenario {written}: a file's path in an existing folder is needed"
+            )
     _doing(f"calibrating {args.file} to {args.targets}")
     try:
         result = calibrate(

@@ -242,6 +242,8 @@ def test_cli_calibrates_and_writes_the_scenario(
     assert f"Results written to {out}/" in stdout
     code, stdout, err = cli(capsys, *args)
     assert code == 2 and "--resume" in err
+    code, _, err = cli(capsys, *args, "--write-scenario", tmp_path / "none" / "x.toml")
+    assert code == 2 and "--write-scenario" in err
 
 
 @pytest.mark.parametrize(

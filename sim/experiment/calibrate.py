@@ -423,11 +423,8 @@ def _search(
     """Ask, run and tell batches of trials until ``trials`` are finished."""
     from optuna.samplers import TPESampler
 
-    from sim.experiment.engine import _progress
-
     done = _complete(optuna, study)
-    bar = _progress(trials, "trials", progress)
-    bar.update(min(len(done), trials))
+    bar = _bar(trials, min(len(done), trials), progress)
     try:
         position = len(done)
         while position < trials:
@@ -449,6 +446,26 @@ def _search(
             bar.update(size)
     finally:
         bar.close()
+
+
+def _bar(total: int, done: int, enabled: bool | None) -> Any:
+    """A tqdm bar of trials on stderr: shown after a second of work, only on a terminal."""
+    import sys
+
+    from tqdm import tqdm
+
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    return tqdm(
+        total=total,
+        initial=done,
+        desc="trials",
+        unit="trial",
+        disable=not enabled,
+        file=sys.stderr,
+        leave=False,
+        delay=1.0,
+    )
 
 
 def _run(
