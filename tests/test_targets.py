@@ -194,6 +194,11 @@ def test_free_parameters_parse(small: sim.Scenario) -> None:
         (["checks.documents.srvers=1:4"], "checks.documents.srvers", "did you mean 'servers'?"),
         (["nosuch.key=1:2"], "nosuch.key", "no such key in the scenario; keys here: checks"),
         (["scenario.name=1:2"], "scenario.name", "not a number"),
+        (
+            ["checks.documents.servers.x=1:2"],
+            "checks.documents.servers.x",
+            "checks.documents.servers holds 2, not a table",
+        ),
         (["checks.documents.servers=4:2:int"], "checks.documents.servers", "LOW must be less"),
         (["lodgement.delay_hours.mean=3:3"], "lodgement.delay_hours.mean", "LOW must be less"),
         (

@@ -10,9 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from sim.experiment.engine import Task, run_replication
+from sim.measure.names import at_most_one
 from sim.scenario import apply_overrides, from_dict, read_toml
 from sim.schema import Scenario, ScenarioError, show_value, suggest
 from sim.schema.targets import TargetError, Targets, targets_from_dict
+from sim.streams import replication_seeds
 
 Kind = Literal["float", "int", "log"]
 KINDS: tuple[Kind, ...] = ("float", "int", "log")
@@ -51,12 +54,11 @@ def load_targets(path: str | Path) -> Targets:
 
 
 def _lookup(data: dict[str, Any], parts: list[str]) -> tuple[bool, Any, list[str]]:
-    """(found, value, allowed keys where the walk stopped) for a dotted key in plain data."""
+    """(found, value, the keys where the walk stopped) for a dotted key in plain data."""
     node: Any = data
-    for i, part in enumerate(parts):
+    for part in parts:
         if not isinstance(node, dict) or part not in node:
-            allowed = sorted(node) if isinstance(node, dict) else []
-            return False, node if i else None, allowed
+            return False, None, sorted(node) if isinstance(node, dict) else []
         node = node[part]
     return True, node, []
 
@@ -122,8 +124,12 @@ def _parse_one(
     found, value, allowed = _lookup(data, parts)
     if not found:
         msg = "no such key in the scenario"
-        last = parts[-1] if len(parts) else key
-        hint = suggest(last, allowed) if allowed else None
+        at = next(i for i in range(len(parts)) if not _lookup(data, parts[: i + 1])[0])
+        if not allowed:  # the walk went through a value that is not a table
+            held = _lookup(data, parts[:at])[1]
+            msg = f"{'.'.join(parts[:at])} holds {show_value(held)}, not a table of keys"
+            return None, (path, f"no such key in the scenario: {msg}")
+        hint = suggest(parts[at], allowed)
         if hint:
             msg += f" (did you mean '{hint}'?)"
         if allowed:
@@ -206,9 +212,6 @@ def apply(
 def produced_metrics(scenario: Scenario) -> set[str]:
     """The names of the metrics the scenario produces: one replication of one day, no warm-up
     (a fraction of a second), run before the search so that a bad name is refused at once."""
-    from sim.experiment.engine import Task, run_replication
-    from sim.streams import replication_seeds
-
     data = scenario.to_dict()
     data["scenario"] = {**data["scenario"], "days": 1, "warmup_days": 0, "replications": 1}
     short = from_dict(data, f"{scenario.scenario.name} (one day)")
@@ -219,8 +222,6 @@ def produced_metrics(scenario: Scenario) -> set[str]:
 def check_targets(targets: Targets, scenario: Scenario, source: str = "targets") -> None:
     """Raise one :class:`ScenarioError` naming the target file (``source``) for every metric
     name the scenario does not produce and every share outside 0-1."""
-    from sim.measure.names import at_most_one
-
     problems = targets.check_metrics(produced_metrics(scenario), at_most_one)
     if problems:
         raise TargetError(source, problems)
