@@ -33,8 +33,12 @@ class TargetError(ScenarioError):
         super().__init__(source, problems)
 
     def __str__(self) -> str:
-        text = super().__str__()
-        return text.replace(": invalid scenario\n", f": {self.heading}\n", 1)
+        text, plain = super().__str__(), f"{self.source}: invalid scenario\n"
+        return (
+            f"{self.source}: {self.heading}\n{text[len(plain) :]}"
+            if text.startswith(plain)
+            else text
+        )
 
 
 class _Strict(BaseModel):
