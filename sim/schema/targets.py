@@ -150,8 +150,8 @@ class Targets(_Strict):
                 if hint:
                     msg += f" (did you mean '{hint}'?)"
                 msg += (
-                    "; allowed: a summary metric the base scenario produces (the keys of "
-                    "summary.json in a run's results folder)"
+                    "; allowed: a metric the base scenario produces (the metrics of "
+                    "summary.csv in the folder `bordersim run` writes for it)"
                 )
                 problems.append((path, msg))
             if (
