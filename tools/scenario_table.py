@@ -341,6 +341,10 @@ SPECS: dict[str, Spec] = {
         ),
     ),
 }
+# The calibrated scenarios (bordersim calibrate) are their base files with fitted values: the
+# same key results and directions.
+SPECS["japan-air-calibrated"] = SPECS["japan-air-trs"]
+SPECS["india-air-calibrated"] = SPECS["india-air-trs"]
 
 # --------------------------------------------------------------------------- labels and numbers
 
