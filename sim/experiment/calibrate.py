@@ -598,8 +598,9 @@ def conflicts(
             closest = [m[i] for _, m in history if len(m) == len(figures) and _finite(m[i])]
             near = min(closest, key=lambda v: abs(v - f.value)) if closest else math.nan
             out.append(
-                f"{miss} is met by no trial within the free ranges; the nearest came to "
-                f"{_num(near)} ({_off(near, f.value)}): widen a range or free another key."
+                f"{miss} is met by none of the {len(history)} trials; the nearest came to "
+                f"{_num(near)} ({_off(near, f.value)}): run more trials (--trials), widen a "
+                "range or free another key."
             )
             continue
         costs = []
