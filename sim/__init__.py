@@ -10,9 +10,15 @@ Experiments: ``sim.compare([...])`` (scenarios or variants side by side, with pa
 differences) and ``sim.sweep(file, vary=[...])`` (a trade-off curve); each result has
 ``.summary()``, ``.text()``, ``.to_dataframe()`` and ``.save(folder)``. Pictures:
 ``sim.write_report(folder)`` writes a saved folder's ``report.html`` and figures, and
-``sim.write_explorer(folder)`` a sweep's interactive ``explore.html``.
+``sim.write_explorer(folder)`` a sweep's interactive ``explore.html``. Fitting a scenario to
+a Time Release Study: ``sim.calibrate(file, targets, free=["KEY=LOW:HIGH"])``.
 """
 
+from functools import wraps as _wraps
+from typing import Any as _Any
+
+from sim.experiment.calibrate import CalibrationResult
+from sim.experiment.calibrate import calibrate as _calibrate
 from sim.experiment.compare import CompareResult, compare
 from sim.experiment.executors import (
     DaskExecutor,
@@ -53,10 +59,25 @@ from sim.scenario import from_dict, load_scenario, loads_scenario
 from sim.schema import Scenario, ScenarioError
 from sim.streams import Streams, replication_seeds
 
+
+@_wraps(_calibrate)
+def calibrate(*args: _Any, **kwargs: _Any) -> CalibrationResult:
+    result = _calibrate(*args, **kwargs)
+    if result.folder is not None:  # the report page, where the present wing has it
+        try:
+            from sim.present.calibration import write_calibration_report
+        except ImportError:
+            pass
+        else:
+            write_calibration_report(result.folder)
+    return result
+
+
 __all__ = [
     "AUTO_METRICS",
     "KEY_METRICS",
     "POLICIES",
+    "calibrate",
     "compare",
     "from_dict",
     "load_plugin",
@@ -74,6 +95,7 @@ __all__ = [
     "write_report",
     "Border",
     "BorderView",
+    "CalibrationResult",
     "CapacityAware",
     "CompareResult",
     "DaskExecutor",

@@ -1,7 +1,8 @@
 """The ``bordersim`` command: ``run`` a scenario, ``compare`` scenarios or variants, ``sweep`` a
 scenario over one or two keys, ``validate`` a scenario file; ``report`` writes a results
 folder's ``report.html`` (``run``, ``compare`` and ``sweep`` do it by default) and ``explore``
-a sweep's interactive ``explore.html``.
+a sweep's interactive ``explore.html``; ``calibrate`` fits a scenario's free parameters to a
+Time Release Study's published figures (a target file).
 
 Bad input never shows a traceback: it prints what is wrong and where, and exits with status 2,
 leaving no results folder behind. Ctrl-C, SIGTERM and SIGHUP exit with status 130; a
@@ -32,6 +33,7 @@ from sim.files.write import (
     StorageError,
     check_destination,
     check_format,
+    check_names,
     default_folder,
     version,
 )
@@ -266,6 +268,37 @@ def build_parser() -> argparse.ArgumentParser:
         help="write RESULTS_DIR/explore.html for a sweep: a self-contained page with a slider "
         "over the swept lever, for trainers",
     )
+    k = sub.add_parser(
+        "calibrate",
+        help="fit a scenario's free parameters to a Time Release Study's published figures",
+    )
+    k.add_argument("file", metavar="SCENARIO", help="the base scenario file (TOML)")
+    k.add_argument("targets", metavar="TARGETS", help="the target file (TOML, see targets/)")
+    k.add_argument(
+        "--free",
+        action="append",
+        default=[],
+        metavar="KEY=LOW:HIGH",
+        help="a key to fit and its range, optionally :int or :log, e.g. "
+        "lodgement.delay_hours.mean=1:20 or checks.documents.servers=1:6:int (repeatable)",
+    )
+    k.add_argument("--trials", type=_positive_int, default=60, help="trials (default 60)")
+    k.add_argument("--replications", type=_positive_int, default=5, help="per trial (default 5)")
+    k.add_argument("--seed", type=_seed, help="seed of every trial (default: the file's)")
+    k.add_argument(
+        "--out", metavar="DIR", help="results folder (default: results/<scenario>-calibrated/)"
+    )
+    k.add_argument(
+        "--resume", action="store_true", help="continue the search kept in --out's study.log"
+    )
+    k.add_argument("--executor", choices=EXECUTORS, help="where trials run")
+    k.add_argument("--workers", type=_positive_int, metavar="N", help="trials run at once")
+    k.add_argument(
+        "--write-scenario",
+        metavar="PATH",
+        help="also write the calibrated scenario file to PATH",
+    )
+    k.add_argument("--quiet", action="store_true", help="print only where the results went")
     sub.add_parser(
         "schema",
         help="print the JSON Schema of scenario files, for editors that check TOML "
@@ -278,6 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
         "validate": v,
         "report": r,
         "explore": e,
+        "calibrate": k,
     }
     return parser
 
@@ -285,6 +319,13 @@ def build_parser() -> argparse.ArgumentParser:
 def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Combinations argparse cannot check: a usage error, before anything runs."""
     if args.command in ("validate", "report", "explore", "schema"):
+        return
+    if args.command == "calibrate":
+        if not args.free:
+            sub = parser._subparsers_by_name[args.command]  # type: ignore[attr-defined]
+            sub.error(
+                "give at least one --free KEY=LOW:HIGH, e.g. --free lodgement.delay_hours.mean=1:20"
+            )
         return
     sub = parser._subparsers_by_name[args.command]  # type: ignore[attr-defined]
     if args.replications != "auto":
@@ -516,6 +557,77 @@ def _resume_command(argv: list[str], folder: Path) -> str:
     return shlex.join(["bordersim", *args, "--resume", str(folder)])
 
 
+def _calibrate(args: argparse.Namespace, argv: list[str]) -> int:
+    """``calibrate``: check every input, search, print the fit, write the folder."""
+    from sim.experiment.calibrate import STUDY, calibrate
+    from sim.files.write import write_atomic
+
+    name = load_scenario(args.file).scenario.name  # the scenario's errors first
+    folder = Path(args.out) if args.out else Path("results") / f"{name}-calibrated"
+    if args.write_scenario:  # refused now, not after the search
+        written = Path(args.write_scenario)
+        check_names(written)
+        if written.is_dir() or not written.parent.is_dir():
+            raise OutputError(
+                f"--write-scenario {written}: a file's path in an existing folder is needed"
+            )
+    _doing(f"calibrating {args.file} to {args.targets}")
+    try:
+        result = calibrate(
+            args.file,
+            args.targets,
+            args.free,
+            trials=args.trials,
+            replications=args.replications,
+            seed=args.seed,
+            out=folder,
+            resume=args.resume,
+            executor=args.executor,
+            workers=args.workers,
+            progress=False if args.quiet else None,
+        )
+    except KeyboardInterrupt:
+        if (folder / STUDY).exists():
+            again = [a for a in argv if a != "--resume"]
+            if not args.out:
+                again += ["--out", str(folder)]
+            print(
+                f"interrupted: the finished trials are kept in {folder / STUDY}\n"
+                f"to continue: {shlex.join(['bordersim', *again, '--resume'])}",
+                file=sys.stderr,
+            )
+        else:
+            print("interrupted: no results written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if not args.quiet:
+        print(result.text())
+        print()
+    if args.write_scenario:
+        write_atomic(Path(args.write_scenario), result.scenario_toml)
+        print(f"Calibrated scenario written to {args.write_scenario}")
+    code = 0
+    try:
+        from sim.present.calibration import write_calibration_report
+    except ImportError:
+        pass
+    else:
+        _doing(f"writing the report of {folder}")
+        try:
+            path = write_calibration_report(folder)
+        except Exception as err:  # the results are written: keep them, say what failed
+            print(
+                f"error: the report could not be written ({type(err).__name__}: {err}); the "
+                f"results are kept in {folder}/",
+                file=sys.stderr,
+            )
+            code = EXIT_FAILED
+        else:
+            if not args.quiet:
+                print(f"Report: {path}")
+    print(f"Results written to {folder}/")
+    return code
+
+
 def _validate(args: argparse.Namespace) -> int:
     from sim.experiment.compare import build_points, load_source
 
@@ -583,6 +695,8 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
         return _experiment(args, argv)
     if args.command in ("report", "explore"):
         return _show(args)
+    if args.command == "calibrate":
+        return _calibrate(args, argv)
     if args.command == "schema":
         from sim.reference import render_json_schema
 

@@ -1,1 +1,2 @@
-"""Experiments: replications, comparisons and sweeps on serial, process or Dask executors."""
+"""Experiments: replications, comparisons, sweeps and calibrations on serial, process or Dask
+executors."""

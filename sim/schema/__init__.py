@@ -67,6 +67,7 @@ from sim.schema.tables import (
     Traffic,
     end_after_start,
 )
+from sim.schema.targets import Figure, TargetError, TargetInfo, Targets, targets_from_dict
 
 __all__ = [
     "ALWAYS_OPEN",
@@ -78,6 +79,7 @@ __all__ = [
     "DEFAULT_MAX_MEMORY_MB",
     "DIST_TAGS",
     "EndDay",
+    "Figure",
     "Group",
     "INSPECTION_KINDS",
     "LIMITS",
@@ -103,6 +105,9 @@ __all__ = [
     "ScenarioInfo",
     "Share",
     "Surge",
+    "TargetError",
+    "TargetInfo",
+    "Targets",
     "Traffic",
     "WEEKDAYS",
     "covered",
@@ -126,4 +131,5 @@ __all__ = [
     "risk_groups",
     "show_value",
     "suggest",
+    "targets_from_dict",
 ]
