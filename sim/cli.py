@@ -392,6 +392,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         _doing(f"writing the results of {args.file} to {folder}")
         folder = result.save(folder, command=options.command, format=options.format)
         if not args.quiet:
+            _print_bottom_line(result)
             print(result.text())
             print()
         return _finish(args, folder)
@@ -505,9 +506,20 @@ def _experiment(args: argparse.Namespace, argv: list[str]) -> int:
         return _show_experiment(args, result)
 
 
+def _print_bottom_line(result: Any) -> None:
+    """The answer to the scenario's question, before the figures."""
+    from sim.files.bottom_line import result_bottom_line
+
+    text = result_bottom_line(result)
+    if text:
+        print(text)
+        print()
+
+
 def _show_experiment(args: argparse.Namespace, result: Any) -> int:
     """Print a finished comparison or sweep, write its report, say where it went."""
     if not args.quiet:
+        _print_bottom_line(result)
         print(result.text())
         print()
         if args.command == "sweep" and args.report:

@@ -122,3 +122,95 @@ def format_summary(
         queue = s[station(name, "queue_max")]["mean"] or 0
         lines.append(f"  {name:<14}{wait:>18}{utilisation:>18}{queue:>12.1f}")
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- numbers for people
+
+
+def _trim(text: str) -> str:
+    """``12.0`` as ``12``, ``0.50`` as ``0.5``; a whole number stays as it is."""
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def percent(share: float, digits: int = 1) -> str:
+    """A share of 0-1 as a percentage: ``0.125`` is ``12.5%``, ``1.0`` is ``100%``."""
+    return _trim(f"{share * 100:.{digits}f}") + "%"
+
+
+def whole(count: float) -> str:
+    """A count of shipments or events: whole from 10 up (``38``, ``1,204``); below 10 with one
+    decimal at most (``0.3``, ``2``), since a mean of a few per run rounded to whole misleads."""
+    if abs(count) >= 10:
+        return f"{count:,.0f}"
+    return _trim(f"{count:.1f}")
+
+
+def hours(value: float) -> str:
+    """Hours: whole from 100 up, one decimal from 1, two below (``106``, ``3.1``, ``0.45``)."""
+    digits = 0 if abs(value) >= 100 else 1 if abs(value) >= 1 else 2
+    return f"{value:,.{digits}f}"
+
+
+def number(unit: str, value: float, sign: bool = False) -> str:
+    """A value of a metric of ``unit`` (see :func:`sim.measure.names.unit`) without its unit
+    word: a share in percent (or percentage points with ``sign``), hours, a count."""
+    shown = number(unit, abs(value)) if sign else ""
+    plus = "+" if sign and value > 0 and shown.strip("0.,") else ""
+    if unit == "%":
+        return plus + _trim(f"{value * 100:.1f}")
+    if unit == "h":
+        return plus + hours(value)
+    if unit == "count":
+        return plus + whole(value)
+    if unit == "US$":
+        return plus + f"{value:,.0f}"
+    return plus + _trim(f"{value:.3g}") if abs(value) < 1000 else plus + f"{value:,.0f}"
+
+
+def _span(unit: str, low: float, high: float) -> str:
+    a, b = number(unit, low), number(unit, high)
+    return f"{a} to {b}" if low < 0 or high < 0 else f"{a}-{b}"
+
+
+def estimate(unit: str, s: dict[str, Any] | None) -> str:
+    """An estimate and its 95% interval for a sentence: ``3.1 h (3.0-3.2)``, ``7.9% (6.5-9.6)``,
+    ``38 (33-44)``; n/a without an estimate."""
+    if not s or s.get("mean") is None:
+        return "n/a"
+    after = {"%": "%", "h": " h", "US$": " US$"}.get(unit, "")
+    text = number(unit, s["mean"]) + after
+    if s.get("ci_low") is None or s.get("ci_high") is None:
+        return text
+    return f"{text} ({_span(unit, s['ci_low'], s['ci_high'])})"
+
+
+def difference(unit: str, s: dict[str, Any] | None) -> str:
+    """A paired difference and its 95% interval: ``+6.3 h (5.9 to 6.7)``; shares in
+    percentage points, ``-0.2 points (-0.6 to 1.0)``."""
+    if not s or s.get("mean") is None:
+        return "n/a"
+    after = {"%": " points", "h": " h", "US$": " US$"}.get(unit, "")
+    text = number(unit, s["mean"], sign=True) + after
+    if s.get("ci_low") is None or s.get("ci_high") is None:
+        return text
+    low, high = number(unit, s["ci_low"]), number(unit, s["ci_high"])
+    return f"{text} ({low} to {high})"
+
+
+def measurable(s: dict[str, Any] | None) -> bool:
+    """Whether a paired difference's 95% interval excludes zero."""
+    if not s or s.get("ci_low") is None or s.get("ci_high") is None:
+        return False
+    return s["ci_low"] > 0 or s["ci_high"] < 0
+
+
+def period(info: dict[str, Any]) -> str:
+    """The counting window of a run, said once the same way everywhere: a run is ``days`` of
+    arrivals, of which the first ``warmup_days`` warm the office up and are not counted."""
+    days, warm = info.get("days"), info.get("warmup_days", 0) or 0
+    if days is None:
+        return "per run"
+    counted = days - warm
+    if not warm:
+        return f"per run of {counted:g} days"
+    return f"per run ({counted:g} counted days of {days:g})"
