@@ -572,7 +572,6 @@ def _resume_command(argv: list[str], folder: Path) -> str:
 def _calibrate(args: argparse.Namespace, argv: list[str]) -> int:
     """``calibrate``: check every input, search, print the fit, write the folder."""
     from sim.experiment.calibrate import STUDY, calibrate
-    from sim.files.write import write_atomic
 
     name = load_scenario(args.file).scenario.name  # the scenario's errors first
     folder = Path(args.out) if args.out else Path("results") / f"{name}-calibrated"
@@ -597,6 +596,7 @@ def _calibrate(args: argparse.Namespace, argv: list[str]) -> int:
             executor=args.executor,
             workers=args.workers,
             progress=False if args.quiet else None,
+            write_scenario=args.write_scenario,
         )
     except KeyboardInterrupt:
         if (folder / STUDY).exists():
@@ -615,7 +615,6 @@ def _calibrate(args: argparse.Namespace, argv: list[str]) -> int:
         print(result.text())
         print()
     if args.write_scenario:
-        write_atomic(Path(args.write_scenario), result.scenario_toml)
         print(f"Calibrated scenario written to {args.write_scenario}")
     code = 0
     try:
