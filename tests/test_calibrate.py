@@ -226,6 +226,8 @@ def test_resume_after_trials_asked_and_never_told(
 
 
 def test_resume_refuses_other_inputs(base: Path, targets: Path, tmp_path: Path) -> None:
+    """Resumed with other replications, or another batch width (--workers), the search would
+    not be the one started: refused, naming what changed."""
     out = tmp_path / "out"
     calibrate(base, targets, FREE, trials=2, replications=2, out=out, executor="serial")
     with pytest.raises(sim.ExperimentError, match="replications"):
@@ -241,6 +243,18 @@ def test_resume_refuses_other_inputs(base: Path, targets: Path, tmp_path: Path) 
         )
     with pytest.raises(Exception, match="--resume"):
         calibrate(base, targets, FREE, trials=4, replications=2, out=out, executor="serial")
+    with pytest.raises(sim.ExperimentError, match=r"\(workers changed\)"):
+        calibrate(
+            base,
+            targets,
+            FREE,
+            trials=4,
+            replications=2,
+            out=out,
+            resume=True,
+            executor=sim.SerialExecutor(),
+            workers=2,
+        )
 
 
 def test_conflicting_figures_are_named_with_their_size(base: Path, tmp_path: Path) -> None:

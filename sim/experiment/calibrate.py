@@ -279,11 +279,11 @@ def _open_study(optuna: Any, out: Path | None, resume: bool, inputs: dict[str, A
     if stored is None:
         study.set_user_attr("inputs", inputs)
     elif stored != inputs:
-        changed = sorted(k for k in inputs if stored.get(k) != inputs.get(k))
+        changed = sorted(k for k in {*inputs, *stored} if stored.get(k) != inputs.get(k))
         raise ExperimentError(
             f"cannot resume the calibration in {out}: it was started with other inputs "
             f"({', '.join(changed)} changed); use the same scenario, targets, --free, "
-            "--replications and --seed, or choose another --out"
+            "--replications, --seed and --workers, or choose another --out"
         )
     # Trials asked but never told (an interrupted batch) are marked failed: run again.
     for t in study.get_trials(deepcopy=False):
@@ -359,6 +359,8 @@ def calibrate(
         "crn": crn,
     }
     width = max(1, workers or 1)
+    if width > 1:  # the batch width shapes the search (absent: one, as in older study logs)
+        inputs["workers"] = width
     command = command or _command(
         base_path, target_path, free, trials, replications, common, width, out, written
     )
