@@ -205,7 +205,7 @@ def test_report_says_what_changed_in_a_comparison_and_a_sweep(made):
     assert "checks.physical.servers: 3 → 5" in text
     assert "vs small" in text
     sweep = (made["sweep"] / "report.html").read_text()
-    assert "<code>policy.rates.red</code>: 0, 0.15, 0.3" in sweep
+    assert "share selected for red (<code>policy.rates.red</code>): 0%, 15%, 30%" in sweep
     assert "bordersim explore" in sweep
 
 

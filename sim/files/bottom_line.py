@@ -137,7 +137,7 @@ def _change(metric: str, ref: Mapping[str, Any], other: Said) -> str:
 def _compare(base: Said, others: Sequence[Said], metrics: list[str]) -> list[str]:
     return [
         _sentence(
-            f"{other.name} against {base.name}: "
+            f"{other.name} (against {base.name}): "
             + "; ".join(_change(m, base.stats, other) for m in metrics)
         )
         for other in others

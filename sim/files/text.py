@@ -157,7 +157,7 @@ def number(unit: str, value: float, sign: bool = False) -> str:
     shown = number(unit, abs(value)) if sign else ""
     plus = "+" if sign and value > 0 and shown.strip("0.,") else ""
     if unit == "%":
-        return plus + _trim(f"{value * 100:.1f}")
+        return plus + f"{value * 100:.1f}"
     if unit == "h":
         return plus + hours(value)
     if unit == "count":
@@ -168,13 +168,13 @@ def number(unit: str, value: float, sign: bool = False) -> str:
 
 
 def _span(unit: str, low: float, high: float) -> str:
-    a, b = number(unit, low), number(unit, high)
-    return f"{a} to {b}" if low < 0 or high < 0 else f"{a}-{b}"
+    """An interval's ends, ``low to high`` (a hyphen between numbers reads as a minus)."""
+    return f"{number(unit, low)} to {number(unit, high)}"
 
 
 def estimate(unit: str, s: dict[str, Any] | None) -> str:
-    """An estimate and its 95% interval for a sentence: ``3.1 h (3.0-3.2)``, ``7.9% (6.5-9.6)``,
-    ``38 (33-44)``; n/a without an estimate."""
+    """An estimate and its 95% interval for a sentence: ``3.1 h (3.0 to 3.2)``, ``7.9% (6.5
+    to 9.6)``, ``38 (33 to 44)``; n/a without an estimate."""
     if not s or s.get("mean") is None:
         return "n/a"
     after = {"%": "%", "h": " h", "US$": " US$"}.get(unit, "")

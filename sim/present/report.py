@@ -30,7 +30,7 @@ from sim.present.tables import (
     key_table,
     overload_warning,
 )
-from sim.present.words import describe, method
+from sim.present.words import bottom_line_html, describe, method
 
 REPORT = "report.html"
 FIGURES = "figures"
@@ -260,6 +260,9 @@ def render(saved: Saved, images: Mapping[str, tuple[bytes, str]], time: str = "m
     kind = KINDS.get(saved.kind, saved.kind)
     title = f"{saved.name}: {kind} report"
     sections = []
+    answer = bottom_line_html(saved)
+    if answer:
+        sections.append(("answer", "Bottom line", answer))
     sections.append(("simulated", "What was simulated", describe(saved)))
     numbers = ""
     if saved.kind == "run":
