@@ -101,7 +101,7 @@ def _run(info: Mapping[str, Any], point: Said, metrics: list[str]) -> str:
         if names.unit(m) == "count":
             text += " " + period(dict(info))
         parts.append(text)
-    return _sentence(f"In {point.name}, " + _and(parts))
+    return _sentence(_and(parts))
 
 
 def _mean(metric: str, s: Mapping[str, Any] | None) -> str:

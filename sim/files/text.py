@@ -53,6 +53,18 @@ def _fmt(s: dict[str, Any] | None, digits: int = 2, pct: bool = False) -> str:
     return interval(s, digits, pct, gap="  ")
 
 
+def count_interval(s: dict[str, Any] | None) -> str:
+    """A count per run and its interval, as whole numbers (see :func:`whole`): ``38 (33 to
+    44)``; n/a without an estimate."""
+    if not s or s.get("mean") is None:
+        return "n/a"
+    digits = 0 if abs(s["mean"]) >= 10 else 1
+    if s.get("ci_low") is None or s.get("ci_high") is None:
+        return whole(s["mean"], digits)
+    low, high = whole(s["ci_low"], digits), whole(s["ci_high"], digits)
+    return f"{whole(s['mean'], digits)} ({low} to {high})"
+
+
 def cost_lines(s: dict[str, dict[str, Any]]) -> list[str]:
     """The costs and harms of a summary with ``cost.*`` metrics (a scenario with ``[costs]``),
     over the counting window: money in US dollars with thousands grouped and no cents; none
@@ -109,18 +121,26 @@ def format_summary(
         "the interval is not symmetric (shares and counts stay within what they can be).",
         "",
     ]
-    rows = key_rows(sc.scenario.target_hours)
+    info = sc.scenario.model_dump()
+    rows = [
+        (f"{label}, per run" if names.unit(key) == "count" else label, key, pct)
+        for label, key, pct in key_rows(sc.scenario.target_hours)
+    ]
     width = max(len(r[0]) for r in rows) + 2
     for label, key, pct in rows:
-        lines.append(f"  {label:<{width}}{_fmt(s.get(key), 1 if pct else 2, pct)}")
+        if names.unit(key) == "count":
+            lines.append(f"  {label:<{width}}{count_interval(s.get(key))}")
+        else:
+            lines.append(f"  {label:<{width}}{_fmt(s.get(key), 1 if pct else 2, pct)}")
+    lines.append(f"  {period_note(info)}")
     lines += trs_lines(sc, s)
     lines += cost_lines(s)
     lines += ["", f"  {'Station':<14}{'wait h (mean)':>18}{'utilisation':>18}{'queue max':>12}"]
     for name in sc.checks:
         wait = _fmt(s[station(name, "wait_hours_mean")])
         utilisation = _fmt(s[station(name, "utilisation")], 1, True)
-        queue = s[station(name, "queue_max")]["mean"] or 0
-        lines.append(f"  {name:<14}{wait:>18}{utilisation:>18}{queue:>12.1f}")
+        queue = whole(s[station(name, "queue_max")]["mean"] or 0)
+        lines.append(f"  {name:<14}{wait:>18}{utilisation:>18}{queue:>12}")
     return "\n".join(lines)
 
 
@@ -137,12 +157,13 @@ def percent(share: float, digits: int = 1) -> str:
     return _trim(f"{share * 100:.{digits}f}") + "%"
 
 
-def whole(count: float) -> str:
+def whole(count: float, digits: int | None = None) -> str:
     """A count of shipments or events: whole from 10 up (``38``, ``1,204``); below 10 with one
-    decimal at most (``0.3``, ``2``), since a mean of a few per run rounded to whole misleads."""
-    if abs(count) >= 10:
-        return f"{count:,.0f}"
-    return _trim(f"{count:.1f}")
+    decimal (``0.3``, ``2.0``), since a mean of a few per run rounded to whole misleads.
+    ``digits`` forces the decimals (the ends of an interval take its estimate's)."""
+    if digits is None:
+        digits = 0 if abs(count) >= 10 else 1
+    return f"{count:,.{digits}f}"
 
 
 def hours(value: float) -> str:
@@ -205,12 +226,24 @@ def measurable(s: dict[str, Any] | None) -> bool:
 
 
 def period(info: dict[str, Any]) -> str:
-    """The counting window of a run, said once the same way everywhere: a run is ``days`` of
-    arrivals, of which the first ``warmup_days`` warm the office up and are not counted."""
+    """The counting window of a run in a few words, said the same way everywhere: ``per run
+    (26 counted days)``; a run is ``days`` of arrivals, of which the first ``warmup_days`` warm
+    the office up and are not counted (see :func:`period_note`)."""
     days, warm = info.get("days"), info.get("warmup_days", 0) or 0
     if days is None:
         return "per run"
-    counted = days - warm
+    return f"per run ({days - warm:g} counted days)"
+
+
+def period_note(info: dict[str, Any]) -> str:
+    """Which period is which, in one sentence: the run's days of arrivals, the warm-up left
+    out, the counted days that counts are over."""
+    days, warm = info.get("days"), info.get("warmup_days", 0) or 0
+    if days is None:
+        return "Counts are per run."
     if not warm:
-        return f"per run of {counted:g} days"
-    return f"per run ({counted:g} counted days of {days:g})"
+        return f"Counts are per run: {days:g} days of arrivals, every one counted."
+    return (
+        f"Counts are per run: a run has {days:g} days of arrivals; the first {warm:g} warm the "
+        f"office up and are not counted, so counts cover {days - warm:g} days."
+    )

@@ -245,7 +245,11 @@ READING = (
     "Estimates across replications with their 95% confidence interval (95% CI): ± the "
     "half-width where the interval is symmetric, (low to high) where it is not (shares and counts, "
     "whose intervals stay within what they can be). Clearance times count the shipments still "
-    "inside at the end as censored (see Method)."
+    "inside at the end as censored (see Method). A lane's rate is the share of declarations the "
+    "policy sends to it (selected); the inspection rate is the share of counted shipments that "
+    "were examined or scanned, lower than the red lane's rate when a shipment is intercepted "
+    "before its examination, or still waiting for it at the end. Counts are per run: over the "
+    "counted days of arrivals, the warm-up days left out."
 )
 STANDINGS = (
     "Standing on the trade-off of mean clearance time against interception: * efficient (no "

@@ -9,7 +9,7 @@ from typing import Any
 
 from sim.files.bottom_line import lever_label, lever_value
 from sim.files.read import Saved
-from sim.files.text import period, whole
+from sim.files.text import count_interval, period, whole
 from sim.measure import names
 from sim.measure.names import key_rows
 from sim.present import contents
@@ -50,16 +50,15 @@ def value(metric: str, s: Mapping[str, Any] | None, pct: bool = False) -> str:
     if names.unit(metric) == "count" and not pct:
         if not s or s.get("mean") is None:
             return "n/a"
-        if s.get("ci_low") is None or s.get("ci_high") is None:
-            return whole(s["mean"])
-        return f"{whole(s['mean'])} ({whole(s['ci_low'])} to {whole(s['ci_high'])})"
+        return count_interval(dict(s))
     return number(s, pct)
 
 
 def value_interval(metric: str, s: Mapping[str, Any] | None, pct: bool = False) -> str:
     """A metric's 95% interval in a table cell, counts as whole numbers."""
     if names.unit(metric) == "count" and not pct and s and s.get("ci_low") is not None:
-        return f"95% CI {whole(s['ci_low'])} to {whole(s['ci_high'])}"
+        digits = 0 if abs(s["mean"]) >= 10 else 1
+        return f"95% CI {whole(s['ci_low'], digits)} to {whole(s['ci_high'], digits)}"
     return interval(s, pct)
 
 

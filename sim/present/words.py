@@ -13,6 +13,7 @@ from sim.files.bottom_line import (
     question,
 )
 from sim.files.read import Saved
+from sim.files.text import percent
 from sim.present.contents import person_label
 from sim.present.markup import esc
 from sim.present.resolved import MISSING, flatten, toml_value
@@ -39,12 +40,19 @@ def _clock(h: float) -> str:
     return f"{int(h):02d}:{int(round((h % 1) * 60)):02d}"
 
 
-def _policy_words(policy: dict[str, Any]) -> str:
+def _policy_words(policy: dict[str, Any], swept: frozenset[str] = frozenset()) -> str:
+    """The policy in words; a rate a sweep varies is said to vary, not given the first
+    point's value."""
     kind = policy.get("kind", "?")
     if kind == "random" and isinstance(policy.get("rates"), dict):
-        rates = ", ".join(f"{v:.0%} {lane}" for lane, v in policy["rates"].items())
+        rates = ", ".join(
+            f"the {lane} share varied by the sweep"
+            if f"policy.rates.{lane}" in swept
+            else f"{percent(v)} to {lane}"
+            for lane, v in policy["rates"].items()
+        )
         rest = policy.get("default_lane", "green")
-        return f"random selection ({rates or 'none'}; the rest {rest})"
+        return f"random selection, declarations sent at random: {rates or 'none'}; the rest {rest}"
     settings = [
         f"{k} {toml_value(v)}"
         for k, v in policy.items()
@@ -126,7 +134,7 @@ def describe(saved: Saved) -> str:
             "<p>"
             + esc(
                 "Each declaration is risk-assessed by "
-                + _policy_words(sc.get("policy") or {})
+                + _policy_words(sc.get("policy") or {}, frozenset(saved.keys))
                 + f" and sent to a lane ({lanes}). The checks:"
             )
             + "</p><ul>"
