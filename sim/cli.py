@@ -248,9 +248,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     shows = argparse.ArgumentParser(add_help=False)
     shows.add_argument(
-        "folder", metavar="RESULTS_DIR", help="a folder written by run, compare or sweep"
-    )
-    shows.add_argument(
         "--time",
         choices=TIME_CHOICES,
         default="mean",
@@ -262,12 +259,16 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[shows],
         help="write RESULTS_DIR/report.html (self-contained) and the figures, PNG and SVG",
     )
+    r.add_argument(
+        "folder", metavar="RESULTS_DIR", help="a folder written by run, compare or sweep"
+    )
     e = sub.add_parser(
         "explore",
         parents=[shows],
         help="write RESULTS_DIR/explore.html for a sweep: a self-contained page with a slider "
-        "over the swept lever, for trainers",
+        "over the swept lever and a replay of a day, for trainers",
     )
+    e.add_argument("folder", metavar="RESULTS_DIR", help="a folder written by sweep")
     k = sub.add_parser(
         "calibrate",
         help="fit a scenario's free parameters to a Time Release Study's published figures",

@@ -5,6 +5,7 @@ stop at the axes, one bar far longer than the rest breaks the axis."""
 
 from __future__ import annotations
 
+import warnings
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -109,3 +110,22 @@ def test_repel_pulls_labels_of_one_point_apart():
     assert overlapping_texts(plots.svg_bytes(fig)), "the labels start on top of each other"
     repel(fig, texts, [(ax, 1 + k / 100, 1) for k in range(3)])
     assert not overlapping_texts(plots.svg_bytes(fig))
+
+
+def test_a_broken_axis_keeps_few_bars_readable():
+    """Three bars, one far longer: its segments' hours are not written past the break, so
+    nothing is laid out beyond the axes and no number runs into its total."""
+    from sim.measure import names
+    from sim.present.figures.trs import trs_breakdown
+
+    queue = names.segment("physical", "queue")
+    bars = [
+        ("none", {names.LODGEMENT: 1.4, queue: 0.1}),
+        ("some", {names.LODGEMENT: 1.4, queue: 0.3}),
+        ("all", {names.LODGEMENT: 1.3, queue: 12.0}),
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        svg = plots.svg_bytes(trs_breakdown(bars, ["physical"], notes=["", "", "50% inside"]))
+    assert not overlapping_texts(svg)
+    assert any("\u2192" in b.what for b in text_boxes(svg))

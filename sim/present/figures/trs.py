@@ -64,10 +64,16 @@ def trs_breakdown(
             segments.append((key, label(key), color, hatch))
     segments.append((names.PAYMENT, label(names.PAYMENT), DARK, None))
     segments = [s for s in segments if any((v.get(s[0]) or 0) > 0 for _, v in bars)]
-    height = max(3.4, min(HEIGHT * 1.6, 2.4 + 0.45 * len(bars)))
+    rows = -(-len(segments) // (len(segments) if len(segments) <= 4 else 3))  # the legend's
+    height = max(3.4, min(HEIGHT * 1.6, 2.4 + 0.45 * len(bars))) + 0.3 * max(0, rows - 2)
     fig = figure(height=height)
     ax = fig.add_subplot()
     y = np.arange(len(bars))[::-1]
+    totals = np.array([sum(finite(v.get(seg[0])) for seg in segments) for _, v in bars])
+    cut = cut_at(totals)
+    room = 1.55 if notes and any(notes) else 1.15
+    top = cut if cut is not None else (xmax if xmax else (totals.max() if len(totals) else 1.0))
+    edge = (top or 1.0) * room
     with style():
         left = np.zeros(len(bars))
         for key, label, color, hatch in segments:
@@ -87,7 +93,7 @@ def trs_breakdown(
             if len(bars) <= 3:  # few bars: each segment's hours, where there is room
                 total = sum(finite(v.get(s[0])) for s in segments for _, v in bars[:1])
                 for k, w in enumerate(widths):
-                    if w > 0.07 * max(total, 1e-9):
+                    if w > 0.07 * max(total, 1e-9) and totals[k] <= edge:
                         ax.text(
                             left[k] + w / 2,
                             y[k],
@@ -99,12 +105,6 @@ def trs_breakdown(
                             fontweight="bold",
                         )
             left += widths
-        room = 1.55 if notes and any(notes) else 1.15
-        top = xmax if xmax else (left.max() if len(left) else 1.0)
-        cut = cut_at(left)
-        if cut is not None:
-            top = cut
-        edge = (top or 1.0) * room
         for k, total in enumerate(left):
             note = notes[k] if notes and k < len(notes) and notes[k] else ""
             beyond = cut is not None and total > edge
