@@ -75,6 +75,7 @@ def test_the_replay_day_is_a_whole_day_inside_the_counting_window(sweep31):
         assert data["warmup_hours"] / 24 <= q["day"] < window
         for s in q["stations"].values():
             assert len(s["queue"]) >= (q["day"] + 1) * per_day
+            assert len(s["duty"]) == per_day, "officers on duty: the replayed day's only"
             assert min(v for v in s["queue"] if v is not None) >= 0
 
 

@@ -261,10 +261,10 @@
     var q = data.points[sel].figures.queues;
     show_fig("queues", !!q);
     if (!q) { return; }
+    // The point's own scale: beside an overloaded point's queues a working one's look flat.
     var names = Object.keys(q.stations), top = 1, len = 0;
-    data.points.forEach(function (p) {
-      var s = p.figures.queues; if (!s) { return; }
-      Object.keys(s.stations).forEach(function (k) { s.stations[k].queue.forEach(function (v) { top = Math.max(top, v || 0); }); });
+    names.forEach(function (k) {
+      q.stations[k].queue.forEach(function (v) { top = Math.max(top, v || 0); });
     });
     names.forEach(function (k) { len = Math.max(len, q.stations[k].queue.length); });
     var days = len * q.step / 24;
@@ -280,10 +280,10 @@
       el("polyline", {points: pts.join(" "), fill: "none", stroke: PALETTE[j % PALETTE.length], "stroke-width": 1.6}, c.data);
     });
     var items = names.map(function (k, j) { return {label: k, color: PALETTE[j % PALETTE.length], line: true}; });
-    items.push({label: "the day replayed below", color: ORANGE});
+    items.push({label: "the day of the replay", color: ORANGE});
     if (data.window_end) { items.push({label: "end of the counting window", color: DARK, dash: true, line: true}); }
     legend("queues", items);
-    caption("queues", "Mean queue at each station hour by hour, over the whole run.");
+    caption("queues", "Mean queue at each station hour by hour, over the whole run (on this point's own scale).");
   }
 
   function coldChain(sel) {
@@ -334,7 +334,7 @@
     el("rect", {x: 220, y: 18, width: 400 * f / steps, height: 10, fill: ORANGE}, svg);
     names.forEach(function (name, j) {
       var s = q.stations[name], a = s.queue[base + k] || 0, b = s.queue[Math.min(base + k + 1, s.queue.length - 1)] || 0;
-      var waiting = Math.round(a + (b - a) * frac), duty = s.duty[base + k] || 0;
+      var waiting = Math.round(a + (b - a) * frac), duty = s.duty[k] || 0;
       var y = 70 + j * 70;
       el("text", {x: 10, y: y + 6, "class": "station"}, svg, name);
       el("text", {x: 10, y: y + 26, "class": "station-sub"}, svg, waiting + " waiting \u00b7 " + fmt(duty, 0) + " on duty");

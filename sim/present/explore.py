@@ -84,6 +84,17 @@ def _round(values: Any, digits: int = 2) -> list[float | None]:
     return out
 
 
+def _compact(values: Any) -> list[float | int | None]:
+    """A queue series as the page needs it: tenths below 10, whole numbers above."""
+    out: list[float | int | None] = []
+    for v in np.asarray(values, dtype=float):
+        if not np.isfinite(v):
+            out.append(None)
+        else:
+            out.append(round(float(v), 1) if abs(v) < 10 else int(round(float(v))))
+    return out
+
+
 def _levers(saved: Saved) -> list[dict[str, Any]]:
     """Each swept key: its words and unit, its values as shown, and where the file stands."""
     base = saved.points[0].scenario or {}
@@ -176,7 +187,7 @@ def _figure_data(saved: Saved, i: int) -> dict[str, Any]:
             cut = queue.size // k * k
             queue = queue[:cut].reshape(-1, k).mean(axis=1)
             duty = duty[:cut].reshape(-1, k).mean(axis=1)
-        stations[name] = {"queue": _round(queue, 1), "duty": _round(duty, 1)}
+        stations[name] = {"queue": _compact(queue), "duty": _round(duty, 1)}
         step_here = step * k
     if stations:
         out["queues"] = {"step": step_here, "stations": stations}
@@ -295,9 +306,13 @@ def page_data(saved: Saved, time: str = "mean") -> dict[str, Any]:
         p["figures"]["trs"] = [hours.get(k, 0.0) for k in keys]
     start = _start_point(points, levers)
     day = _replay_day([points[start]], info)
-    for p in points:
-        if "queues" in p["figures"]:
-            p["figures"]["queues"]["day"] = day
+    for p in points:  # officers on duty: only the replayed day's, the roster repeats
+        q = p["figures"].get("queues")
+        if q is not None:
+            q["day"] = day
+            per_day = max(1, 24 // q["step"])
+            for series in q["stations"].values():
+                series["duty"] = series["duty"][day * per_day : (day + 1) * per_day]
     sc = saved.points[0].scenario or {}
     scen = sc.get("scenario") or {}
     counted = (scen.get("days") or 0) - (scen.get("warmup_days") or 0)
@@ -520,9 +535,10 @@ def render(saved: Saved, time: str = "mean") -> str:
         "in this folder for every point's tables and figures.</div></noscript>"
     )
     replay = (
-        '<section id="replay" class="replay needs-js"><h2>A day at the border: the busiest day '
-        "of the selected point, hour by hour (each dot a shipment waiting; means over the "
-        'replications)</h2><p><button type="button" id="play">&#9654; Play</button></p>'
+        '<section id="replay" class="replay needs-js"><h2>A day at the border: at the selected '
+        "point, hour by hour, the day of the run busiest at the scenario file's values (each dot "
+        "a shipment waiting; means over the replications)</h2>"
+        '<p><button type="button" id="play">&#9654; Play</button></p>'
         '<svg id="replay-svg" viewBox="0 0 640 200" role="img" aria-label="replay of a day">'
         "</svg></section>"
     )
