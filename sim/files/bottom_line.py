@@ -154,8 +154,8 @@ def _sweep(info: Mapping[str, Any], points: Sequence[Said], metrics: list[str]) 
         high = max(have, key=lambda p: p.stats[m]["mean"])
         sentences.append(
             _sentence(
-                f"The {names.words(m)} runs from {_with_unit(m, low.stats[m])} at {low.name} "
-                f"to {_with_unit(m, high.stats[m])} at {high.name}"
+                f"The {names.words(m)} is lowest, {_with_unit(m, low.stats[m])}, at {low.name}; "
+                f"highest, {_with_unit(m, high.stats[m])}, at {high.name}"
             )
         )
     return sentences

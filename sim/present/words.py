@@ -52,7 +52,7 @@ def _policy_words(policy: dict[str, Any], swept: frozenset[str] = frozenset()) -
             for lane, v in policy["rates"].items()
         )
         rest = policy.get("default_lane", "green")
-        return f"random selection, declarations sent at random: {rates or 'none'}; the rest {rest}"
+        return f"random selection ({rates or 'none'}; the rest to {rest})"
     settings = [
         f"{k} {toml_value(v)}"
         for k, v in policy.items()
@@ -88,7 +88,12 @@ def describe(saved: Saved) -> str:
     illicit = sc.get("illicit") or {}
     paras = []
     if info.get("description"):
-        paras.append(f'<p class="question">{esc(info["description"])}</p>')
+        text = info["description"]
+        if saved.kind == "sweep" and saved.keys:
+            levers = info.get("levers") or {}
+            varied = ", ".join(lever_label(k, levers) for k in saved.keys)
+            text += f" (The base scenario's own words: the sweep varies {varied}.)"
+        paras.append(f'<p class="question">{esc(text)}</p>')
     days = info.get("days")
     warm = info.get("warmup_days", 0)
     if days is not None:
