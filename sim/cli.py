@@ -201,7 +201,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", parents=[scenario, runs], help="run a scenario and write its results")
     p.add_argument("file", help="scenario file (TOML)")
     p.add_argument(
-        "--out", metavar="DIR", help="results folder (default: results/<scenario>/<timestamp>/)"
+        "--out",
+        metavar="DIR",
+        help="results folder (default: results/<scenario>/<timestamp>/); one that holds this "
+        "run already is complete, one of other inputs is refused",
     )
     p.add_argument(
         "--trace", action="store_true", help="also write every shipment to shipments.csv.gz"
@@ -216,7 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--out",
         metavar="DIR",
-        help="results folder (default: results/<first>/compare-<timestamp>/)",
+        help="results folder (default: results/<first>/compare-<timestamp>/); one that holds "
+        "this comparison is continued, or complete if finished; one of other inputs is refused",
     )
     c.add_argument("--resume", metavar="DIR", help="finish an interrupted comparison in DIR")
 
@@ -237,7 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--out",
         metavar="DIR",
-        help="results folder (default: results/<scenario>/sweep-<timestamp>/)",
+        help="results folder (default: results/<scenario>/sweep-<timestamp>/); one that holds "
+        "this sweep is continued, or complete if finished; one of other inputs is refused",
     )
     s.add_argument("--resume", metavar="DIR", help="finish an interrupted sweep in DIR")
 
@@ -372,7 +377,8 @@ def _options(args: argparse.Namespace, argv: list[str], policy: str | None, **wh
 
 
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
-    from sim.experiment.run import run_with
+    from sim.experiment.run import run_difference, run_with
+    from sim.files.store import AlreadyFinished, finished_run
 
     load_plugins(args.plugins)
     overrides = list(args.overrides)
@@ -388,6 +394,15 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     check_destination(folder)  # before the run, not after it
     options = _options(args, argv, policy, out=folder)
     with FolderLock.acquire(folder):  # a second command writing here is refused now
+        held = finished_run(folder) if args.out is not None else None
+        if held is not None:  # the rule for existing folders: sim/files/store.py
+            auto = args.replications == "auto"
+            why = run_difference(held, scenario, options.policy_name(), auto=auto)
+            if why:
+                raise OutputError(
+                    f"{folder} holds a run of other inputs: {why}; choose another --out"
+                )
+            return _already_finished(AlreadyFinished(folder, "run"))
         _doing(f"running {args.file}")
         result = run_with(args.file, options)
         _doing(f"writing the results of {args.file} to {folder}")
@@ -397,6 +412,19 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
             print(result.text())
             print()
         return _finish(args, folder)
+
+
+def _already_finished(done: Any) -> int:
+    """A results folder that holds the same inputs, finished: say so and where its report
+    is, rewrite nothing, and succeed (a report's reproduce command works as printed)."""
+    print(done)
+    report = done.folder / "report.html"
+    if report.is_file():
+        print(f"Report: {report}")
+    else:
+        print(f"Its report: bordersim report {done.folder}")
+    print(f"Results in {done.folder}/")
+    return 0
 
 
 def _warn_empty(scenario: Scenario) -> None:
@@ -457,6 +485,7 @@ def _experiment(args: argparse.Namespace, argv: list[str]) -> int:
     """``compare`` and ``sweep``: validate everything, then fill the folder point by point."""
     from sim.experiment.compare import compare_with
     from sim.experiment.sweep import parse_all, sweep_with
+    from sim.files.store import AlreadyFinished
 
     load_plugins(args.plugins)
     check_format(args.format)
@@ -482,6 +511,8 @@ def _experiment(args: argparse.Namespace, argv: list[str]) -> int:
                 result = compare_with(files, options)
             else:
                 result = sweep_with(args.file, args.vary, options)
+        except AlreadyFinished as done:
+            return _already_finished(done)
         except KeyboardInterrupt:
             kept = _kept(folder)
             if kept is None:
@@ -657,6 +688,9 @@ def _validate(args: argparse.Namespace) -> int:
         build_points([source], info.seed, info.replications)  # each variant, validated
         text += f" Variants for compare: {', '.join(s.variants)}."
     print(text)
+    # What a run's manifest.json records as scenario_sha256: the same digest means the same
+    # resolved scenario.
+    print(f"SHA-256 of the resolved scenario: {s.digest()}")
     return 0
 
 
