@@ -19,6 +19,7 @@ import matplotlib.colors
 import pytest
 
 import sim
+from sim.files.bottom_line import lever_value
 from sim.files.read import load_results
 from sim.present import explore, plots, tables
 from sim.present.figures.style import VERMILLION
@@ -112,9 +113,9 @@ def test_report_warns_at_the_top_and_marks_the_tables(folder):
     warning = text_of(top[top.index('class="warning"') :])
     assert "1 of 3 points is OVERLOADED" in warning
     assert f"{LEVER}=0.6" in warning and "still inside at the end" in warning
-    cells = row(page, "0.6")
+    cells = row(page, "60%")
     assert cells[-1] == "! ⚠ OVERLOADED", "the sweep table's standing"
-    assert row(page, "0")[-1] == "* efficient"
+    assert row(page, "0%")[-1] == "* efficient"
     assert "0.6 ⚠ OVERLOADED" in text_of(page), "detail tables mark the point's column"
     method = text_of(page[page.index('id="method"') :])
     assert "Wilson" in method and "Poisson" in method and "Kaplan-Meier" in method
@@ -141,7 +142,7 @@ def test_explore_cards_and_tables_show_the_same_clearance_number(folder):
     columns = [text_of(c) for c in re.findall(r"<th>(.*?)</th>", head)]
     hours, caught = columns.index("clearance h (mean)"), columns.index("interception")
     for p, shown in zip(saved.points, data["points"], strict=True):
-        cells = row(page, sim.files.text.show(p.values[LEVER]))
+        cells = row(page, lever_value(LEVER, p.values[LEVER]))
         n = shown["numbers"]
         assert cells[hours - 1].split(" ")[0] == n["hours_text"], "the same figure, same digits"
         assert cells[caught - 1].split(" ")[0] == n["caught_text"] + "%"
@@ -169,10 +170,10 @@ def test_the_command_line_warns_of_the_overloaded_point(capsys, tmp_path):
     code, out, err = cli(capsys, "sweep", file, "--vary", f"{LEVER}=0,0.02,0.6", "--out", out_dir)
     assert code == 0, err
     lines = out.splitlines()
-    heavy = next(line for line in lines if line.strip().startswith("0.6 "))
+    heavy = next(line for line in lines if line.strip().startswith("60% "))
     assert heavy.rstrip().endswith("!"), "the table marks it"
     assert not any(
-        line.strip().startswith("0.6 ") and line.rstrip().endswith("*") for line in lines
+        line.strip().startswith("60% ") and line.rstrip().endswith("*") for line in lines
     )
     assert f"Warning: {LEVER}=0.6 is OVERLOADED:" in out
     assert "still inside at the end" in out or "grows through the run" in out
