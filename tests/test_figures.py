@@ -16,7 +16,7 @@ from sim.cli import main
 from sim.files.read import load_results
 from sim.present import plots
 from sim.present.figures.style import figure, repel
-from sim.present.figures.trs import cut_at
+from sim.present.figures.trs import cut_at, trs_breakdown
 
 from conftest import ROOT
 
@@ -129,3 +129,10 @@ def test_a_broken_axis_keeps_few_bars_readable():
         svg = plots.svg_bytes(trs_breakdown(bars, ["physical"], notes=["", "", "50% inside"]))
     assert not overlapping_texts(svg)
     assert any("\u2192" in b.what for b in text_boxes(svg))
+
+
+def test_a_run_without_time_release_segments_draws_an_empty_breakdown():
+    """A run whose records give no segment time (no released shipment, say) still gets its
+    figure, with no bars, rather than failing the whole report."""
+    fig = trs_breakdown([("base", {})], ["documents"])
+    assert fig.axes and not fig.axes[0].patches

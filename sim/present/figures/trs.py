@@ -64,7 +64,8 @@ def trs_breakdown(
             segments.append((key, label(key), color, hatch))
     segments.append((names.PAYMENT, label(names.PAYMENT), DARK, None))
     segments = [s for s in segments if any((v.get(s[0]) or 0) > 0 for _, v in bars)]
-    rows = -(-len(segments) // (len(segments) if len(segments) <= 4 else 3))  # the legend's
+    per_row = max(1, len(segments) if len(segments) <= 4 else 3)
+    rows = -(-len(segments) // per_row)  # the legend's
     height = max(3.4, min(HEIGHT * 1.6, 2.4 + 0.45 * len(bars))) + 0.3 * max(0, rows - 2)
     fig = figure(height=height)
     ax = fig.add_subplot()
