@@ -425,6 +425,7 @@ def test_ctrl_c_is_raised_where_the_pool_holds_no_lock():
             timer.start()
             for _ in ex.results():
                 pass
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler, "handler put back"
     finally:
         timer.cancel()
         signal.signal(signal.SIGINT, previous)
@@ -432,7 +433,6 @@ def test_ctrl_c_is_raised_where_the_pool_holds_no_lock():
     where = [f"{f.filename}:{f.name}" for f in frames]
     assert frames[-1].filename.endswith("executors.py"), where
     assert not any("concurrent" in f.filename or "threading" in f.filename for f in frames), where
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler, "handler put back"
 
 
 def test_parquet_and_auto_replications_in_a_sweep(capsys, tmp_path, file):

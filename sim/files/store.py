@@ -231,6 +231,8 @@ class ExperimentStore:
         try:
             _check_resumable(folder, plan)
             if (folder / MANIFEST).is_file() and count_points(folder) >= len(plan["points"]):
+                for i in range(len(plan["points"])):
+                    cls(folder, plan).load(i)  # each point file belongs to this plan
                 raise AlreadyFinished(folder, plan["kind"])
             clear_stale(folder)
         except BaseException:
