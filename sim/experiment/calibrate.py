@@ -24,7 +24,6 @@ proposes what an uninterrupted one would have.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import shlex
 import time
@@ -39,12 +38,14 @@ import numpy as np
 from sim.experiment.engine import Point, PointResult, execute, open_executor, using
 from sim.experiment.options import ExperimentError, RunOptions
 from sim.experiment.replications import Replications
+from sim.experiment.study import STUDY, complete, open_study, require_optuna, suggest
+from sim.experiment.study import bar as _bar
+from sim.experiment.study import digest as _digest
+from sim.experiment.study import sampler_seed as _sampler_seed
+from sim.experiment.study import set_commented as _set
 from sim.files.write import (
     FolderLock,
-    MissingDependencyError,
-    OutputError,
     check_destination,
-    clean,
     manifest,
     write_atomic,
     write_json,
@@ -53,7 +54,6 @@ from sim.files.write import (
 from sim.measure.statistics import CONFIDENCE, summarise
 from sim.schema import Scenario
 
-STUDY = "study.log"
 HEADER = "# Calibrated by bordersim calibrate"
 STUDY_NAME = "calibration"
 LEVEL = 0.95
@@ -208,18 +208,20 @@ def loss_of(targets: Any, means: Sequence[float]) -> float:
 
 
 def _require() -> Any:
-    try:
-        import optuna
-        import tomlkit  # noqa: F401
-    except ImportError:
-        raise MissingDependencyError(INSTALL) from None
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    return optuna
+    return require_optuna(INSTALL)
 
 
-def _digest(data: Any) -> str:
-    text = json.dumps(clean(data), sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+def _suggest(trial: Any, free: Sequence[Any]) -> dict[str, Any]:
+    return suggest(trial, free)
+
+
+def _open_study(optuna: Any, out: Path | None, resume: bool, inputs: dict[str, Any]) -> Any:
+    """The study: in ``<out>/study.log`` (new, or resumed with the same inputs) or in memory."""
+    return open_study(optuna, out, resume, inputs, name=STUDY_NAME)
+
+
+def _complete(optuna: Any, study: Any) -> list[Any]:
+    return complete(optuna, study)
 
 
 def _targets_digest(targets: Any, path: Path | None) -> str:
@@ -230,61 +232,6 @@ def _targets_digest(targets: Any, path: Path | None) -> str:
         for f in targets.figures
     ]
     return _digest(figures)
-
-
-def _sampler_seed(seed: int, position: int) -> int:
-    """The sampler's seed for the trial after ``position`` finished ones."""
-    mixed = np.random.SeedSequence([seed % 2**63, position]).generate_state(1)[0]
-    return int(mixed)
-
-
-def _suggest(trial: Any, free: Sequence[Any]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for p in free:
-        if p.kind == "int":
-            values[p.key] = trial.suggest_int(p.key, int(p.low), int(p.high))
-        else:
-            values[p.key] = trial.suggest_float(
-                p.key, float(p.low), float(p.high), log=p.kind == "log"
-            )
-    return values
-
-
-def _open_study(optuna: Any, out: Path | None, resume: bool, inputs: dict[str, Any]) -> Any:
-    """The study: in ``<out>/study.log`` (new, or resumed with the same inputs) or in memory."""
-    storage = None
-    if out is not None:
-        from optuna.storages import JournalStorage
-        from optuna.storages.journal import JournalFileBackend
-
-        log = out / STUDY
-        if log.exists() and not resume:
-            raise OutputError(
-                f"{out} already holds a calibration ({STUDY}); add --resume to continue it, "
-                "or choose another --out"
-            )
-        if resume and not log.exists():
-            raise OutputError(f"{out} holds no calibration to resume (no {STUDY}); drop --resume")
-        out.mkdir(parents=True, exist_ok=True)
-        storage = JournalStorage(JournalFileBackend(str(log)))
-    study = optuna.create_study(
-        study_name=STUDY_NAME, storage=storage, direction="minimize", load_if_exists=True
-    )
-    stored = study.user_attrs.get("inputs")
-    if stored is None:
-        study.set_user_attr("inputs", inputs)
-    elif stored != inputs:
-        changed = sorted(k for k in inputs if stored.get(k) != inputs.get(k))
-        raise ExperimentError(
-            f"cannot resume the calibration in {out}: it was started with other inputs "
-            f"({', '.join(changed)} changed); use the same scenario, targets, --free, "
-            "--replications and --seed, or choose another --out"
-        )
-    # Trials asked but never told (an interrupted batch) are marked failed: run again.
-    for t in study.get_trials(deepcopy=False):
-        if t.state == optuna.trial.TrialState.RUNNING:
-            study.tell(t.number, state=optuna.trial.TrialState.FAIL)
-    return study
 
 
 def calibrate(
@@ -448,26 +395,6 @@ def _search(
         bar.close()
 
 
-def _bar(total: int, done: int, enabled: bool | None) -> Any:
-    """A tqdm bar of trials on stderr: shown after a second of work, only on a terminal."""
-    import sys
-
-    from tqdm import tqdm
-
-    if enabled is None:
-        enabled = sys.stderr.isatty()
-    return tqdm(
-        total=total,
-        initial=done,
-        desc="trials",
-        unit="trial",
-        disable=not enabled,
-        file=sys.stderr,
-        leave=False,
-        delay=1.0,
-    )
-
-
 def _run(
     points: list[Point],
     options: RunOptions,
@@ -484,11 +411,6 @@ def _run(
         execute([p], options, seed=seed + n, replications=plan, executor=ex)[0]
         for p, n in zip(points, numbers, strict=True)
     ]
-
-
-def _complete(optuna: Any, study: Any) -> list[Any]:
-    states = (optuna.trial.TrialState.COMPLETE,)
-    return sorted(study.get_trials(deepcopy=False, states=states), key=lambda t: t.number)
 
 
 def _conclude(
@@ -698,30 +620,6 @@ def calibrated_toml(
     if lines and lines[0].startswith("#:schema"):
         return lines[0] + header + "".join(lines[1:])
     return header + "".join(lines)
-
-
-def _set(doc: Any, parts: list[str], value: Any, note: str) -> None:
-    """Set a dotted key in a tomlkit document and comment the line that holds it (the key
-    itself, or the inline table it sits in)."""
-    import tomlkit
-    from tomlkit.items import InlineTable
-
-    node = doc
-    line: tuple[Any, str] | None = None
-    for part in parts[:-1]:
-        if part not in node:
-            node[part] = tomlkit.table() if not isinstance(node, InlineTable) else {}
-        if line is None and isinstance(node[part], InlineTable):
-            line = (node, part)
-        node = node[part]
-    node[parts[-1]] = value
-    holder, key = line if line is not None else (node, parts[-1])
-    item = holder[key]
-    if hasattr(item, "comment"):
-        own = item.trivia.comment.lstrip("#").strip() if hasattr(item, "trivia") else ""
-        if note in own:  # calibrated before: the same note, not twice
-            own = own[: own.index(note)].rstrip("; ")
-        item.comment(f"{own}; {note}" if own else note)
 
 
 def write_outputs(folder: Path, result: CalibrationResult, study: Any, wall: float) -> None:
