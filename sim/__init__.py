@@ -11,7 +11,9 @@ differences) and ``sim.sweep(file, vary=[...])`` (a trade-off curve); each resul
 ``.summary()``, ``.text()``, ``.to_dataframe()`` and ``.save(folder)``. Pictures:
 ``sim.write_report(folder)`` writes a saved folder's ``report.html`` and figures, and
 ``sim.write_explorer(folder)`` a sweep's interactive ``explore.html``. Fitting a scenario to
-a Time Release Study: ``sim.calibrate(file, targets, free=["KEY=LOW:HIGH"])``.
+a Time Release Study: ``sim.calibrate(file, targets, free=["KEY=LOW:HIGH"])``. The best
+decision under constraints: ``sim.optimise(file, maximise="interception_rate",
+subject_to=["within_24h_share>=0.9"], decide=["policy.rates.red=0:0.3"])``.
 """
 
 from functools import wraps as _wraps
@@ -27,6 +29,8 @@ from sim.experiment.executors import (
     ProcessExecutor,
     SerialExecutor,
 )
+from sim.experiment.optimise import OptimisationResult
+from sim.experiment.optimise import optimise as _optimise
 from sim.experiment.options import ExperimentError
 from sim.experiment.replications import AUTO_METRICS
 from sim.experiment.run import RunResult, run
@@ -73,6 +77,16 @@ def calibrate(*args: _Any, **kwargs: _Any) -> CalibrationResult:
     return result
 
 
+@_wraps(_optimise)
+def optimise(*args: _Any, **kwargs: _Any) -> OptimisationResult:
+    result = _optimise(*args, **kwargs)
+    if result.folder is not None:  # the report page, where the present wing has it
+        from sim.present.optimisation import write_optimisation_report
+
+        write_optimisation_report(result.folder)
+    return result
+
+
 __all__ = [
     "AUTO_METRICS",
     "KEY_METRICS",
@@ -83,6 +97,7 @@ __all__ = [
     "load_plugin",
     "load_scenario",
     "loads_scenario",
+    "optimise",
     "policy_factory",
     "register_policy",
     "replication_metrics",
@@ -104,6 +119,7 @@ __all__ = [
     "Executor",
     "ExecutorError",
     "ExperimentError",
+    "OptimisationResult",
     "Policy",
     "PolicyConfig",
     "PolicyContext",
