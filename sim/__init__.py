@@ -34,6 +34,8 @@ from sim.experiment.optimise import optimise as _optimise
 from sim.experiment.options import ExperimentError
 from sim.experiment.replications import AUTO_METRICS
 from sim.experiment.run import RunResult, run
+from sim.experiment.sensitivity import SensitivityResult
+from sim.experiment.sensitivity import sensitivity as _sensitivity
 from sim.experiment.sweep import SweepResult, sweep
 from sim.measure.figure_data import FigureData
 from sim.measure.metrics import KEY_METRICS, replication_metrics
@@ -87,6 +89,16 @@ def optimise(*args: _Any, **kwargs: _Any) -> OptimisationResult:
     return result
 
 
+@_wraps(_sensitivity)
+def sensitivity(*args: _Any, **kwargs: _Any) -> SensitivityResult:
+    result = _sensitivity(*args, **kwargs)
+    if result.folder is not None:  # the report page, where the present wing has it
+        from sim.present.sensitivity import write_sensitivity_report
+
+        write_sensitivity_report(result.folder)
+    return result
+
+
 __all__ = [
     "AUTO_METRICS",
     "KEY_METRICS",
@@ -103,6 +115,7 @@ __all__ = [
     "replication_metrics",
     "replication_seeds",
     "run",
+    "sensitivity",
     "simulate",
     "summarise",
     "sweep",
@@ -134,6 +147,7 @@ __all__ = [
     "RunResult",
     "Scenario",
     "ScenarioError",
+    "SensitivityResult",
     "SerialExecutor",
     "Streams",
     "SweepResult",

@@ -269,6 +269,62 @@ def build_parser() -> argparse.ArgumentParser:
         help="write RESULTS_DIR/explore.html for a sweep: a self-contained page with a slider "
         "over the swept lever, for trainers",
     )
+    n = sub.add_parser(
+        "sensitivity",
+        help="which uncertain inputs a scenario's metrics hinge on: Morris or Sobol' indices",
+    )
+    n.add_argument("file", metavar="SCENARIO", help="the scenario file (TOML)")
+    n.add_argument(
+        "--vary",
+        action="append",
+        default=[],
+        metavar="KEY=LOW:HIGH",
+        help="an uncertain input and its range, optionally :int or :log (repeatable; default: "
+        "every number the file marks as an assumption, within --relative of its value)",
+    )
+    n.add_argument(
+        "--relative",
+        type=_fraction,
+        default=0.2,
+        help="without --vary: each assumption is varied within this share of its value "
+        "(default 0.2)",
+    )
+    n.add_argument(
+        "--method",
+        choices=("morris", "sobol"),
+        help="morris (screening, many inputs) or sobol (first-order and total indices, few "
+        "inputs); default: sobol for at most 4 inputs",
+    )
+    n.add_argument(
+        "--metric",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a metric of summary.json to analyse (repeatable; default: clearance_hours_mean, "
+        "within_24h_share, interception_rate)",
+    )
+    n.add_argument(
+        "--samples",
+        type=_positive_int,
+        metavar="N",
+        help="Morris trajectories (default 10) or Sobol' base samples, a power of two (default 64)",
+    )
+    n.add_argument(
+        "--replications", type=_positive_int, default=5, help="per sample point (default 5)"
+    )
+    n.add_argument("--seed", type=_seed, help="seed of the sample and of every point")
+    n.add_argument(
+        "--out", metavar="DIR", help="results folder (default: results/<scenario>-sensitivity/)"
+    )
+    n.add_argument("--resume", action="store_true", help="continue the analysis kept in --out")
+    n.add_argument("--executor", choices=EXECUTORS, help="where replications run")
+    n.add_argument("--workers", type=_positive_int, metavar="N", help="worker processes")
+    n.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="join a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask)",
+    )
+    n.add_argument("--quiet", action="store_true", help="print only where the results went")
     k = sub.add_parser(
         "calibrate",
         help="fit a scenario's free parameters to a Time Release Study's published figures",
@@ -380,6 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
         "sweep": s,
         "validate": v,
         "report": r,
+        "sensitivity": n,
         "explore": e,
         "calibrate": k,
         "optimise": o,
@@ -390,6 +447,15 @@ def build_parser() -> argparse.ArgumentParser:
 def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Combinations argparse cannot check: a usage error, before anything runs."""
     if args.command in ("validate", "report", "explore", "schema"):
+        return
+    if args.command == "sensitivity":
+        sub = parser._subparsers_by_name[args.command]  # type: ignore[attr-defined]
+        if args.scheduler is not None and args.executor not in (None, "dask"):
+            sub.error(
+                f"--scheduler joins a Dask cluster; it cannot go with --executor {args.executor}"
+            )
+        if args.executor == "serial" and args.workers not in (None, 1):
+            sub.error("--executor serial runs in this process; drop --workers")
         return
     if args.command == "calibrate":
         if not args.free:
@@ -643,6 +709,67 @@ def _resume_command(argv: list[str], folder: Path) -> str:
     return shlex.join(["bordersim", *args, "--resume", str(folder)])
 
 
+def _sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
+    """``sensitivity``: check every input, run the sample, print the ranked indices, write
+    the folder and its report."""
+    from sim.experiment.sensitivity import EVALUATIONS, sensitivity
+
+    name = load_scenario(args.file).scenario.name  # the scenario's errors first
+    folder = Path(args.out) if args.out else Path("results") / f"{name}-sensitivity"
+    _doing(f"analysing the sensitivity of {args.file}")
+    try:
+        result = sensitivity(
+            args.file,
+            args.vary,
+            method=args.method,
+            metrics=args.metric,
+            samples=args.samples,
+            replications=args.replications,
+            seed=args.seed,
+            relative=args.relative,
+            out=folder,
+            resume=args.resume,
+            executor=args.executor,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=False if args.quiet else None,
+        )
+    except KeyboardInterrupt:
+        if (folder / EVALUATIONS).exists():
+            again = [a for a in argv if a != "--resume"]
+            if not args.out:
+                again += ["--out", str(folder)]
+            print(
+                f"interrupted: the finished evaluations are kept in {folder / EVALUATIONS}\n"
+                f"to continue: {shlex.join(['bordersim', *again, '--resume'])}",
+                file=sys.stderr,
+            )
+        else:
+            print("interrupted: no results written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    from sim.present.sensitivity import summary, write_sensitivity_report
+
+    if not args.quiet:
+        print(result.text())
+        print()
+        print(summary(result.to_dict()))
+        print()
+    _doing(f"writing the report of {folder}")
+    try:
+        path = write_sensitivity_report(folder)
+    except Exception as err:  # the results are written: keep them, say what failed
+        print(
+            f"error: the report could not be written ({type(err).__name__}: {err}); the "
+            f"results are kept in {folder}/",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    if not args.quiet:
+        print(f"Report: {path}")
+    print(f"Results written to {folder}/")
+    return 0
+
+
 def _calibrate(args: argparse.Namespace, argv: list[str]) -> int:
     """``calibrate``: check every input, search, print the fit, write the folder."""
     from sim.experiment.calibrate import STUDY, calibrate
@@ -860,6 +987,8 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
         return _experiment(args, argv)
     if args.command in ("report", "explore"):
         return _show(args)
+    if args.command == "sensitivity":
+        return _sensitivity(args, argv)
     if args.command == "calibrate":
         return _calibrate(args, argv)
     if args.command == "optimise":
