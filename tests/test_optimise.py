@@ -106,6 +106,27 @@ def test_known_answer_from_erlang_c(tmp_path: Path, station: Path) -> None:
     assert "highest share of shipments inspected" in result.answer
 
 
+def test_an_overloaded_candidate_is_never_feasible(tmp_path: Path) -> None:
+    """Without any constraint, the most inspections are not found where the examination's
+    queue grows without end (red above 0.25: two officers of 8 h for one arrival an hour):
+    those trials are overloaded, infeasible, and the recommendation keeps up."""
+    path = write_toml(tmp_path / "s.toml", station_data(days=20))
+    result = optimise(
+        path,
+        maximise="inspection_rate",
+        decide="policy.rates.red=0.05:0.5",
+        trials=10,
+        replications=3,
+        rounds=2,
+        executor="serial",
+    )
+    heavy = [t for t in result.trials if t["params"]["policy.rates.red"] > 0.3]
+    assert heavy and all(t["overloaded"] and not t["feasible"] for t in heavy)
+    assert result.recommendation is not None
+    assert result.recommendation["params"]["policy.rates.red"] < 0.3
+    assert not result.recommendation["overloaded"]
+
+
 def test_a_mean_meeting_a_constraint_is_not_enough() -> None:
     """A candidate whose mean meets the constraint but whose one-sided bound does not is
     infeasible; more replications of the same spread make it feasible."""

@@ -12,7 +12,8 @@ holds at the confidence) are set before it is told, and the sampler prefers feas
 
 A trial is *feasible* only when each constraint holds at the stated confidence: the one-sided
 bound of the metric's interval over the replications is on the right side of the value
-(:mod:`sim.experiment.constraints`), so a mean just meeting it is not enough.
+(:mod:`sim.experiment.constraints`), so a mean just meeting it is not enough; and, as in a
+sweep, only when its queues keep up (``overloaded`` in fewer than half its replications).
 
 One objective: the leading feasible trials (``select`` of them, distinct values) go to a
 ranking-and-selection stage (:mod:`sim.experiment.selection`: sequential elimination with
@@ -75,6 +76,10 @@ INSTALL = (
     "`.venv/bin/pip install -e '.[optimise]'` in the project's folder"
 )
 WORST = 1e12
+OVERLOADED = "overloaded"
+"""The metric that flags a replication whose queues do not keep up: a candidate overloaded in
+half its replications or more is infeasible, whatever its constraints (its clearance times are
+only lower bounds that grow with the length of the run)."""
 """The objective told for a trial whose objective has no value (worst in its direction)."""
 _WORDS = {
     "interception_rate": "share of illicit shipments intercepted",
@@ -239,12 +244,19 @@ def _round_seed(seed: int, round_: int) -> int:
 def _kept(metrics: Sequence[str]) -> list[str]:
     """The metrics a trial keeps per replication: the objectives' and constraints', and the
     counts their shares are pooled over."""
-    out = dict.fromkeys(metrics)
+    out = dict.fromkeys([*metrics, OVERLOADED])
     for m in metrics:
         d = metric_names.denominator(m)
         if d is not None:
             out[d] = None
     return list(out)
+
+
+def _overload(reps: list[dict[str, float]]) -> float:
+    """The share of replications whose queues do not keep up (0 when none says)."""
+    flags = [r.get(OVERLOADED, math.nan) for r in reps]
+    flags = [f for f in flags if _finite(f)]
+    return float(np.mean(flags)) if flags else 0.0
 
 
 def _pack(reps: list[dict[str, float]], metrics: Sequence[str]) -> dict[str, list[float | None]]:
@@ -349,7 +361,7 @@ def optimise(
         base_path,
         objectives,
         constraints,
-        params,
+        decide,
         trials,
         replications,
         common,
@@ -486,6 +498,7 @@ class _Search:
                     trial.set_user_attr("reps", _pack(reps, self.metrics))
                     for c, j in zip(self.constraints, judged, strict=True):
                         trial.set_constraint(c.text(), j["violation"])
+                    trial.set_constraint("queues keep up", _overload(reps) - 0.5 + 1e-9)
                     told = []
                     for est, o in zip(
                         _estimates(self.objectives, reps, self.confidence),
@@ -520,7 +533,8 @@ class _Search:
             "constraints": [
                 {"constraint": c.text(), **j} for c, j in zip(self.constraints, judged, strict=True)
             ],
-            "feasible": all(j["holds"] for j in judged),
+            "overloaded": _overload(reps) >= 0.5,
+            "feasible": all(j["holds"] for j in judged) and _overload(reps) < 0.5,
         }
 
     def conclude(self, ex: Any, options: RunOptions, top: int, rounds: int) -> OptimisationResult:
@@ -590,7 +604,8 @@ class _Search:
             return [r.replications for r in res]
 
         def holds(reps: list[dict[str, float]]) -> bool:
-            return all(j["holds"] for j in judge_all(self.constraints, reps, self.confidence))
+            judged = judge_all(self.constraints, reps, self.confidence)
+            return all(j["holds"] for j in judged) and _overload(reps) < 0.5
 
         chosen = select(
             len(leaders),
@@ -703,7 +718,7 @@ def _command(
     base_path: Path | None,
     objectives: Sequence[Objective],
     constraints: Sequence[Constraint],
-    params: Sequence[Any],
+    decide: Sequence[str],
     trials: int,
     replications: int,
     seed: int,
@@ -717,8 +732,8 @@ def _command(
         words_ += [f"--{o.verb}", o.metric]
     for c in constraints:
         words_ += ["--subject-to", c.text()]
-    for p in params:
-        words_ += ["--decide", p.text()]
+    for text in decide:
+        words_ += ["--decide", text]
     words_ += ["--trials", str(trials), "--replications", str(replications), "--seed", str(seed)]
     if confidence != 0.95:
         words_ += ["--confidence", f"{confidence:g}"]
@@ -794,7 +809,7 @@ def _columns(result: OptimisationResult, keys: list[str]) -> tuple[list[str], No
     for c in result.info["constraints"]:
         name = f"{c['metric']}{c['op']}{c['value']:g}"
         columns += [f"{name} bound", f"{name} holds"]
-    return [*columns, "feasible"], None
+    return [*columns, "overloaded", "feasible"], None
 
 
 def _cells(row: dict[str, Any], keys: list[str]) -> list[Any]:
@@ -803,7 +818,7 @@ def _cells(row: dict[str, Any], keys: list[str]) -> list[Any]:
         cells += [o["mean"], o["ci_low"], o["ci_high"]]
     for c in row["constraints"]:
         cells += [c["bound"], c["holds"]]
-    return [*cells, row["feasible"]]
+    return [*cells, row.get("overloaded", False), row["feasible"]]
 
 
 __all__ = [

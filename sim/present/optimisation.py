@@ -26,7 +26,8 @@ OPTIMISATION = "optimisation.json"
 BEST_TRIALS = 15
 """Trials listed, the best feasible first."""
 FIGURE_CAPTION = (
-    "Every trial of the search (filled: feasible at the stated confidence; hollow: not), the "
+    "Every trial of the search (filled: feasible at the stated confidence, its queues keeping "
+    "up; hollow: not), the "
     "region where the constraint on an axis holds shaded, and the recommendation (or the "
     "constrained Pareto set) with its intervals."
 )
@@ -100,6 +101,7 @@ def _trial(raw: Any) -> dict[str, Any] | None:
         "objectives": [_estimate(o) for o in objectives[:20]],
         "constraints": [_judged(c) for c in constraints[:50]],
         "feasible": raw.get("feasible") is True,
+        "overloaded": raw.get("overloaded") is True,
         "standing": _text(raw.get("standing"), 50),
     }
 
@@ -324,7 +326,8 @@ def _rows_table(rows: Sequence[Mapping[str, Any]], data: Mapping[str, Any], extr
             f"{shown(c['mean'])} ({shown(c['bound'])}){'' if c['holds'] else ' NO'}"
             for c in r["constraints"]
         ]
-        cells += [shown(r["replications"]), "yes" if r["feasible"] else "no"]
+        feasible = "yes" if r["feasible"] else "no (overloaded)" if r["overloaded"] else "no"
+        cells += [shown(r["replications"]), feasible]
         body.append(cells)
     return table(head, body, "numbers wide")
 
