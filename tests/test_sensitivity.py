@@ -380,3 +380,24 @@ def test_no_assumptions_to_vary(tmp_path: Path, capsys: pytest.CaptureFixture) -
     code, _, err = cli(capsys, "sensitivity", path, "--out", tmp_path / "out")
     assert code == 2
     assert "marks no number as an assumption" in err and "--vary" in err
+
+
+def test_summary_in_words_names_what_may_matter() -> None:
+    """An input whose interval reaches zero but whose index could be as large as the leading
+    one's is not said to have no effect: it may matter, and more samples would tell."""
+    rows = [
+        {"key": "a", "index": 1.4, "conf": 1.2},
+        {"key": "b", "index": 0.3, "conf": 0.1},
+        {"key": "c", "index": 0.9, "conf": 1.1},
+        {"key": "d", "index": 0.001, "conf": 0.002},
+        {"key": "e", "index": 0.0, "conf": 0.0},
+    ]
+    assert metric_summary("clearance_hours_mean", rows) == (
+        "The mean clearance time hinges on a; b matters less; c may matter too (its interval "
+        "reaches zero: more samples or replications would tell); d and e have no measurable "
+        "effect."
+    )
+    assert metric_summary("hit_rate", rows[2:]) == (
+        "No input has a measurable effect on the hit rate; c and d may matter (their intervals "
+        "reach zero: more samples or replications would tell)."
+    )

@@ -186,23 +186,40 @@ def metric_words(metric: str) -> str:
 
 
 def metric_summary(metric: str, rows: Sequence[Mapping[str, Any]], note: str = "") -> str:
-    """One sentence: what ``metric`` hinges on, what matters less, what has no measurable
-    effect (an index within its 95% confidence of zero)."""
+    """One sentence: what ``metric`` hinges on, what matters less, what may matter but is not
+    measured precisely enough to say (its interval reaches zero, its index or the top of its
+    interval half the leading one's or more), and what has no measurable effect."""
     what = metric_words(metric)
     if not rows:
         return f"{what[:1].upper()}{what[1:]}: {note or 'not analysed'}."
     ranked = _ranked(rows)
     real = [r for r in ranked if _measurable(r)]
-    none = [r["key"] for r in ranked if not _measurable(r)]
+    top = max((r["index"] or 0.0 for r in real), default=0.0)
+    unsure = [
+        r["key"]
+        for r in ranked
+        if not _measurable(r)
+        and (r["index"] or 0.0) > 0
+        and (r["index"] or 0.0) + max(r["conf"] or 0.0, 0.0) >= HALF * top
+    ]
+    none = [r["key"] for r in ranked if not _measurable(r) and r["key"] not in unsure]
+    may = (
+        f"{_names(unsure)} may matter{' too' if real else ''} "
+        f"({'its interval reaches' if len(unsure) == 1 else 'their intervals reach'} zero: "
+        "more samples or replications would tell)"
+    )
     if not real:
         text = f"No input has a measurable effect on {what}"
+        if unsure:
+            text += f"; {may}"
         return text + (f" ({note})." if note else ".")
-    top = real[0]["index"] or 0.0
     leading = [r["key"] for r in real if (r["index"] or 0.0) >= HALF * top][:LEADING]
     lesser = [r["key"] for r in real if r["key"] not in leading]
     text = f"{what[:1].upper()}{what[1:]} hinges on {_names(leading)}"
     if lesser:
         text += f"; {_names(lesser)} matter{'s' if len(lesser) == 1 else ''} less"
+    if unsure:
+        text += f"; {may}"
     if none:
         has = "has" if len(none) == 1 else "have"
         text += f"; {_names(none)} {has} no measurable effect"
