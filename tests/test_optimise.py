@@ -372,3 +372,22 @@ def test_constraint_messages_name_what_is_allowed() -> None:
     text = str(info.value)
     assert "--subject-to: invalid constraint" in text
     assert "did you mean 'within_24h_share'" in text and "finite number" in text
+
+
+def test_batches_give_the_same_search_on_worker_processes(tmp_path: Path) -> None:
+    """Batches of two trials: the same trials, selection and answer in this process as on two
+    worker processes, since every trial's numbers depend on its seeds alone."""
+    path = write_toml(tmp_path / "s.toml", station_data(days=10))
+    args: dict[str, Any] = dict(
+        maximise="inspection_rate",
+        subject_to=GOAL,
+        decide=DECIDE,
+        trials=6,
+        replications=2,
+        rounds=2,
+        workers=2,
+    )
+    here = optimise(path, executor=sim.SerialExecutor(), **args)
+    there = optimise(path, executor="processes", **args)
+    assert [t["params"] for t in here.trials] == [t["params"] for t in there.trials]
+    assert here.selection == there.selection and here.answer == there.answer

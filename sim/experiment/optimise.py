@@ -619,7 +619,13 @@ class _Search:
         candidates = []
         for k, i in enumerate(leaders):
             row = self.row(rows[i]["number"], rows[i]["params"], chosen.replications[k])
-            row["standing"] = chosen.standing[k]
+            row["standing"] = (
+                "selected"
+                if k == chosen.best
+                else "tied"
+                if k in chosen.tied
+                else chosen.standing[k]
+            )
             candidates.append(row)
         selection = {
             "procedure": "sequential elimination, Bonferroni-adjusted paired t-tests",
