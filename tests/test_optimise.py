@@ -391,3 +391,38 @@ def test_batches_give_the_same_search_on_worker_processes(tmp_path: Path) -> Non
     there = optimise(path, executor="processes", **args)
     assert [t["params"] for t in here.trials] == [t["params"] for t in there.trials]
     assert here.selection == there.selection and here.answer == there.answer
+
+
+def test_interrupted_search_exits_130_and_resumes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C in the middle of the search: status 130, the finished trials kept in study.log
+    and the command that continues printed; continuing it ends where an uninterrupted search
+    does."""
+    from sim.experiment import optimise as module
+
+    path = write_toml(tmp_path / "s.toml", station_data(days=10))
+    args = ["optimise", path, "--maximise", "inspection_rate", "--subject-to", GOAL]
+    args += ["--decide", DECIDE, "--trials", "6", "--replications", "2", "--rounds", "2"]
+    args += ["--executor", "serial", "--quiet"]
+    whole = tmp_path / "whole"
+    assert cli(capsys, *args, "--out", whole)[0] == 0
+    real, calls = module.execute, []
+
+    def interrupted(points: list, *a: Any, **k: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return real(points, *a, **k)
+
+    monkeypatch.setattr(module, "execute", interrupted)
+    out = tmp_path / "out"
+    code, _, err = cli(capsys, *args, "--out", out)
+    assert code == 130 and "--resume" in err and (out / "study.log").is_file()
+    assert not (out / "optimisation.json").exists()
+    monkeypatch.setattr(module, "execute", real)
+    assert cli(capsys, *args, "--out", out, "--resume")[0] == 0
+    done = [json.loads((f / "optimisation.json").read_text()) for f in (whole, out)]
+    # The same trials (the interrupted one is asked again under the next number).
+    trials = [[{**t, "number": None} for t in d["trials"]] for d in done]
+    assert trials[0] == trials[1] and done[0]["answer"] == done[1]["answer"]
