@@ -91,6 +91,23 @@ _WORDS = {
 }
 
 
+def shown(metric: str, value: Any) -> str:
+    """A metric's value as the answer says it: a share in per cent, else 4 digits."""
+    if _finite(value) and metric_names.at_most_one(metric):
+        return f"{value:.1%}"
+    return _num(value)
+
+
+def rule(metric: str, op: str, value: float) -> str:
+    """A constraint in plain words: "at least 90% released within 24 h"."""
+    limit = shown(metric, value).replace(".0%", "%")  # a limit as it was given: 90%, not 90.0%
+    bound = f"{'at least' if op == '>=' else 'at most'} {limit}"
+    hours = metric_names.within_hours(metric)
+    if hours is not None and metric == f"within_{hours:g}h_share":
+        return f"{bound} released within {hours:g} h"
+    return f"{words(metric)} {bound}"
+
+
 def words(metric: str) -> str:
     """A metric in plain words, where it has them (else its name)."""
     hours = metric_names.within_hours(metric)
@@ -659,12 +676,6 @@ class _Search:
 # --------------------------------------------------------------------------- in plain words
 
 
-def _interval(o: dict[str, Any]) -> str:
-    if not (_finite(o.get("ci_low")) and _finite(o.get("ci_high"))):
-        return ""
-    return f" (interval {_num(o['ci_low'])} to {_num(o['ci_high'])})"
-
-
 def answer(
     info: dict[str, Any],
     recommendation: dict[str, Any] | None,
@@ -674,11 +685,9 @@ def answer(
     """The answer in plain words: what the best feasible values achieve, under which
     constraints, at which confidence, and whether it is told apart from the runners-up."""
     level = f"{info['confidence']:.0%}"
-    rules = [
-        f"{words(c['metric'])} {'at least' if c['op'] == '>=' else 'at most'} {c['value']:g}"
-        for c in info["constraints"]
-    ]
-    keeping = f" while keeping {' and '.join(rules)} (each at {level} confidence)" if rules else ""
+    rules = [rule(c["metric"], c["op"], c["value"]) for c in info["constraints"]]
+    each = "each " if len(rules) > 1 else ""
+    keeping = f" while keeping {' and '.join(rules)} ({each}at {level} confidence)" if rules else ""
     name = info["scenario"]["name"]
     if len(info["objectives"]) > 1:
         if not front:
@@ -697,9 +706,15 @@ def answer(
         )
     o = recommendation["objectives"][0]
     choice = ", ".join(f"{k} = {_num(v)}" for k, v in recommendation["params"].items())
+    metric = objective["metric"]
+    interval = ""
+    if _finite(o.get("ci_low")) and _finite(o.get("ci_high")):
+        interval = (
+            f" ({level} interval {shown(metric, o['ci_low'])} to {shown(metric, o['ci_high'])})"
+        )
     text = (
-        f"In {name}, the {most} {words(objective['metric'])}{keeping} is {_num(o['mean'])}"
-        f"{_interval(o).replace('interval', f'{level} interval')}, by setting {choice}."
+        f"In {name}, the {most} {words(metric)}{keeping} is {shown(metric, o['mean'])}"
+        f"{interval}, by setting {choice}."
     )
     n = len(selection["candidates"]) if selection else 1
     if n == 1:
