@@ -176,22 +176,26 @@ def test_sobol_indices_of_a_product_match_the_analytic_ones_closely() -> None:
         assert row["ST"] == pytest.approx(st, abs=0.04)
 
 
-def test_same_seed_same_indices_on_any_executor(office: Any) -> None:
+INTEGER = "checks.physical.servers=2:4:int"
+SHORT = dict(method="morris", samples=3, replications=1, metrics=["clearance_hours_mean"])
+
+
+def test_same_seed_same_indices(office: Any) -> None:
     """The sample, every point's seeds and the bootstrap come from the seed: the same call
-    gives the same result serially and on two worker processes; another seed, another
-    sample."""
-    args = dict(method="morris", samples=3, replications=1, metrics=["clearance_hours_mean"])
-    serial = sensitivity(
-        office, [DETECT, "checks.physical.servers=2:4:int"], **args, executor="serial"
-    )
-    again = sensitivity(
-        office, [DETECT, "checks.physical.servers=2:4:int"], **args, executor="processes", workers=2
-    )
-    assert again.to_dict() == serial.to_dict()
-    other = sensitivity(
-        office, [DETECT, "checks.physical.servers=2:4:int"], **args, seed=99, executor="serial"
-    )
-    assert other.points != serial.points
+    gives the same result twice; another seed, another sample."""
+    first = sensitivity(office, [DETECT, INTEGER], **SHORT, executor="serial")
+    again = sensitivity(office, [DETECT, INTEGER], **SHORT, executor="serial")
+    assert again.to_dict() == first.to_dict()
+    other = sensitivity(office, [DETECT, INTEGER], **SHORT, seed=99, executor="serial")
+    assert other.points != first.points
+
+
+@pytest.mark.slow
+def test_same_indices_on_worker_processes(office: Any) -> None:
+    """Two worker processes give what one process gives (starting them is the slow part)."""
+    serial = sensitivity(office, [DETECT, INTEGER], **SHORT, executor="serial")
+    spread = sensitivity(office, [DETECT, INTEGER], **SHORT, executor="processes", workers=2)
+    assert spread.to_dict() == serial.to_dict()
 
 
 def test_whole_number_inputs_are_rounded_and_run_once(office: Any) -> None:
