@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from sim.experiment.sensitivity import measurable
 from sim.files.read import MANIFEST_CAP, read_inside
 from sim.files.write import OutputError, write_atomic
 from sim.present.markup import Raw, esc, table
@@ -165,11 +166,6 @@ def _ranked(rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return sorted(rows, key=lambda r: -(r["index"] if r["index"] is not None else -math.inf))
 
 
-def _measurable(row: Mapping[str, Any]) -> bool:
-    index, conf = row.get("index"), row.get("conf")
-    return index is not None and index > 0 and index - max(conf or 0.0, 0.0) > 0
-
-
 def _names(keys: Sequence[str], most: int = 5) -> str:
     """``a, b and c``; past ``most`` names, ``a, b, c, d, e and 3 more``."""
     shown = list(keys[:most])
@@ -193,16 +189,16 @@ def metric_summary(metric: str, rows: Sequence[Mapping[str, Any]], note: str = "
     if not rows:
         return f"{what[:1].upper()}{what[1:]}: {note or 'not analysed'}."
     ranked = _ranked(rows)
-    real = [r for r in ranked if _measurable(r)]
+    real = [r for r in ranked if measurable(r)]
     top = max((r["index"] or 0.0 for r in real), default=0.0)
     unsure = [
         r["key"]
         for r in ranked
-        if not _measurable(r)
+        if not measurable(r)
         and (r["index"] or 0.0) > 0
         and (r["index"] or 0.0) + max(r["conf"] or 0.0, 0.0) >= HALF * top
     ]
-    none = [r["key"] for r in ranked if not _measurable(r) and r["key"] not in unsure]
+    none = [r["key"] for r in ranked if not measurable(r) and r["key"] not in unsure]
     may = (
         f"{_names(unsure)} may matter{' too' if real else ''} "
         f"({'its interval reaches' if len(unsure) == 1 else 'their intervals reach'} zero: "
@@ -253,7 +249,7 @@ def index_figure(data: Mapping[str, Any], metric: str) -> Any:
         width = 0.4 if sobol else 0.7
         values = [r["index"] or 0.0 for r in rows]
         errors = [max(r["conf"] or 0.0, 0.0) for r in rows]
-        colours = [BLUE if _measurable(r) else GREY for r in rows]
+        colours = [BLUE if measurable(r) else GREY for r in rows]
         shift = -width / 2 if sobol else 0.0
         ax.barh(
             [y + shift for y in ys],
@@ -317,7 +313,7 @@ def _index_table(data: Mapping[str, Any], metric: str) -> str:
                 _num(r["index"]),
                 _num(r["conf"]),
                 *extra,
-                "yes" if _measurable(r) else "no",
+                "yes" if measurable(r) else "no",
             ]
         )
     return table(head, rows, "numbers")
