@@ -18,7 +18,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.experiment.sensitivity import measurable
 from sim.files.read import MANIFEST_CAP, read_inside
 from sim.files.write import OutputError, write_atomic
 from sim.present.markup import Raw, esc, table
@@ -164,6 +163,13 @@ def load_sensitivity(folder: str | Path) -> dict[str, Any]:
 
 def _ranked(rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return sorted(rows, key=lambda r: -(r["index"] if r["index"] is not None else -math.inf))
+
+
+def measurable(row: Mapping[str, Any]) -> bool:
+    """Whether a saved index is above zero beyond its 95% confidence (as the analysis judges
+    it; the pictures read result folders, never the experiment runners)."""
+    index, conf = row.get("index"), row.get("conf")
+    return index is not None and index > 0 and index - max(conf or 0.0, 0.0) > 0
 
 
 def _names(keys: Sequence[str], most: int = 5) -> str:
