@@ -13,7 +13,9 @@ differences) and ``sim.sweep(file, vary=[...])`` (a trade-off curve); each resul
 ``sim.write_explorer(folder)`` a sweep's interactive ``explore.html``. Fitting a scenario to
 a Time Release Study: ``sim.calibrate(file, targets, free=["KEY=LOW:HIGH"])``. The best
 decision under constraints: ``sim.optimise(file, maximise="interception_rate",
-subject_to=["within_24h_share>=0.9"], decide=["policy.rates.red=0:0.3"])``.
+subject_to=["within_24h_share>=0.9"], decide=["policy.rates.red=0:0.3"])``. Which
+assumptions an answer hinges on: ``sim.sensitivity(file)`` (every value the file marks
+as an assumption, +-20%) or ``sim.sensitivity(file, vary=["KEY=LOW:HIGH", ...])``.
 """
 
 from functools import wraps as _wraps

@@ -3,7 +3,9 @@ scenario over one or two keys, ``validate`` a scenario file; ``report`` writes a
 folder's ``report.html`` (``run``, ``compare`` and ``sweep`` do it by default) and ``explore``
 a sweep's interactive ``explore.html``; ``calibrate`` fits a scenario's free parameters to a
 Time Release Study's published figures (a target file); ``optimise`` finds the decision values
-that do best on a metric subject to constraints on others, at a stated confidence.
+that do best on a metric subject to constraints on others, at a stated confidence;
+``sensitivity`` ranks the uncertain inputs (by default the values a scenario file marks
+as assumptions) by how much each metric hinges on them.
 
 Bad input never shows a traceback: it prints what is wrong and where, and exits with status 2,
 leaving no results folder behind. Ctrl-C, SIGTERM and SIGHUP exit with status 130; a
