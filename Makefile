@@ -24,10 +24,10 @@ run: $(STAMP_RUN)
 	$(BIN)/bordersim run scenarios/baseline.toml
 
 ## test: install the test extras, check the layers of sim/ (lint-imports), run the test suite
-## on every CPU (tests marked slow are skipped)
+## on every CPU (tests marked slow are skipped), naming the slowest tests at the end
 test: $(STAMP_TEST)
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -n auto
+	$(BIN)/python -m pytest -n auto --durations=15
 
 ## validate: every validation case, slow ones included, with the power check, then write
 ## docs/validation.md; and the slow hostile-input test
@@ -41,9 +41,11 @@ validate-power: $(STAMP_TEST)
 	$(BIN)/python -m tools.validation --power --jobs 2
 
 ## validate-ci: the second step of CI after `make test` (which runs the fast cases): the slow
-## hostile-input test, then the slow validation cases with the power check (docs untouched)
+## hostile-input test, every shell block of the README and docs/ run as printed in a fresh
+## copy of the project, then the slow validation cases with the power check (docs untouched)
 validate-ci: $(STAMP_TEST)
 	$(BIN)/python -m pytest tests/test_hostile_input.py tests/test_fuzz.py --runslow -m slow
+	$(BIN)/python -m pytest tests/test_docs.py --runslow -m slow
 	$(BIN)/python -m tools.validation --power --slow --jobs 2
 
 ## baselines: rewrite tests/baselines/ after a change that is meant to move the numbers

@@ -204,7 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", parents=[scenario, runs], help="run a scenario and write its results")
     p.add_argument("file", help="scenario file (TOML)")
     p.add_argument(
-        "--out", metavar="DIR", help="results folder (default: results/<scenario>/<timestamp>/)"
+        "--out",
+        metavar="DIR",
+        help="results folder (default: results/<scenario>/<timestamp>/); one that holds this "
+        "run already is complete, one of other inputs is refused",
     )
     p.add_argument(
         "--trace", action="store_true", help="also write every shipment to shipments.csv.gz"
@@ -219,7 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--out",
         metavar="DIR",
-        help="results folder (default: results/<first>/compare-<timestamp>/)",
+        help="results folder (default: results/<first>/compare-<timestamp>/); one that holds "
+        "this comparison is continued, or complete if finished; one of other inputs is refused",
     )
     c.add_argument("--resume", metavar="DIR", help="finish an interrupted comparison in DIR")
 
@@ -240,7 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--out",
         metavar="DIR",
-        help="results folder (default: results/<scenario>/sweep-<timestamp>/)",
+        help="results folder (default: results/<scenario>/sweep-<timestamp>/); one that holds "
+        "this sweep is continued, or complete if finished; one of other inputs is refused",
     )
     s.add_argument("--resume", metavar="DIR", help="finish an interrupted sweep in DIR")
 
@@ -250,9 +255,6 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("file", help="scenario file (TOML)")
 
     shows = argparse.ArgumentParser(add_help=False)
-    shows.add_argument(
-        "folder", metavar="RESULTS_DIR", help="a folder written by run, compare or sweep"
-    )
     shows.add_argument(
         "--time",
         choices=TIME_CHOICES,
@@ -265,12 +267,16 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[shows],
         help="write RESULTS_DIR/report.html (self-contained) and the figures, PNG and SVG",
     )
+    r.add_argument(
+        "folder", metavar="RESULTS_DIR", help="a folder written by run, compare or sweep"
+    )
     e = sub.add_parser(
         "explore",
         parents=[shows],
         help="write RESULTS_DIR/explore.html for a sweep: a self-contained page with a slider "
-        "over the swept lever, for trainers",
+        "over the swept lever and a replay of a day, for trainers",
     )
+    e.add_argument("folder", metavar="RESULTS_DIR", help="a folder written by sweep")
     n = sub.add_parser(
         "sensitivity",
         help="which uncertain inputs a scenario's metrics hinge on: Morris or Sobol' indices",
@@ -525,7 +531,8 @@ def _options(args: argparse.Namespace, argv: list[str], policy: str | None, **wh
 
 
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
-    from sim.experiment.run import run_with
+    from sim.experiment.run import run_difference, run_with
+    from sim.files.store import AlreadyFinished, finished_run
 
     load_plugins(args.plugins)
     overrides = list(args.overrides)
@@ -541,14 +548,37 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     check_destination(folder)  # before the run, not after it
     options = _options(args, argv, policy, out=folder)
     with FolderLock.acquire(folder):  # a second command writing here is refused now
+        held = finished_run(folder) if args.out is not None else None
+        if held is not None:  # the rule for existing folders: sim/files/store.py
+            auto = args.replications == "auto"
+            why = run_difference(held, scenario, options.policy_name(), auto=auto)
+            if why:
+                raise OutputError(
+                    f"{folder} holds a run of other inputs: {why}; choose another --out"
+                )
+            return _already_finished(AlreadyFinished(folder, "run"))
         _doing(f"running {args.file}")
         result = run_with(args.file, options)
         _doing(f"writing the results of {args.file} to {folder}")
         folder = result.save(folder, command=options.command, format=options.format)
         if not args.quiet:
+            _print_bottom_line(result)
             print(result.text())
             print()
         return _finish(args, folder)
+
+
+def _already_finished(done: Any) -> int:
+    """A results folder that holds the same inputs, finished: say so and where its report
+    is, rewrite nothing, and succeed (a report's reproduce command works as printed)."""
+    print(done)
+    report = done.folder / "report.html"
+    if report.is_file():
+        print(f"Report: {report}")
+    else:
+        print(f"Its report: bordersim report {done.folder}")
+    print(f"Results in {done.folder}/")
+    return 0
 
 
 def _warn_empty(scenario: Scenario) -> None:
@@ -609,6 +639,7 @@ def _experiment(args: argparse.Namespace, argv: list[str]) -> int:
     """``compare`` and ``sweep``: validate everything, then fill the folder point by point."""
     from sim.experiment.compare import compare_with
     from sim.experiment.sweep import parse_all, sweep_with
+    from sim.files.store import AlreadyFinished
 
     load_plugins(args.plugins)
     check_format(args.format)
@@ -634,6 +665,8 @@ def _experiment(args: argparse.Namespace, argv: list[str]) -> int:
                 result = compare_with(files, options)
             else:
                 result = sweep_with(args.file, args.vary, options)
+        except AlreadyFinished as done:
+            return _already_finished(done)
         except KeyboardInterrupt:
             kept = _kept(folder)
             if kept is None:
@@ -659,9 +692,20 @@ def _experiment(args: argparse.Namespace, argv: list[str]) -> int:
         return _show_experiment(args, result)
 
 
+def _print_bottom_line(result: Any) -> None:
+    """The answer to the scenario's question, before the figures."""
+    from sim.files.bottom_line import result_bottom_line
+
+    text = result_bottom_line(result)
+    if text:
+        print(text)
+        print()
+
+
 def _show_experiment(args: argparse.Namespace, result: Any) -> int:
     """Print a finished comparison or sweep, write its report, say where it went."""
     if not args.quiet:
+        _print_bottom_line(result)
         print(result.text())
         print()
         if args.command == "sweep" and args.report:
@@ -775,7 +819,6 @@ def _sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
 def _calibrate(args: argparse.Namespace, argv: list[str]) -> int:
     """``calibrate``: check every input, search, print the fit, write the folder."""
     from sim.experiment.calibrate import STUDY, calibrate
-    from sim.files.write import write_atomic
 
     name = load_scenario(args.file).scenario.name  # the scenario's errors first
     folder = Path(args.out) if args.out else Path("results") / f"{name}-calibrated"
@@ -794,6 +837,7 @@ def _calibrate(args: argparse.Namespace, argv: list[str]) -> int:
             executor=args.executor,
             workers=args.workers,
             progress=False if args.quiet else None,
+            write_scenario=args.write_scenario,
         )
     except KeyboardInterrupt:
         if (folder / STUDY).exists():
@@ -812,7 +856,6 @@ def _calibrate(args: argparse.Namespace, argv: list[str]) -> int:
         print(result.text())
         print()
     if args.write_scenario:
-        write_atomic(Path(args.write_scenario), result.scenario_toml)
         print(f"Calibrated scenario written to {args.write_scenario}")
     code = 0
     try:
@@ -939,6 +982,9 @@ def _validate(args: argparse.Namespace) -> int:
         build_points([source], info.seed, info.replications)  # each variant, validated
         text += f" Variants for compare: {', '.join(s.variants)}."
     print(text)
+    # What a run's manifest.json records as scenario_sha256: the same digest means the same
+    # resolved scenario.
+    print(f"SHA-256 of the resolved scenario: {s.digest()}")
     return 0
 
 

@@ -30,6 +30,7 @@ from sim.schema import (
     retyped,
     show_value,
 )
+from sim.schema.comments import fill_variant_words
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
@@ -54,7 +55,7 @@ def read_toml(path: str | Path) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         msg = f"not UTF-8 text (bad byte at offset {exc.start})"
         raise ScenarioError(str(path), [("", msg)]) from None
-    return _parse_toml(text, str(path))
+    return fill_variant_words(_parse_toml(text, str(path)), text)
 
 
 def _parse_toml(text: str, source: str) -> dict[str, Any]:

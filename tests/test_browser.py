@@ -60,21 +60,25 @@ def pages(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    """A fresh headless chromium with its own profile folder, closed afterwards."""
-    profile = tmp_path_factory.mktemp("chromium-profile")
+def engine():
+    """A fresh headless chromium (a profile of its own in a temporary folder), closed
+    afterwards."""
     with sync_api.sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            profile,
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=FLAGS,
-            viewport={"width": 1400, "height": 900},
-        )
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
         try:
-            yield context
+            yield chromium
         finally:
-            context.close()
+            chromium.close()
+
+
+@pytest.fixture(scope="module")
+def browser(engine):
+    """A window of 1400 by 900 pixels, JavaScript on."""
+    context = engine.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        yield context
+    finally:
+        context.close()
 
 
 class Watched:
@@ -127,25 +131,142 @@ def test_moving_the_slider_changes_the_numbers(browser, pages):
         def shown() -> dict[str, str]:
             ids = ("now-0", "hours", "caught", "spoiled", "more")
             numbers = {k: page.text_content(f"#{k}") or "" for k in ids}
-            numbers["figure"] = page.get_attribute("figure[data-slot=tradeoff] img", "src") or ""
+            numbers["figure"] = page.inner_html("figure[data-slot=tradeoff] svg")
             return numbers
 
         before = shown()
-        assert before["hours"] not in ("", "n/a") and before["figure"].startswith("data:image/png")
+        assert before["hours"] not in ("", "n/a") and "<circle" in before["figure"]
         page.focus("#lever-0")
         page.keyboard.press("Home")
         low = shown()
         page.keyboard.press("End")
         high = shown()
-        assert (low["now-0"], high["now-0"]) == ("0", "0.3")
+        assert (low["now-0"], high["now-0"]) == ("0%", "30%")
         assert low["hours"] != high["hours"], "hours to clear follow the slider"
         assert low["more"] != high["more"] and low["figure"] != high["figure"]
         page.click("#prev")
-        assert shown()["now-0"] == "0.2", "the arrow buttons step through the values"
-        assert w.images_drawn()
+        assert shown()["now-0"] == "20%", "the arrow buttons step through the values"
         assert not w.problems, w.problems
     finally:
         page.close()
+
+
+def test_the_lever_reads_as_words_and_percent_and_starts_at_the_files_value(browser, pages):
+    """The file selects 10% for red: the page opens there, says what the lever is in words,
+    and no figure's label shows a raw share such as 0.1."""
+    w = Watched(browser, pages["explore"])
+    page = w.page
+    try:
+        assert page.text_content("label[for=lever-0]") == "share selected for red (percent)"
+        assert page.text_content("#now-0") == "10%"
+        assert page.input_value("#lever-0") == "1"
+        assert page.get_attribute("#lever-0", "aria-valuetext") == "10%"
+        labels = page.eval_on_selector_all(
+            "figure[data-slot=tradeoff] text.point-label", "ts => ts.map(t => t.textContent)"
+        )
+        assert set(labels) == {"0%", "10%", "20%", "30%"}
+        assert "policy.rates.red" not in page.inner_text("main")
+        assert not w.problems, w.problems
+    finally:
+        page.close()
+
+
+BOXES = """figs => figs.map(f => ({
+  slot: f.getAttribute("data-slot"),
+  shown: f.offsetParent !== null,
+  boxes: Array.from(f.querySelectorAll("svg text")).map(t => {
+    const b = t.getBoundingClientRect();
+    return [t.textContent, b.left, b.top, b.right, b.bottom];
+  }),
+}))"""
+
+
+def overlapping(boxes: list) -> list[tuple[str, str]]:
+    out = []
+    for i, (a, ax0, ay0, ax1, ay1) in enumerate(boxes):
+        for b, bx0, by0, bx1, by1 in boxes[i + 1 :]:
+            if min(ax1, bx1) - max(ax0, bx0) > 0.5 and min(ay1, by1) - max(ay0, by0) > 0.5:
+                out.append((a, b))
+    return out
+
+
+@pytest.mark.parametrize("present", [False, True])
+def test_no_two_labels_of_a_figure_overlap(browser, pages, present):
+    """Every figure at every point, as the browser lays its text out, in both modes."""
+    w = Watched(browser, pages["explore"])
+    page = w.page
+    try:
+        if present:
+            page.click("#present")
+            assert "present" in page.get_attribute("body", "class")
+        page.focus("#lever-0")
+        page.keyboard.press("Home")
+        for step in range(4):
+            figures = page.eval_on_selector_all("figure[data-slot]", BOXES)
+            drawn = [f for f in figures if f["shown"]]
+            assert {f["slot"] for f in drawn} >= {"tradeoff", "trs", "queues", "clearance"}
+            for f in drawn:
+                assert len(f["boxes"]) > 4, f["slot"]
+                assert not overlapping(f["boxes"]), (step, f["slot"], overlapping(f["boxes"]))
+            page.keyboard.press("ArrowRight")
+        assert not w.problems, w.problems
+    finally:
+        page.close()
+
+
+def test_presentation_mode_from_the_address(browser, pages):
+    w = Watched(browser, pages["explore"])
+    plain = w.page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+    w.page.close()
+    page = browser.new_page()
+    try:
+        page.goto(pages["explore"].as_uri() + "?present", wait_until="load")
+        large = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+        assert large > plain * 1.2
+        assert page.get_attribute("#present", "aria-pressed") == "true"
+    finally:
+        page.close()
+
+
+def test_the_replay_plays_and_pauses(browser, pages):
+    w = Watched(browser, pages["explore"])
+    page = w.page
+    try:
+
+        def frame() -> int:
+            return int(page.get_attribute("#replay-svg", "data-frame"))
+
+        assert page.locator("#replay").is_visible() and frame() == 0
+        clock = page.text_content("#replay-svg .clock")
+        assert clock.startswith("Day ") and clock.endswith("00:00")
+        page.click("#play")
+        page.wait_for_function("document.getElementById('replay-svg').dataset.frame > 5")
+        assert page.text_content("#play").endswith("Pause")
+        page.click("#play")
+        paused = frame()
+        page.wait_for_timeout(400)
+        assert frame() == paused, "the replay stops on pause"
+        assert page.text_content("#replay-svg .clock") != clock, "the clock moved"
+        assert page.text_content("#play").endswith("Play")
+        assert not w.problems, w.problems
+    finally:
+        page.close()
+
+
+def test_without_javascript_the_page_says_so(engine, pages):
+    context = engine.new_context(java_script_enabled=False, viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(pages["explore"].as_uri(), wait_until="load")
+        notice = page.locator("#nojs")
+        assert notice.is_visible() and "JavaScript is off" in notice.inner_text()
+        assert page.text_content("#now-0") == "10%"
+        assert page.text_content("#hours") not in ("", "n/a")
+        assert page.text_content("#caught") not in ("", "n/a")
+        assert not page.locator("figure[data-slot=tradeoff]").is_visible()
+        assert not page.locator("#play").is_visible()
+    finally:
+        context.close()
 
 
 def test_hostile_text_in_a_sweep_is_shown_as_text(browser, pages, tmp_path, monkeypatch):
@@ -158,7 +279,7 @@ def test_hostile_text_in_a_sweep_is_shown_as_text(browser, pages, tmp_path, monk
     w = Watched(browser, explore.write_explorer(folder))
     try:
         assert w.page.text_content("#now-0") in [f"{HOSTILE}{i}" for i in range(4)]
-        assert w.page.title().startswith(f"small {HOSTILE}: label {HOSTILE}")
+        assert w.page.title().startswith(f"small {HOSTILE}: ") and HOSTILE in w.page.title()[9:]
         assert w.page.query_selector("#pwn") is None
         assert w.page.text_content("#hours") not in ("", "n/a"), "the script ran"
         assert not w.problems, w.problems
@@ -175,7 +296,7 @@ def test_an_overloaded_point_shows_its_warning_card(browser, tmp_path):
     try:
         page.focus("#lever-0")
         page.keyboard.press("End")
-        assert page.text_content("#now-0") == "0.6"
+        assert page.text_content("#now-0") == "60%"
         card = page.locator("#overload")
         assert card.is_visible()
         words = card.inner_text()

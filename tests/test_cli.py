@@ -278,16 +278,15 @@ def test_same_seed_same_results(capsys, tmp_path, short_file):
     assert json.loads((tmp_path / "c" / "summary.json").read_text())["metrics"] != metrics[0]
 
 
-def test_out_into_existing_results_replaces_them(capsys, tmp_path, short_file):
+def test_out_into_results_of_other_inputs_is_refused(capsys, tmp_path, short_file):
     out = tmp_path / "out"
     assert cli(capsys, "run", short_file, "--out", out, "--quiet", "--trace")[0] == 0
-    (out / "stale.txt").write_text("from an earlier run")
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     code, _, err = cli(
         capsys, "run", short_file, "--out", out, "--quiet", "--set", "scenario.seed=3"
     )
-    assert code == 0, err
-    assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
-    assert json.loads((out / "manifest.json").read_text())["seed"] == 3
+    assert code == 2 and f"{out} holds a run of other inputs: its seed is" in err
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "short.toml"], "no leftovers"
 
 

@@ -1,15 +1,20 @@
 """The documentation stays true: the generated reference and JSON Schema are current, the
-code examples run (Python blocks, and the shell blocks marked for testing), and the commands,
-make targets and repository paths the docs name exist."""
+code examples run (Python blocks, and the shell blocks marked for testing), every shell block
+runs as printed in a fresh copy of the project (slow), and the commands, make targets and
+repository paths the docs name exist."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import shlex
 import shutil
+import subprocess
+import sys
 import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -121,10 +126,106 @@ def test_shell_examples_run(block, extra, tmp_path, monkeypatch):
     commands = shell_commands(block)
     assert commands
     for argv in commands:
+        if argv == [".", ".venv/bin/activate"]:
+            continue  # this process runs in the project's environment already
         assert argv[0] == "bordersim", f"only bordersim commands can be tested: {argv}"
         if argv[1] in ("run", "compare", "sweep"):
             argv = [*argv, *shlex.split(extra or "")]
         assert cli.main(argv[1:]) == 0, shlex.join(argv)
+
+
+FENCE = re.compile(r"^(?P<indent> *)```(?P<lang>\w*)[ \t]*$")
+NOT_RUN = re.compile(r"^ *<!-- not run: (?P<why>\S.*?) -->$")
+"""A shell block is run as printed unless the line above it says why not: a synopsis whose
+FILE stands for yours, a cluster of your own, or the test suite itself."""
+ACTIVATES = ("README.md", "how-to.md", "tutorial-trainer.md")
+"""Pages that say themselves how to put bordersim on the PATH; a reader of another page has
+done it as the README says."""
+
+
+def sh_blocks(text: str) -> list[tuple[int, str | None, str]]:
+    """Every ```sh block of a page: its line, why it is not run (None: it is run) and its
+    text, indented blocks (in lists) included."""
+    lines, blocks, i = text.splitlines(), [], 0
+    while i < len(lines):
+        opened = FENCE.match(lines[i])
+        if not opened:
+            i += 1
+            continue
+        end = next(j for j in range(i + 1, len(lines)) if FENCE.match(lines[j]))
+        if opened["lang"] == "sh":
+            marker = NOT_RUN.match(lines[i - 1]) if i else None
+            body = [line[len(opened["indent"]) :] for line in lines[i + 1 : end]]
+            blocks.append((i + 1, marker["why"] if marker else None, "\n".join(body) + "\n"))
+        i = end + 1
+    return blocks
+
+
+@pytest.fixture(scope="module")
+def fresh_copy(tmp_path_factory) -> Path:
+    """The project as a newcomer gets it (the files git tracks or would add, nothing built),
+    set up by the README's first command, `make run`, which makes its own .venv."""
+    copy = tmp_path_factory.mktemp("fresh") / "bordersim"
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "-z"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        if (ROOT / name).is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, copy / name)
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env["PATH"] = os.pathsep.join(
+        p for p in env["PATH"].split(os.pathsep) if not p.startswith(sys.prefix)
+    )
+    made = subprocess.run(["make", "run"], cwd=copy, env=env, capture_output=True, text=True)
+    assert made.returncode == 0, made.stdout[-2000:] + made.stderr[-2000:]
+    return copy
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", DOCS, ids=lambda p: p.name)
+def test_every_shell_block_runs_as_printed_in_a_fresh_copy(page, fresh_copy):
+    """Each page's shell blocks, in order, in one bash from the project's folder of a fresh
+    copy after `make run`, exactly as printed: every command exits with status 0."""
+    blocks = [(line, text) for line, why, text in sh_blocks(page.read_text()) if why is None]
+    if not blocks:
+        pytest.skip(f"{page.name} has no shell block to run")
+    script = ["set -euo pipefail"]
+    if page.name not in ACTIVATES:
+        script.append(". .venv/bin/activate  # as the README says, once per terminal")
+    for line, text in blocks:
+        script += [f"echo '>>> {page.name}:{line}' >&2", text]
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env["PATH"] = os.pathsep.join(
+        p for p in env["PATH"].split(os.pathsep) if not p.startswith(sys.prefix)
+    )
+    done = subprocess.run(
+        ["bash", "-c", "\n".join(script)], cwd=fresh_copy, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_every_shell_block_is_run_or_says_why_not():
+    """A block that is not run gives its reason; the ones that are run use only commands a
+    reader has after `make run` and the activation line."""
+    assert sh_blocks("x\n<!-- not run: a synopsis -->\n```sh\nbordersim run FILE\n```\n") == [
+        (3, "a synopsis", "bordersim run FILE\n")
+    ]
+    assert sh_blocks("1. step:\n\n   ```sh\n   bordersim schema\n   ```\n") == [
+        (3, None, "bordersim schema\n")
+    ]
+    run = 0
+    for page in DOCS:
+        for line, why, text in sh_blocks(page.read_text()):
+            if why is not None:
+                continue
+            run += 1
+            for argv in shell_commands(text):
+                assert argv[0] in ("bordersim", ".", "python", "make"), f"{page.name}:{line}"
+    assert run >= 8, "most shell blocks run"
 
 
 def test_shell_blocks_are_found():

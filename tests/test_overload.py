@@ -98,7 +98,7 @@ def test_tradeoff_figure_marks_it_and_keeps_it_off_the_frontier(folder, time):
     assert not any(g.startswith(f"point-{HEAVY}-") and g.endswith("efficient") for g in markers)
     [front] = [line for line in fig.axes[0].lines if line.get_gid() == "frontier"]
     assert heavy.get_xdata()[0] not in list(front.get_xdata())
-    assert "overloaded" in fig.get_supxlabel()
+    assert "overloaded" in fig.get_suptitle()
     assert "overloaded" in caption
     # A folder written before standings were saved: the means decide, the overload still tells.
     old = replace(saved, points=[replace(p, frontier=None) for p in saved.points])

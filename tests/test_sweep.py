@@ -10,13 +10,16 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+import traceback
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
 
 import sim
+from sim.experiment.executors import ProcessExecutor
 from sim.experiment.sweep import parse_vary
 from sim.files.store import ExperimentStore
 
@@ -150,7 +153,7 @@ def test_bad_plugin_and_missing_dask_are_clear(capsys, tmp_path, file, monkeypat
 
     monkeypatch.setattr(builtins, "__import__", no_dask)
     code, _, err = cli(capsys, "sweep", file, *vary, "--executor", "dask")
-    assert code == 2 and "bordersim[dask]" in err
+    assert code == 2 and "pip install -e '.[dask]'" in err
     assert_nothing_written(tmp_path)
 
 
@@ -237,20 +240,30 @@ def test_compare_files_from_the_command_line(capsys, tmp_path, file):
 
 
 def test_an_existing_folder_is_not_overwritten(capsys, tmp_path, file):
+    """The rule for an existing --out folder: other files or other inputs are refused, the
+    same inputs finished are complete (status 0, nothing rewritten)."""
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "notes.txt").write_text("keep")
     vary = ["--vary", "policy.rates.red=0,0.1"]
     code, _, err = cli(capsys, "sweep", file, *vary, "--out", mine)
     assert code == 2 and "not empty" in err
-    assert cli(capsys, "sweep", file, *vary, "--out", "sw", "--quiet")[0] == 0
-    code, _, err = cli(capsys, "sweep", file, *vary, "--out", "sw")
-    assert code == 2 and "--resume sw" in err
-    code, _, err = cli(capsys, "sweep", file, "--vary", "policy.rates.red=0,0.2", "--resume", "sw")
-    assert code == 2 and "different arguments" in err
+    assert cli(capsys, "sweep", file, *vary, "--out", "sw", "--quiet", "--no-report")[0] == 0
+    written = {p: p.stat().st_mtime_ns for p in (tmp_path / "sw").rglob("*")}
+    code, out, err = cli(capsys, "sweep", file, *vary, "--out", "sw")
+    assert code == 0 and not err
+    assert "sw already holds this sweep, finished; nothing was run again" in out
+    assert "bordersim report sw" in out
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "sw").rglob("*")} == written
+    for other in (["--out", "sw"], ["--resume", "sw"]):
+        code, _, err = cli(capsys, "sweep", file, "--vary", "policy.rates.red=0,0.2", *other)
+        assert code == 2 and "sw holds a sweep of other inputs" in err
     code, _, err = cli(capsys, "compare", file, file, "--resume", "sw")
-    assert code == 2 and "holds a sweep, not a compare" in err
+    assert code == 2 and "holds a sweep, not a comparison" in err
+    code, _, err = cli(capsys, "run", file, "--out", "sw")
+    assert code == 2 and "holds a sweep, not a run" in err
     assert (mine / "notes.txt").read_text() == "keep"
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "sw").rglob("*")} == written
 
 
 def test_interrupted_sweep_resumed_gives_exactly_the_uninterrupted_results(
@@ -393,6 +406,33 @@ def test_ctrl_c_in_a_real_process_with_workers(capsys, tmp_path, monkeypatch):
     assert cli(capsys, *args, "--out", "whole", "--executor", "serial")[0] == 0
     for name in TABLES:
         assert (tmp_path / "sw" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes()
+
+
+@pytest.mark.skipif(
+    threading.current_thread() is not threading.main_thread(),
+    reason="signals reach the main thread",
+)
+def test_ctrl_c_is_raised_where_the_pool_holds_no_lock():
+    """Ctrl-C while waiting for worker processes surfaces from the executor's own code, not
+    from inside concurrent.futures or threading, where it could leave a lock held that the
+    pool's manager thread needs (the command then hung at exit, after saying it was
+    interrupted)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+    try:
+        with pytest.raises(KeyboardInterrupt) as caught, ProcessExecutor(1) as ex:
+            ex.submit("held", time.sleep, 300)  # ended by the executor, not by time
+            timer.start()
+            for _ in ex.results():
+                pass
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
+    frames = traceback.extract_tb(caught.value.__traceback__)
+    where = [f"{f.filename}:{f.name}" for f in frames]
+    assert frames[-1].filename.endswith("executors.py"), where
+    assert not any("concurrent" in f.filename or "threading" in f.filename for f in frames), where
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler, "handler put back"
 
 
 def test_parquet_and_auto_replications_in_a_sweep(capsys, tmp_path, file):

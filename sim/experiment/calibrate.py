@@ -16,9 +16,11 @@ the chi-square 95% quantile (one degree of freedom per free parameter) of the be
 figure the best misses is set against the figures that the trials meeting it then miss.
 
 With ``out`` the study is kept in ``<out>/study.log`` (Optuna's journal file): every finished
-trial is there, and ``resume=True`` runs only the missing ones. The sampler is seeded afresh
-for each trial from the seed and the number of trials finished before it, so a resumed search
-proposes what an uninterrupted one would have.
+trial is there, and ``resume=True`` runs only the missing ones. Each trial is proposed from
+the trials finished before its batch (and its batch's earlier ones, as running), by a sampler
+seeded afresh from the seed and the trial's position, so a search resumed anywhere, inside a
+batch included, proposes what an uninterrupted one would have. The batch width (``workers``)
+is part of the search, and so of its reproduce command.
 """
 
 from __future__ import annotations
@@ -42,9 +44,10 @@ from sim.experiment.study import STUDY, complete, open_study, require_optuna, su
 from sim.experiment.study import bar as _bar
 from sim.experiment.study import digest as _digest
 from sim.experiment.study import sampler_seed as _sampler_seed
-from sim.experiment.study import set_commented as _set
+from sim.experiment.study import set_key as _set
 from sim.files.write import (
     FolderLock,
+    OutputError,
     check_destination,
     manifest,
     write_atomic,
@@ -60,6 +63,9 @@ LEVEL = 0.95
 """The chi-square quantile that bounds the trials consistent with the targets."""
 FAILED_LOSS = 1e12
 """The loss of a trial whose figures could not be computed (a metric missing, NaN)."""
+FEW = 3
+"""Fewer trials than this meeting a figure are too few to call the figures it misses a
+conflict: the message says more trials may find a fit meeting them all."""
 INSTALL = (
     "bordersim calibrate needs optuna and tomlkit: run `make test`, or "
     "`.venv/bin/pip install -e '.[calibrate]'` in the project's folder"
@@ -217,7 +223,14 @@ def _suggest(trial: Any, free: Sequence[Any]) -> dict[str, Any]:
 
 def _open_study(optuna: Any, out: Path | None, resume: bool, inputs: dict[str, Any]) -> Any:
     """The study: in ``<out>/study.log`` (new, or resumed with the same inputs) or in memory."""
-    return open_study(optuna, out, resume, inputs, name=STUDY_NAME)
+    return open_study(
+        optuna,
+        out,
+        resume,
+        inputs,
+        name=STUDY_NAME,
+        same="the same scenario, targets, --free, --replications, --seed and --workers",
+    )
 
 
 def _complete(optuna: Any, study: Any) -> list[Any]:
@@ -249,12 +262,15 @@ def calibrate(
     progress: bool | None = None,
     crn: bool = True,
     command: str | None = None,
+    write_scenario: str | Path | None = None,
 ) -> CalibrationResult:
     """Fit the ``free`` parameters (``"KEY=LOW:HIGH[:int|:log]"``) of ``scenario`` to the
     figures of ``targets`` (a target file or a loaded ``Targets``); see the module's notes.
     Every input is checked before anything runs. With ``out`` the results are written there
     (``calibration.json``, ``fit.csv``, ``trials.csv``, ``calibrated.toml``, ``study.log``,
-    ``manifest.json``); ``resume`` continues a search interrupted there."""
+    ``manifest.json``); ``resume`` continues a search interrupted there. With
+    ``write_scenario`` the calibrated scenario file is also written to that path (in a folder
+    that exists), and named in its own reproduce command."""
     from sim.experiment.free import apply, check_targets, load_targets, parse_free
 
     optuna = _require()
@@ -284,6 +300,11 @@ def calibrate(
     folder = Path(out) if out is not None else None
     if folder is not None and not (folder / STUDY).exists():
         check_destination(folder)  # a folder holding a study is checked by _open_study
+    written = Path(write_scenario) if write_scenario is not None else None
+    if written is not None and (written.is_dir() or not written.parent.is_dir()):
+        raise OutputError(
+            f"--write-scenario {written}: a file's path in an existing folder is needed"
+        )
     inputs = {
         "scenario": _digest(base.to_dict()),
         "targets": _targets_digest(goal, target_path),
@@ -292,7 +313,12 @@ def calibrate(
         "seed": common,
         "crn": crn,
     }
-    command = command or _command(base_path, target_path, free, trials, replications, common, out)
+    width = max(1, workers or 1)
+    if width > 1:  # the batch width shapes the search (absent: one, as in older study logs)
+        inputs["workers"] = width
+    command = command or _command(
+        base_path, target_path, free, trials, replications, common, width, out, written
+    )
     lock = FolderLock.acquire(folder) if folder is not None else None
     try:
         study = _open_study(optuna, folder, resume, inputs)
@@ -301,7 +327,6 @@ def calibrate(
             return apply(scenario, values, list(params))
 
         options = RunOptions.of(executor=executor, workers=workers, progress=False)
-        width = max(1, workers or 1)
         plan = Replications(replications)
         probe = [Point("trial", base)] * width
         ex = open_executor(options, probe, plan)
@@ -345,6 +370,8 @@ def calibrate(
         if folder is not None:
             write_outputs(folder, result, study, time.perf_counter() - started)
             result.folder = folder
+        if written is not None:
+            write_atomic(written, result.scenario_toml)
     finally:
         if lock is not None:
             lock.release()
@@ -367,32 +394,70 @@ def _search(
     progress: bool | None,
     apply: Callable[[Scenario, dict[str, Any]], Scenario],
 ) -> None:
-    """Ask, run and tell batches of trials until ``trials`` are finished."""
-    from optuna.samplers import TPESampler
+    """Propose, run and record batches of trials until ``trials`` are finished.
 
+    A trial is proposed from a copy in memory of the study as it stood when its batch was
+    proposed: the trials finished before the batch, and the batch's earlier trials still
+    running (the sampler's constant liar counts them), the sampler seeded by the trial's
+    position. A trial enters the study only once run, complete. So a search resumed inside a
+    batch (stopped after a number of trials that is not a multiple of the width, or with
+    trials asked and never told) proposes what an uninterrupted one would have."""
     done = _complete(optuna, study)
     bar = _bar(trials, min(len(done), trials), progress)
     try:
         position = len(done)
         while position < trials:
-            # Batches are aligned on multiples of the width, whatever was resumed.
-            size = min(width - position % width, trials - position)
-            asked = []
-            for k in range(size):
-                study.sampler = TPESampler(seed=_sampler_seed(seed, position + k))
-                trial = study.ask()
-                values = _suggest(trial, params)
-                asked.append((trial, values))
-            points = [Point(f"trial {t.number}", apply(base, v), v) for t, v in asked]
-            results = _run(points, options, seed, plan, ex, crn, [t.number for t, _ in asked])
-            for (trial, _), res in zip(asked, results, strict=True):
+            start = position - position % width  # batches aligned on multiples of the width
+            size = min(start + width - position, trials - position)
+            proposals = _propose(optuna, done[:start], done[start:position], params, seed, size)
+            points = [
+                Point(f"trial {position + k}", apply(base, values), values)
+                for k, (values, _) in enumerate(proposals)
+            ]
+            results = _run(points, options, seed, plan, ex, crn, position)
+            for (values, distributions), res in zip(proposals, results, strict=True):
                 means = _means(goal.figures, res.replications)
-                trial.set_user_attr("figures", [m if math.isfinite(m) else None for m in means])
-                study.tell(trial, loss_of(goal, means))
+                frozen = optuna.trial.create_trial(
+                    params=values,
+                    distributions=distributions,
+                    value=loss_of(goal, means),
+                    user_attrs={"figures": [m if math.isfinite(m) else None for m in means]},
+                )
+                study.add_trial(frozen)
+            done = _complete(optuna, study)
             position += size
             bar.update(size)
     finally:
         bar.close()
+
+
+def _propose(
+    optuna: Any,
+    before: list[Any],
+    batch: list[Any],
+    params: Sequence[Any],
+    seed: int,
+    size: int,
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The values (and their distributions) of the next ``size`` trials, proposed by the TPE
+    sampler from the trials finished ``before`` their batch and the ``batch``'s trials already
+    run, those as if still running."""
+    from optuna.samplers import TPESampler
+
+    running = optuna.trial.TrialState.RUNNING
+    draft = optuna.create_study(direction="minimize")
+    draft.add_trials(before)
+    for t in batch:
+        draft.add_trial(
+            optuna.trial.create_trial(state=running, params=t.params, distributions=t.distributions)
+        )
+    position = len(before) + len(batch)
+    out = []
+    for k in range(size):
+        draft.sampler = TPESampler(seed=_sampler_seed(seed, position + k))
+        trial = draft.ask()  # left running, as the batch's later trials saw it
+        out.append((_suggest(trial, params), dict(trial.distributions)))
+    return out
 
 
 def _run(
@@ -402,14 +467,15 @@ def _run(
     plan: Replications,
     ex: Any,
     crn: bool,
-    numbers: list[int],
+    position: int,
 ) -> list[PointResult]:
-    """Every trial with the same seeds (common random numbers), or trial k with seed + k."""
+    """Every trial with the same seeds (common random numbers), or the trial at position k
+    with seed + k."""
     if crn:
         return execute(points, options, seed=seed, replications=plan, executor=ex)
     return [
-        execute([p], options, seed=seed + n, replications=plan, executor=ex)[0]
-        for p, n in zip(points, numbers, strict=True)
+        execute([p], options, seed=seed + position + k, replications=plan, executor=ex)[0]
+        for k, p in enumerate(points)
     ]
 
 
@@ -536,7 +602,13 @@ def conflicts(
                     f"'{g.name}' (published {_num(g.value)}; at best {_num(nearest)}, "
                     f"{_off(nearest, g.value)}, tolerance ±{goal.tolerance_of(g):.0%})"
                 )
-        if costs:
+        if costs and len(meeting) < FEW:
+            out.append(
+                f"{miss} is met by only {len(meeting)} of the {len(history)} trials, which "
+                f"miss {'; '.join(costs)}: too few to call it a conflict; run more trials "
+                "(--trials) before widening a range or freeing another key."
+            )
+        elif costs:
             out.append(
                 f"{miss} conflicts with {'; '.join(costs)}: the {len(meeting)} trial(s) that "
                 f"meet it all miss {'these' if len(costs) > 1 else 'this'}."
@@ -565,8 +637,13 @@ def _command(
     trials: int,
     replications: int,
     seed: int,
+    width: int,
     out: str | Path | None,
+    written: Path | None,
 ) -> str:
+    """The command that makes the same search: every input that moves a number spelled out
+    (the batch width, ``--workers``, among them: a batch is proposed before any of its trials
+    is run), with where it writes."""
     words = [
         "bordersim",
         "calibrate",
@@ -576,8 +653,12 @@ def _command(
     for text in free:
         words += ["--free", text]
     words += ["--trials", str(trials), "--replications", str(replications), "--seed", str(seed)]
+    if width > 1:
+        words += ["--workers", str(width)]
     if out is not None:
         words += ["--out", str(out)]
+    if written is not None:
+        words += ["--write-scenario", str(written)]
     return shlex.join(words)
 
 
@@ -596,16 +677,21 @@ def calibrated_toml(
     command: str,
 ) -> str:
     """The base file's own text (its comments kept) with each free key set to its fitted
-    value (floats to 4 significant digits) and a comment naming the figures it serves, under
-    a header with the reproduce command and the date."""
+    value (floats to 4 significant digits), under a header with the reproduce command and the
+    date. The comment of each line holding a fitted key says what was fitted there and the
+    published figures it serves, in place of the base's comment about its own value."""
     import tomlkit
 
     text = base_path.read_text(encoding="utf-8") if base_path is not None else base.to_toml()
     doc = tomlkit.parse(text)
     figures = ", ".join(f"{f.name} {f.value:g}" for f in goal.figures)
-    note = f"calibrated to {goal.target.name}: {figures}"
+    lines: dict[int, tuple[Any, list[str]]] = {}
     for p in params:
-        _set(doc, p.key.split("."), _rounded(best[p.key]), note)
+        item, fitted = _set(doc, p.key.split("."), _rounded(best[p.key]))
+        lines.setdefault(id(item), (item, []))[1].append(fitted)
+    for item, fitted in lines.values():
+        if hasattr(item, "comment"):
+            item.comment(f"{', '.join(fitted)} calibrated to {goal.target.name}: {figures}")
     header = (
         f"{HEADER} on {date.today().isoformat()} to "
         f"{goal.target.name} ({goal.target.source}).\n# Reproduce: {command}\n"

@@ -281,24 +281,25 @@ class CompareResult(ExperimentResult):
             if len(counts) == 1
             else f"{counts[0]}-{counts[-1]} replications"
         )
+        shown = [p.point.scenario.scenario.label or p.label for p in self.points]
         lines = [
             f"Comparison of {len(self.points)} scenarios under common random numbers "
             f"(seed {self.seed}, {reps}).",
-            "Estimates with their 95% confidence intervals. The rows 'vs "
-            f"{self.reference}' are paired differences,",
+            f"Estimates with their 95% confidence intervals. The rows 'vs {shown[0]}' are "
+            "paired differences,",
             "replication by replication (* where the interval excludes 0; pp = percentage points).",
         ]
         lines += [f"Note: {n}." for n in self.notes]
         lines.append("")
         diffs = self.differences()
-        header = ["", *self.labels]
+        header = ["", *shown]
         table: list[list[str]] = [header]
         if self.plan.auto:
             table.append(["Replications (auto)", *(str(len(p.replications)) for p in self.points)])
         for label, key, pct in key_rows(first.scenario.target_hours):
             digits = 1 if pct else 2
             table.append([f"{label}", *(cell(p.stats.get(key), digits, pct) for p in self.points)])
-            row = [f"  vs {self.reference}", ""]
+            row = [f"  vs {shown[0]}", ""]
             for p in self.points[1:]:
                 row.append(_diff(diffs[p.label].get(key), digits, pct))
             table.append(row)

@@ -39,7 +39,7 @@ from multiprocessing.connection import wait as wait_ready
 from typing import Any
 
 EXECUTORS = ("serial", "processes", "dask")
-DASK_HINT = "pip install 'bordersim[dask]'"
+DASK_HINT = "pip install -e '.[dask]' in the project's folder (make test installs it)"
 STARTUP_SECONDS = 2.0
 """About what starting worker processes costs (each spawns Python and imports bordersim): the
 default uses them only when they save more than that."""
@@ -152,6 +152,49 @@ def _die_with_parent() -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
+class _DeferredSignals:
+    """Ctrl-C, SIGTERM and SIGHUP noted while worker processes run, and acted on only where
+    :class:`ProcessExecutor` holds none of the pool's locks.
+
+    Python raises KeyboardInterrupt at whatever line the main thread is on. Inside
+    ``concurrent.futures`` (submitting, or setting up a wait on the futures) that can leave a
+    lock held that the pool's manager thread needs next, a future's condition or the queue of
+    work ids; the thread then waits forever, and since Python joins it at exit, the command
+    hangs after saying it was interrupted. So the handlers only note the signal, and
+    :meth:`deliver` raises it again, with the handlers put back, between two waits for results
+    or at the end of :meth:`ProcessExecutor.close`. In another thread than the main one
+    (where Python runs no handler) nothing changes."""
+
+    def __init__(self) -> None:
+        self.caught: int | None = None
+        self._saved: dict[int, Any] = {}
+
+    def hold(self) -> None:
+        if self._saved or threading.current_thread() is not threading.main_thread():
+            return
+        for signum in WORKER_IGNORES:
+            handler = signal.getsignal(signum)
+            if handler not in (signal.SIG_IGN, None):  # one that is ignored stays ignored
+                self._saved[signum] = signal.signal(signum, self._note)
+
+    def _note(self, signum: int, frame: object) -> None:
+        if self.caught is None:
+            self.caught = signum
+
+    def deliver(self) -> None:
+        """Put the handlers back; a signal noted meanwhile is raised again, here."""
+        saved, self._saved = self._saved, {}
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+        caught, self.caught = self.caught, None
+        if caught is not None:
+            signal.raise_signal(caught)  # its own handler runs now: KeyboardInterrupt, say
+
+
+SIGNAL_POLL_SECONDS = 0.1
+"""How often a wait for results looks for a noted Ctrl-C (see :class:`_DeferredSignals`)."""
+
+
 def _watch_parent(lifeline: Connection) -> None:
     """Wait until the main process's end of the pipe closes, then end this worker at once."""
     with contextlib.suppress(OSError, EOFError):
@@ -174,11 +217,13 @@ class ProcessExecutor(Executor):
         self._pending: dict[Future, tuple[int, Hashable]] = {}
         self._seq = 0
         self._finished = 0
+        self._signals = _DeferredSignals()
 
     def _started(self) -> ProcessPoolExecutor:
         """The pool, made at the first task: its workers start in the thread that submits
         (what ``PR_SET_PDEATHSIG`` ties them to)."""
         if self._pool is None:
+            self._signals.hold()
             reader, writer = self._context.Pipe(duplex=False)
             self._lifeline = (reader, writer)
             main = threading.current_thread() is threading.main_thread()
@@ -204,7 +249,13 @@ class ProcessExecutor(Executor):
 
     def results(self) -> Iterator[tuple[Hashable, Any]]:
         while self._pending:
-            done, _ = wait(list(self._pending), return_when=FIRST_COMPLETED)
+            if self._signals.caught is not None:
+                self._signals.deliver()
+            done, _ = wait(
+                list(self._pending), timeout=SIGNAL_POLL_SECONDS, return_when=FIRST_COMPLETED
+            )
+            if not done:
+                continue
             # Hand over every success before reporting a failure: when a worker dies, the
             # replications that had finished still count.
             ordered = sorted(done, key=lambda f: self._pending[f][0])
@@ -222,14 +273,19 @@ class ProcessExecutor(Executor):
     def close(self, cancel: bool = False) -> None:
         self._pending.clear()
         pool, self._pool = self._pool, None
-        if pool is not None and not cancel:
-            pool.shutdown(wait=True)
-        elif pool is not None:
-            _stop(pool)
-        if self._lifeline is not None:
-            for end in self._lifeline:
-                end.close()
-            self._lifeline = None
+        if pool is not None:
+            self._signals.hold()  # a second Ctrl-C waits until the pool is stopped
+        try:
+            if pool is not None and not cancel:
+                pool.shutdown(wait=True)
+            elif pool is not None:
+                _stop(pool)
+            if self._lifeline is not None:
+                for end in self._lifeline:
+                    end.close()
+                self._lifeline = None
+        finally:
+            self._signals.deliver()
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:

@@ -224,6 +224,26 @@ def _scenario(scenario: Scenario | str | Path, overrides: list[str]) -> Scenario
     return scenario
 
 
+def run_difference(
+    manifest: dict[str, Any], scenario: Scenario, policy: str | None, auto: bool = False
+) -> str | None:
+    """How the run a results folder's ``manifest`` records differs from running ``scenario``
+    (seed and replications set, as loaded for the run) with ``policy``, in words; None when it
+    is the same run. With ``auto`` replications any count the folder holds is the same."""
+    if manifest.get("seed") != scenario.scenario.seed:
+        return f"its seed is {manifest.get('seed')}, this one's {scenario.scenario.seed}"
+    held = manifest.get("replications")
+    if auto and isinstance(held, int) and held > 0:
+        scenario = with_settings(scenario, replications=held)
+    elif held != scenario.scenario.replications:
+        return f"it has {held} replications, this one {scenario.scenario.replications}"
+    if manifest.get("policy") != policy:
+        return f"its policy plug-in was {manifest.get('policy')}, this one's is {policy}"
+    if manifest.get("scenario_sha256") != scenario.digest():
+        return "its scenario differs (the file, or a --set)"
+    return None
+
+
 def with_settings(scenario: Scenario, **settings: Any) -> Scenario:
     """The scenario with keys of its ``[scenario]`` table changed (seed, replications)."""
     data = scenario.to_dict()
@@ -231,4 +251,4 @@ def with_settings(scenario: Scenario, **settings: Any) -> Scenario:
     return from_dict(data, f"<{scenario.scenario.name}>")
 
 
-__all__ = ["RunResult", "run", "run_with", "to_frame", "with_settings"]
+__all__ = ["RunResult", "run", "run_difference", "run_with", "to_frame", "with_settings"]

@@ -93,7 +93,7 @@ def open_study(
     if stored is None:
         study.set_user_attr("inputs", inputs)
     elif stored != inputs:
-        changed = sorted(k for k in inputs if stored.get(k) != inputs.get(k))
+        changed = sorted(k for k in {*inputs, *stored} if stored.get(k) != inputs.get(k))
         raise ExperimentError(
             f"cannot resume the {name} in {out}: it was started with other inputs "
             f"({', '.join(changed)} changed); use {same}, or choose another --out"
@@ -135,23 +135,30 @@ def bar(total: int, done: int, enabled: bool | None) -> Any:
     )
 
 
-def set_commented(doc: Any, parts: list[str], value: Any, note: str) -> None:
-    """Set a dotted key in a tomlkit document and comment the line that holds it (the key
-    itself, or the inline table it sits in), keeping the line's own comment."""
+def set_key(doc: Any, parts: list[str], value: Any) -> tuple[Any, str]:
+    """Set a dotted key in a tomlkit document; the item of the line that holds it (the key
+    itself, or the inline table it sits in) and the key's name on that line."""
     import tomlkit
     from tomlkit.items import InlineTable
 
     node = doc
-    line: tuple[Any, str] | None = None
-    for part in parts[:-1]:
+    line: tuple[Any, int] | None = None  # the inline table holding the key, and its depth
+    for depth, part in enumerate(parts[:-1]):
         if part not in node:
             node[part] = tomlkit.table() if not isinstance(node, InlineTable) else {}
         if line is None and isinstance(node[part], InlineTable):
-            line = (node, part)
+            line = (node[part], depth)
         node = node[part]
     node[parts[-1]] = value
-    holder, key = line if line is not None else (node, parts[-1])
-    item = holder[key]
+    if line is None:
+        return node[parts[-1]], parts[-1]
+    return line[0], ".".join(parts[line[1] + 1 :])
+
+
+def set_commented(doc: Any, parts: list[str], value: Any, note: str) -> None:
+    """Set a dotted key in a tomlkit document and comment the line that holds it, keeping the
+    line's own comment."""
+    item, _ = set_key(doc, parts, value)
     if hasattr(item, "comment"):
         own = item.trivia.comment.lstrip("#").strip() if hasattr(item, "trivia") else ""
         if note in own:  # written before: the same note, not twice
@@ -168,5 +175,6 @@ __all__ = [
     "require_optuna",
     "sampler_seed",
     "set_commented",
+    "set_key",
     "suggest",
 ]

@@ -32,6 +32,7 @@ from sim.experiment.engine import Point, PointResult
 from sim.experiment.options import ExperimentError, RunOptions
 from sim.experiment.points import ExperimentResult, run_points
 from sim.experiment.replications import Replications
+from sim.files.bottom_line import lever_label, lever_value
 from sim.files.text import show
 from sim.measure.names import within
 from sim.measure.statistics import (
@@ -371,8 +372,10 @@ class SweepResult(ExperimentResult):
         ]
         lines += [f"Note: {n}." for n in self.notes]
         lines.append("")
+        levers = self.points[0].point.scenario.scenario.levers if self.points else {}
+        levers = {k: v.model_dump() for k, v in levers.items()}
         header = [
-            *self.keys,
+            *(lever_label(k, levers) for k in self.keys),
             *(["reps"] if self.plan.auto else []),
             "clearance h (mean)",
             "interception",
@@ -386,7 +389,7 @@ class SweepResult(ExperimentResult):
             s = p.stats
             table.append(
                 [
-                    *(show(p.point.values[k]) for k in self.keys),
+                    *(lever_value(k, p.point.values[k], levers) for k in self.keys),
                     *([str(len(p.replications))] if self.plan.auto else []),
                     cell(s.get(TIME)),
                     cell(s.get(CATCH), 1, True),

@@ -8,6 +8,12 @@
   ``--resume`` runs only the missing ones.
 - A folder is written by one command at a time (:class:`~sim.files.write.FolderLock`).
 
+One rule for a results folder that exists already (``--out``): one that holds the same
+inputs, finished, is complete (:class:`AlreadyFinished`: nothing runs again and nothing is
+rewritten); a comparison or sweep of the same inputs, unfinished, is continued (only its
+missing points run, as ``--resume`` does); a folder of other inputs, or of other files, is
+refused. An empty folder is used.
+
 A result comes in through the protocols of :mod:`sim.files.saveable`: it says what it holds,
 this module where each piece goes.
 """
@@ -34,6 +40,7 @@ from sim.files.saveable import Saveable, SaveableExperiment, SaveablePoint, Save
 from sim.files.write import (
     FolderLock,
     OutputError,
+    check_destination,
     check_format,
     check_names,
     clean,
@@ -51,6 +58,40 @@ from sim.measure.figure_data import FigureData
 
 IDENTITY = ("kind", "seed", "replications", "policy", "points")
 """What must match for ``--resume`` to continue a folder."""
+
+
+WORDS = {"compare": "comparison", "sweep": "sweep", "run": "run"}
+"""What a folder's kind is called in a message."""
+
+
+class AlreadyFinished(OutputError):
+    """The results folder asked for holds this run, comparison or sweep, finished: there is
+    nothing to run again (a command says so and exits 0)."""
+
+    def __init__(self, folder: Path, kind: str) -> None:
+        self.folder = folder
+        self.kind = kind
+        super().__init__(
+            f"{folder} already holds this {WORDS.get(kind, kind)}, finished; nothing was run again "
+            "(choose another --out, or delete the folder, to run it again)"
+        )
+
+
+def finished_run(folder: Path) -> dict[str, Any] | None:
+    """The manifest of the run that ``folder`` holds, None when the folder is missing or
+    empty; anything else there (a comparison, a sweep, other files) is refused, since a run
+    writes its folder whole and would replace it. Called with the folder's lock held: what a
+    killed save left there is cleaned up first (results it had moved aside are put back)."""
+    check_destination(folder)
+    clear_stale(folder)
+    if not folder.is_dir() or not any(folder.iterdir()):
+        return None
+    data = _read_json(folder / MANIFEST)
+    if (folder / PLAN).is_file() or not isinstance(data, dict) or "kind" in data:
+        raise OutputError(
+            f"{folder} holds a {WORDS.get(kind_of(folder))}, not a run; choose another --out"
+        )
+    return data
 
 
 # --------------------------------------------------------------------------- one run
@@ -156,9 +197,12 @@ class ExperimentStore:
     def create(
         cls, folder: Path, plan: dict[str, Any], draft: SaveableExperiment
     ) -> ExperimentStore:
-        """Start a new folder; refuse one that holds anything already, or that another
+        """Start a new folder, or continue one that holds the same comparison or sweep
+        unfinished (see :meth:`resume`); refuse one that holds anything else, or that another
         command is writing."""
         check_names(folder)
+        if (folder / PLAN).is_file():
+            return cls.resume(folder, plan)
         created = [p for p in (folder, *folder.parents) if not p.exists()]
         lock = FolderLock.acquire(folder)
         try:
@@ -181,10 +225,13 @@ class ExperimentStore:
     @classmethod
     def resume(cls, folder: Path, plan: dict[str, Any]) -> ExperimentStore:
         """Continue a folder started with the same plan (and that no other command is
-        writing); what a killed writer left half-written there is removed."""
+        writing); what a killed writer left half-written there is removed. A folder in which
+        every point and the tables are written raises :class:`AlreadyFinished`."""
         lock = FolderLock.acquire(folder)
         try:
             _check_resumable(folder, plan)
+            if (folder / MANIFEST).is_file() and count_points(folder) >= len(plan["points"]):
+                raise AlreadyFinished(folder, plan["kind"])
             clear_stale(folder)
         except BaseException:
             lock.release()
@@ -299,11 +346,6 @@ def _check_new(folder: Path) -> None:
         return
     if not folder.is_dir():
         raise OutputError(f"{folder} is a file, not a results folder; choose another --out")
-    if (folder / PLAN).is_file():
-        raise OutputError(
-            f"{folder} already holds a {kind_of(folder)}; continue it with "
-            f"--resume {folder}, or choose another --out"
-        )
     if any(folder.iterdir()):
         raise OutputError(f"{folder} exists and is not empty; choose another --out")
 
@@ -320,13 +362,18 @@ def _check_resumable(folder: Path, plan: dict[str, Any]) -> None:
         )
     stored = _read_json(file)
     plan = json.loads(json.dumps(clean(plan)))  # as it reads back from the file
-    why = _difference(stored, plan) if isinstance(stored, dict) else "it is damaged"
-    if isinstance(stored, dict) and stored.get("kind") != plan["kind"]:
-        why = f"it holds a {stored.get('kind')}, not a {plan['kind']}"
+    if not isinstance(stored, dict):
+        raise OutputError(f"{file} is damaged; choose another --out")
+    held = WORDS.get(str(stored.get("kind")), "run")
+    if stored.get("kind") != plan["kind"]:
+        raise OutputError(
+            f"{folder} holds a {held}, not a {WORDS[plan['kind']]}; choose another --out"
+        )
+    why = _difference(stored, plan)
     if why:
         raise OutputError(
-            f"{folder} was started with different arguments: {why}. Resume with the "
-            "arguments it was started with, or choose another --out"
+            f"{folder} holds a {held} of other inputs: {why}. Give the arguments it was "
+            "started with to continue it, or choose another --out"
         )
 
 

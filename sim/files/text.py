@@ -53,6 +53,18 @@ def _fmt(s: dict[str, Any] | None, digits: int = 2, pct: bool = False) -> str:
     return interval(s, digits, pct, gap="  ")
 
 
+def count_interval(s: dict[str, Any] | None) -> str:
+    """A count per run and its interval, as whole numbers (see :func:`whole`): ``38 (33 to
+    44)``; n/a without an estimate."""
+    if not s or s.get("mean") is None:
+        return "n/a"
+    digits = 0 if abs(s["mean"]) >= 10 else 1
+    if s.get("ci_low") is None or s.get("ci_high") is None:
+        return whole(s["mean"], digits)
+    low, high = whole(s["ci_low"], digits), whole(s["ci_high"], digits)
+    return f"{whole(s['mean'], digits)} ({low} to {high})"
+
+
 def cost_lines(s: dict[str, dict[str, Any]]) -> list[str]:
     """The costs and harms of a summary with ``cost.*`` metrics (a scenario with ``[costs]``),
     over the counting window: money in US dollars with thousands grouped and no cents; none
@@ -109,16 +121,129 @@ def format_summary(
         "the interval is not symmetric (shares and counts stay within what they can be).",
         "",
     ]
-    rows = key_rows(sc.scenario.target_hours)
+    info = sc.scenario.model_dump()
+    rows = [
+        (f"{label}, per run" if names.unit(key) == "count" else label, key, pct)
+        for label, key, pct in key_rows(sc.scenario.target_hours)
+    ]
     width = max(len(r[0]) for r in rows) + 2
     for label, key, pct in rows:
-        lines.append(f"  {label:<{width}}{_fmt(s.get(key), 1 if pct else 2, pct)}")
+        if names.unit(key) == "count":
+            lines.append(f"  {label:<{width}}{count_interval(s.get(key))}")
+        else:
+            lines.append(f"  {label:<{width}}{_fmt(s.get(key), 1 if pct else 2, pct)}")
+    lines.append(f"  {period_note(info)}")
     lines += trs_lines(sc, s)
     lines += cost_lines(s)
     lines += ["", f"  {'Station':<14}{'wait h (mean)':>18}{'utilisation':>18}{'queue max':>12}"]
     for name in sc.checks:
         wait = _fmt(s[station(name, "wait_hours_mean")])
         utilisation = _fmt(s[station(name, "utilisation")], 1, True)
-        queue = s[station(name, "queue_max")]["mean"] or 0
-        lines.append(f"  {name:<14}{wait:>18}{utilisation:>18}{queue:>12.1f}")
+        queue = whole(s[station(name, "queue_max")]["mean"] or 0)
+        lines.append(f"  {name:<14}{wait:>18}{utilisation:>18}{queue:>12}")
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- numbers for people
+
+
+def _trim(text: str) -> str:
+    """``12.0`` as ``12``, ``0.50`` as ``0.5``; a whole number stays as it is."""
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def percent(share: float, digits: int = 1) -> str:
+    """A share of 0-1 as a percentage: ``0.125`` is ``12.5%``, ``1.0`` is ``100%``."""
+    return _trim(f"{share * 100:.{digits}f}") + "%"
+
+
+def whole(count: float, digits: int | None = None) -> str:
+    """A count of shipments or events: whole from 10 up (``38``, ``1,204``); below 10 with one
+    decimal (``0.3``, ``2.0``), since a mean of a few per run rounded to whole misleads.
+    ``digits`` forces the decimals (the ends of an interval take its estimate's)."""
+    if digits is None:
+        digits = 0 if abs(count) >= 10 else 1
+    return f"{count:,.{digits}f}"
+
+
+def hours(value: float) -> str:
+    """Hours: whole from 100 up, one decimal from 1, two below (``106``, ``3.1``, ``0.45``)."""
+    digits = 0 if abs(value) >= 100 else 1 if abs(value) >= 1 else 2
+    return f"{value:,.{digits}f}"
+
+
+def number(unit: str, value: float, sign: bool = False) -> str:
+    """A value of a metric of ``unit`` (see :func:`sim.measure.names.unit`) without its unit
+    word: a share in percent (or percentage points with ``sign``), hours, a count."""
+    shown = number(unit, abs(value)) if sign else ""
+    plus = "+" if sign and value > 0 and shown.strip("0.,") else ""
+    if unit == "%":
+        return plus + f"{value * 100:.1f}"
+    if unit == "h":
+        return plus + hours(value)
+    if unit == "count":
+        return plus + whole(value)
+    if unit == "US$":
+        return plus + f"{value:,.0f}"
+    return plus + _trim(f"{value:.3g}") if abs(value) < 1000 else plus + f"{value:,.0f}"
+
+
+def _span(unit: str, low: float, high: float) -> str:
+    """An interval's ends, ``low to high`` (a hyphen between numbers reads as a minus)."""
+    return f"{number(unit, low)} to {number(unit, high)}"
+
+
+def estimate(unit: str, s: dict[str, Any] | None) -> str:
+    """An estimate and its 95% interval for a sentence: ``3.1 h (3.0 to 3.2)``, ``7.9% (6.5
+    to 9.6)``, ``38 (33 to 44)``; n/a without an estimate."""
+    if not s or s.get("mean") is None:
+        return "n/a"
+    after = {"%": "%", "h": " h", "US$": " US$"}.get(unit, "")
+    text = number(unit, s["mean"]) + after
+    if s.get("ci_low") is None or s.get("ci_high") is None:
+        return text
+    return f"{text} ({_span(unit, s['ci_low'], s['ci_high'])})"
+
+
+def difference(unit: str, s: dict[str, Any] | None) -> str:
+    """A paired difference and its 95% interval: ``+6.3 h (5.9 to 6.7)``; shares in
+    percentage points, ``-0.2 points (-0.6 to 1.0)``."""
+    if not s or s.get("mean") is None:
+        return "n/a"
+    after = {"%": " points", "h": " h", "US$": " US$"}.get(unit, "")
+    text = number(unit, s["mean"], sign=True) + after
+    if s.get("ci_low") is None or s.get("ci_high") is None:
+        return text
+    low, high = number(unit, s["ci_low"]), number(unit, s["ci_high"])
+    return f"{text} ({low} to {high})"
+
+
+def measurable(s: dict[str, Any] | None) -> bool:
+    """Whether a paired difference's 95% interval excludes zero."""
+    if not s or s.get("ci_low") is None or s.get("ci_high") is None:
+        return False
+    return s["ci_low"] > 0 or s["ci_high"] < 0
+
+
+def period(info: dict[str, Any]) -> str:
+    """The counting window of a run in a few words, said the same way everywhere: ``per run
+    (26 counted days)``; a run is ``days`` of arrivals, of which the first ``warmup_days`` warm
+    the office up and are not counted (see :func:`period_note`)."""
+    days, warm = info.get("days"), info.get("warmup_days", 0) or 0
+    if days is None:
+        return "per run"
+    return f"per run ({days - warm:g} counted days)"
+
+
+def period_note(info: dict[str, Any]) -> str:
+    """Which period is which, in one sentence: the run's days of arrivals, the warm-up left
+    out, the counted days that counts are over."""
+    days, warm = info.get("days"), info.get("warmup_days", 0) or 0
+    if days is None:
+        return "Counts are per run."
+    if not warm:
+        return f"Counts are per run: {days:g} days of arrivals, every one counted."
+    return (
+        f"Counts are per run: a run has {days:g} days of arrivals; the first {warm:g} warm the "
+        f"office up and are not counted, so counts cover {days - warm:g} days."
+    )

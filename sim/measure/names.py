@@ -412,3 +412,70 @@ def key_rows(target_hours: list[float]) -> list[tuple[str, str, bool]]:
         ("Censored (still inside at the end)", "censored", False),
     ]
     return rows
+
+
+_WORDS = {
+    "clearance_hours_mean": "mean clearance time",
+    "clearance_hours_median": "median clearance time",
+    "clearance_hours_p90": "90th-percentile clearance time",
+    "interception_rate": "share of illicit shipments intercepted",
+    "hit_rate": "share of inspections finding illicit goods",
+    "inspection_rate": "share of shipments inspected (physical or scan)",
+    "selection_rate": "share of shipments selected for a check",
+    "leaks": "illicit shipments released",
+    "spoiled": "spoiled cold-chain shipments",
+    "censored": "shipments still inside at the end",
+    "shipments": "shipments",
+    "intercepted": "illicit shipments intercepted",
+    "wait_hours_mean": "mean wait",
+    "utilisation": "utilisation",
+    "queue_max": "longest queue",
+    "queue_mean": "mean queue",
+}
+_FAMILY_WORDS = {"commodity": "{name}", "lane": "{name} lane", "kind": "{name}"}
+
+
+def unit(metric: str) -> str:
+    """How a metric's value reads: ``%`` (a share, shown as a percentage), ``h`` (hours),
+    ``count`` (shipments or events per run), ``US$``, or ``""``."""
+    if is_cost(metric):
+        return "US$"
+    last = metric.rpartition(".")[2]
+    if at_most_one(metric) or last.endswith(("_share", "_rate", "utilisation", "share")):
+        return "%"
+    if is_count(metric) or last in _COUNTS or last in ("queue_max", "queue_mean"):
+        return "count"
+    if "hours" in metric or is_segment(metric):
+        return "h"
+    return ""
+
+
+def words(metric: str) -> str:
+    """A metric in plain words, for a sentence: "mean clearance time", "vaccine mean clearance
+    time", "share released within 24 h"; a metric it does not know reads as its name with
+    spaces for dots and underscores."""
+    hours = within_hours(metric)
+    if hours is not None:
+        return f"share released within {hours:g} h"
+    if metric in _WORDS:
+        return _WORDS[metric]
+    if is_segment(metric) or metric.startswith("exit."):
+        return segment_label(metric)
+    parts = split(metric)
+    if parts is not None:
+        family, name, stat = parts
+        if family in _FAMILY_WORDS and (stat in _WORDS or within_hours(stat) is not None):
+            who = _FAMILY_WORDS[family].format(name=name)
+            if stat == "interception_rate":
+                return f"share of illicit {who} shipments intercepted"
+            inner = words(stat)
+            if inner.startswith("share "):
+                return inner.replace("share ", f"share of {who} shipments ", 1).replace(
+                    "shipments shipments", "shipments"
+                )
+            return f"{who} {inner}"
+        if family == "lane" and stat == "share":
+            return f"share of shipments sent to the {name} lane"
+        if family == "station" and stat in _WORDS:
+            return f"{_WORDS[stat]} at {name}"
+    return metric.replace(".", " ").replace("_", " ")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sim.files.bottom_line import person_name, point_words
 from sim.files.text import show
 from sim.measure import names
 from sim.measure.statistics import overload_reason, overloaded
@@ -139,6 +140,21 @@ def short_label(saved: Saved, i: int) -> str:
     return p.label
 
 
+def person_label(saved: Saved, i: int) -> str:
+    """A point's name for people: a variant's or scenario's own ``label`` (from the file, or
+    the comment above its table), a sweep point's lever values in words, else its label."""
+    p = saved.points[i]
+    if saved.kind == "sweep" and saved.keys:
+        levers = ((saved.points[0].scenario or {}).get("scenario") or {}).get("levers") or {}
+        return point_words({k: p.values.get(k) for k in saved.keys}, levers)
+    return person_name(p.label, (p.scenario or {}).get("scenario"))
+
+
+def person_labels(saved: Saved) -> list[str]:
+    """Every point's :func:`person_label`."""
+    return [person_label(saved, i) for i in range(len(saved.points))]
+
+
 def short_labels(saved: Saved) -> list[str]:
     """Every point's :func:`short_label`."""
     return [short_label(saved, i) for i in range(len(saved.points))]
@@ -161,6 +177,8 @@ __all__ = [
     "kinds",
     "lanes",
     "lever_values",
+    "person_label",
+    "person_labels",
     "reason",
     "short_label",
     "short_labels",

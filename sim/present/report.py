@@ -30,7 +30,7 @@ from sim.present.tables import (
     key_table,
     overload_warning,
 )
-from sim.present.words import describe, method
+from sim.present.words import bottom_line_html, describe, method
 
 REPORT = "report.html"
 FIGURES = "figures"
@@ -245,7 +245,11 @@ READING = (
     "Estimates across replications with their 95% confidence interval (95% CI): ± the "
     "half-width where the interval is symmetric, (low to high) where it is not (shares and counts, "
     "whose intervals stay within what they can be). Clearance times count the shipments still "
-    "inside at the end as censored (see Method)."
+    "inside at the end as censored (see Method). A lane's rate is the share of declarations the "
+    "policy sends to it (selected); the inspection rate is the share of counted shipments that "
+    "were examined or scanned, lower than the red lane's rate when a shipment is intercepted "
+    "before its examination, or still waiting for it at the end. Counts are per run: over the "
+    "counted days of arrivals, the warm-up days left out."
 )
 STANDINGS = (
     "Standing on the trade-off of mean clearance time against interception: * efficient (no "
@@ -260,6 +264,9 @@ def render(saved: Saved, images: Mapping[str, tuple[bytes, str]], time: str = "m
     kind = KINDS.get(saved.kind, saved.kind)
     title = f"{saved.name}: {kind} report"
     sections = []
+    answer = bottom_line_html(saved)
+    if answer:
+        sections.append(("answer", "Bottom line", answer))
     sections.append(("simulated", "What was simulated", describe(saved)))
     numbers = ""
     if saved.kind == "run":

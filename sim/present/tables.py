@@ -4,9 +4,12 @@ paired differences, a sweep with its Pareto marks) and the detail tables by poin
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
+from sim.files.bottom_line import lever_label, lever_value
 from sim.files.read import Saved
-from sim.files.text import show
+from sim.files.text import count_interval, period, whole
 from sim.measure import names
 from sim.measure.names import key_rows
 from sim.present import contents
@@ -34,7 +37,29 @@ def _rows(saved: Saved) -> list[tuple[str, str, bool]]:
             break
     if not targets:
         targets = names.targets(saved.points[0].stats)
-    return key_rows([float(t) for t in targets])
+    info = (saved.points[0].scenario or {}).get("scenario") or {}
+    return [
+        (f"{label}, {period(info)}" if names.unit(key) == "count" else label, key, pct)
+        for label, key, pct in key_rows([float(t) for t in targets])
+    ]
+
+
+def value(metric: str, s: Mapping[str, Any] | None, pct: bool = False) -> str:
+    """A metric's estimate in a table cell: a count as a whole number (see
+    :func:`sim.files.text.whole`), anything else as :func:`sim.present.markup.number`."""
+    if names.unit(metric) == "count" and not pct:
+        if not s or s.get("mean") is None:
+            return "n/a"
+        return count_interval(dict(s))
+    return number(s, pct)
+
+
+def value_interval(metric: str, s: Mapping[str, Any] | None, pct: bool = False) -> str:
+    """A metric's 95% interval in a table cell, counts as whole numbers."""
+    if names.unit(metric) == "count" and not pct and s and s.get("ci_low") is not None:
+        digits = 0 if abs(s["mean"]) >= 10 else 1
+        return f"95% CI {whole(s['ci_low'], digits)} to {whole(s['ci_high'], digits)}"
+    return interval(s, pct)
 
 
 def marked(saved: Saved, i: int, label: str | None = None) -> str:
@@ -139,20 +164,23 @@ def key_table(saved: Saved) -> str:
     if saved.kind == "run":
         s = saved.points[0].stats
         body = [
-            [label, number(s.get(key), pct), interval(s.get(key), pct)]
+            [label, value(key, s.get(key), pct), value_interval(key, s.get(key), pct)]
             for label, key, pct in rows
             if key in s
         ]
         head = "estimate" + (f" ({OVERLOAD_MARK})" if contents.is_overloaded(saved, 0) else "")
         return table(["", head, "95% confidence interval"], body, "numbers")
     if saved.kind == "compare":
-        head = ["", *(marked(saved, i, p.label) for i, p in enumerate(saved.points))]
+        head = [
+            "",
+            *(marked(saved, i, contents.person_label(saved, i)) for i in range(len(saved.points))),
+        ]
         body = []
-        ref = saved.points[0].label
+        ref = contents.person_label(saved, 0)
         for label, key, pct in rows:
             if not any(key in p.stats for p in saved.points):
                 continue
-            body.append([label, *(number(p.stats.get(key), pct) for p in saved.points)])
+            body.append([label, *(value(key, p.stats.get(key), pct) for p in saved.points)])
             body.append(
                 [
                     Raw(f'<span class="vs">vs {esc(ref)}</span>'),
@@ -171,14 +199,16 @@ def key_table(saved: Saved) -> str:
         ("censored", "censored", False),
     ]
     cols = [c for c in cols if any(c[1] in p.stats for p in saved.points)]
-    head = [*saved.keys, "reps", *(c[0] for c in cols), "standing"]
+    levers = ((saved.points[0].scenario or {}).get("scenario") or {}).get("levers") or {}
+    head = [*(lever_label(k, levers) for k in saved.keys), "reps", *(c[0] for c in cols)]
+    head.append("standing")
     body = []
     for i, p in enumerate(saved.points):
         body.append(
             [
-                *(show(p.values.get(k)) for k in saved.keys),
+                *(lever_value(k, p.values.get(k), levers) for k in saved.keys),
                 p.replications,
-                *(number(p.stats.get(m), pct) for _, m, pct in cols),
+                *(value(m, p.stats.get(m), pct) for _, m, pct in cols),
                 standing_cell(saved, i),
             ]
         )

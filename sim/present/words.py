@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from sim.files.bottom_line import (
+    bottom_line,
+    first_info,
+    lever_label,
+    lever_value,
+    points_said,
+    question,
+)
 from sim.files.read import Saved
-from sim.present.contents import lever_values
+from sim.files.text import percent
+from sim.present.contents import person_label
 from sim.present.markup import esc
 from sim.present.resolved import MISSING, flatten, toml_value
+
+WORDS_KEYS = ("name", "description", "label", "question", "headline", "levers")
+"""Keys of ``[scenario]`` that are words for people, not parameters of the model."""
 
 
 def _roster_words(scenario: dict[str, Any], roster: str) -> str:
@@ -28,18 +40,43 @@ def _clock(h: float) -> str:
     return f"{int(h):02d}:{int(round((h % 1) * 60)):02d}"
 
 
-def _policy_words(policy: dict[str, Any]) -> str:
+def _policy_words(policy: dict[str, Any], swept: frozenset[str] = frozenset()) -> str:
+    """The policy in words; a rate a sweep varies is said to vary, not given the first
+    point's value."""
     kind = policy.get("kind", "?")
     if kind == "random" and isinstance(policy.get("rates"), dict):
-        rates = ", ".join(f"{v:.0%} {lane}" for lane, v in policy["rates"].items())
+        rates = ", ".join(
+            f"the {lane} share varied by the sweep"
+            if f"policy.rates.{lane}" in swept
+            else f"{percent(v)} to {lane}"
+            for lane, v in policy["rates"].items()
+        )
         rest = policy.get("default_lane", "green")
-        return f"random selection ({rates or 'none'}; the rest {rest})"
+        return f"random selection ({rates or 'none'}; the rest to {rest})"
     settings = [
         f"{k} {toml_value(v)}"
         for k, v in policy.items()
         if k != "kind" and not isinstance(v, dict | list) and v not in (None, "")
     ]
     return f"the '{kind}' policy" + (f" ({', '.join(settings[:6])})" if settings else "")
+
+
+def bottom_line_html(saved: Saved) -> str:
+    """The answer to the scenario's question for its headline metrics, with intervals (see
+    :mod:`sim.files.bottom_line`): the question in bold, then the sentences."""
+    info = first_info(saved.points)
+    said = points_said(saved.kind, saved.points)
+    lines = bottom_line(saved.kind, info, said)
+    if not lines:
+        return ""
+    asked = question(info)
+    out = []
+    for line in lines:
+        if asked and line == asked:
+            out.append(f'<p class="question"><strong>{esc(line)}</strong></p>')
+        else:
+            out.append(f'<p class="answer">{esc(line)}</p>')
+    return '<div class="bottom-line">' + "".join(out) + "</div>"
 
 
 def describe(saved: Saved) -> str:
@@ -51,7 +88,12 @@ def describe(saved: Saved) -> str:
     illicit = sc.get("illicit") or {}
     paras = []
     if info.get("description"):
-        paras.append(f'<p class="question">{esc(info["description"])}</p>')
+        text = info["description"]
+        if saved.kind == "sweep" and saved.keys:
+            levers = info.get("levers") or {}
+            varied = ", ".join(lever_label(k, levers) for k in saved.keys)
+            text += f" (The base scenario's own words: the sweep varies {varied}.)"
+        paras.append(f'<p class="question">{esc(text)}</p>')
     days = info.get("days")
     warm = info.get("warmup_days", 0)
     if days is not None:
@@ -78,8 +120,9 @@ def describe(saved: Saved) -> str:
     if checks:
         items = []
         for name, c in checks.items():
+            what = name if name == c.get("kind") else f"{name} ({c.get('kind')})"
             text = (
-                f"{name} ({c.get('kind')}): {c.get('servers')} officer(s) or machine(s), "
+                f"{what}: {c.get('servers')} officer(s) or machine(s), "
                 f"{_roster_words(sc, c.get('roster', '24/7'))}"
             )
             detect = c.get("detect") or {}
@@ -96,7 +139,7 @@ def describe(saved: Saved) -> str:
             "<p>"
             + esc(
                 "Each declaration is risk-assessed by "
-                + _policy_words(sc.get("policy") or {})
+                + _policy_words(sc.get("policy") or {}, frozenset(saved.keys))
                 + f" and sent to a lane ({lanes}). The checks:"
             )
             + "</p><ul>"
@@ -109,18 +152,18 @@ def describe(saved: Saved) -> str:
         paras.append(f"<p>{esc(f'{reps} replications with seed {saved.seed}.')}</p>")
     elif saved.kind == "compare":
         items = []
-        for p in saved.points[1:]:
-            differ = changes(first.scenario, p.scenario)
-            what = "; ".join(differ[:8]) + (" ..." if len(differ) > 8 else "")
+        for i, p in enumerate(saved.points[1:], start=1):
             items.append(
-                f"<li><strong>{esc(p.label)}</strong>: {esc(what or 'no parameter differs')}</li>"
+                f"<li><strong>{esc(person_label(saved, i))}</strong> "
+                f"(<code>{esc(p.label)}</code>): {esc(variant_words(first.scenario, p.scenario))}"
+                "</li>"
             )
         paras.append(
             "<p>"
             + esc(
                 f"{len(saved.points)} scenarios compared under common random numbers, "
                 f"{reps} replications each with seed {saved.seed}. The reference is "
-                f"'{first.label}'; what the others change:"
+                f"'{person_label(saved, 0)}' ({first.label}); what the others change:"
             )
             + "</p><ul>"
             + "".join(items)
@@ -128,9 +171,13 @@ def describe(saved: Saved) -> str:
         )
     else:
         items = []
+        levers = info.get("levers") or {}
         for key in saved.keys:
-            values = lever_values(saved, key)
-            items.append(f"<li><code>{esc(key)}</code>: {esc(', '.join(values))}</li>")
+            values = _merged(lever_value(key, p.values.get(key), levers) for p in saved.points)
+            items.append(
+                f"<li>{esc(lever_label(key, levers))} (<code>{esc(key)}</code>): "
+                f"{esc(', '.join(values))}</li>"
+            )
         paras.append(
             "<p>"
             + esc(
@@ -144,6 +191,31 @@ def describe(saved: Saved) -> str:
     return "\n".join(paras)
 
 
+def _merged(values: Any) -> list[str]:
+    out: list[str] = []
+    for v in values:
+        if v not in out:
+            out.append(v)
+    return out
+
+
+def variant_words(base: dict[str, Any] | None, other: dict[str, Any] | None) -> str:
+    """What a variant changes, in its own words: its description (from the file, or the
+    comment above its table), else its changed keys, whole, never cut mid-word."""
+    own = ((other or {}).get("scenario") or {}).get("description")
+    if (
+        isinstance(own, str)
+        and own.strip()
+        and own != ((base or {}).get("scenario") or {}).get("description")
+    ):
+        return own.strip()
+    differ = changes(base, other)
+    if not differ:
+        return "no parameter differs"
+    shown = "; ".join(differ[:8])
+    return shown + (f"; and {len(differ) - 8} more keys" if len(differ) > 8 else "")
+
+
 def changes(a: dict[str, Any] | None, b: dict[str, Any] | None) -> list[str]:
     """The keys that differ between two resolved scenarios, as ``key: old → new``."""
     if a is None or b is None:
@@ -151,7 +223,7 @@ def changes(a: dict[str, Any] | None, b: dict[str, Any] | None) -> list[str]:
     fa, fb = flatten(a), flatten(b)
     out = []
     for key in [*fa, *(k for k in fb if k not in fa)]:
-        if key.startswith("scenario.") and key.split(".")[1] in ("name", "description"):
+        if key.startswith("scenario.") and key.split(".")[1] in WORDS_KEYS:
             continue
         va, vb = fa.get(key, MISSING), fb.get(key, MISSING)
         if va != vb:

@@ -45,6 +45,28 @@ def _check_shares(groups: dict[str, Any], what: str) -> None:
         raise ValueError(f"the {what} shares must sum to 1, they sum to {total:.6g}")
 
 
+LABEL_LENGTH = 80
+HEADLINE = ("clearance_hours_mean", "within_24h_share", "interception_rate")
+"""The bottom line's metrics when a scenario names none."""
+VARIANT_WORDS = ("label", "description")
+"""Keys of a variant's table that are words for people, kept as its ``scenario.<key>``."""
+MetricName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]{0,199}$")]
+KeyPath = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$")]
+
+
+class Lever(_Table):
+    """``[scenario.levers."<key>"]``: how a key that a sweep varies reads for people."""
+
+    label: str = Field(
+        "", max_length=LABEL_LENGTH, description="What the key is, e.g. 'share sent to red'."
+    )
+    unit: Literal["", "%", "h", "days", "officers", "machines", "shipments", "US$"] = Field(
+        "",
+        description="The unit its values are shown in: '%' shows a share of 0-1 as a "
+        "percentage; empty: the value as written.",
+    )
+
+
 class ScenarioInfo(_Table):
     """``[scenario]``: what the run is and how long it lasts."""
 
@@ -52,7 +74,34 @@ class ScenarioInfo(_Table):
         description="Short name; results go to results/<name>/. Letters, digits, '.', '_', '-'."
     )
     description: str = Field(
-        "", max_length=10_000, description="The question this scenario answers."
+        "",
+        max_length=10_000,
+        description="What this scenario is and the question it answers; a variant's says what "
+        "the variant changes.",
+    )
+    label: str = Field(
+        "",
+        max_length=LABEL_LENGTH,
+        description="A few words naming this scenario for people (e.g. 'fully staffed'): its "
+        "column in a comparison and its name in the bottom line. Empty: its name.",
+    )
+    question: str = Field(
+        "",
+        max_length=1_000,
+        description="The question, in one sentence, that the bottom line of a run, comparison "
+        "or sweep answers first. Empty: the first sentence of the description.",
+    )
+    headline: list[MetricName] = Field(
+        default_factory=list,
+        max_length=6,
+        description="The metrics the bottom line leads with, by their names in summary.csv "
+        "(e.g. 'commodity.vaccine.clearance_hours_mean'). Empty: " + ", ".join(HEADLINE) + ".",
+    )
+    levers: dict[KeyPath, Lever] = Field(
+        default_factory=dict,
+        max_length=50,
+        description="Words for keys a sweep varies, by their dotted path (e.g. "
+        '[scenario.levers."policy.rates.red"]): a label and a unit.',
     )
     days: float = Field(gt=0, le=3650, description="Length of the arrival window, in days.")
     warmup_days: float = Field(
@@ -366,6 +415,35 @@ class Scenario(_Table):
         description="Named variants for `bordersim compare`: each table overrides keys of this "
         "scenario (see docs/experiments.md); `bordersim run` runs the scenario itself.",
     )
+
+    @field_validator("variants", mode="before")
+    @classmethod
+    def _variant_words(cls, v: Any) -> Any:
+        """A variant's ``label`` and ``description`` become its ``scenario.label`` and
+        ``scenario.description``, empty when not given: a variant never takes the base's."""
+        if not isinstance(v, dict):
+            return v
+        out: dict[Any, Any] = {}
+        for name, table in v.items():
+            if not isinstance(table, dict):
+                out[name] = table
+                continue
+            table = dict(table)
+            info = table.get("scenario", {})
+            if not isinstance(info, dict):
+                out[name] = table
+                continue
+            info = dict(info)
+            for key in VARIANT_WORDS:
+                if key in table:
+                    words = table.pop(key)
+                    if not isinstance(words, str):
+                        raise ValueError(f"{name}.{key} must be text, got {words!r}")
+                    info[key] = words
+                info.setdefault(key, "")
+            table["scenario"] = info
+            out[name] = table
+        return out
 
     _policy_config: Any = PrivateAttr(None)
 

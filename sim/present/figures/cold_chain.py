@@ -42,6 +42,7 @@ def cold_chain(
     when the run stopped), the tolerance as a black bar, spoiled ones as red crosses."""
     fig = figure(width=WIDTH if len(groups) < 9 else WIDTH * 1.3)
     ax = fig.add_subplot()
+    crowded = len(groups) > 5  # side by side, the counts and names would run together
     with style():
         top = 0.0
         for k, g in enumerate(groups):
@@ -60,9 +61,14 @@ def cold_chain(
             )
             ax.hlines(g.tolerance, k - 0.4, k + 0.4, color=DARK, lw=3, zorder=4)
             ax.annotate(
-                f"{g.spoiled_count:.1f} of {g.shipments:,.0f}\nspoiled",
+                f"{g.spoiled_count:.1f} of {g.shipments:,.0f}"
+                + (" " if crowded else "\n")
+                + "spoiled",
                 (k, 1.0),
                 xycoords=("data", "axes fraction"),
+                xytext=(0, 4),
+                textcoords="offset points",
+                rotation=90 if crowded else 0,
                 ha="center",
                 va="bottom",
                 fontsize=11,
@@ -72,15 +78,16 @@ def cold_chain(
             top = max(top, g.tolerance * 1.25, float(g.hours.max()) * 1.05 if n else 0.0)
             if highlight == k:
                 ax.axvspan(k - 0.48, k + 0.48, color=ORANGE, alpha=0.15, lw=0)
-        ax.set_xticks(range(len(groups)), [g.label for g in groups])
-        if len(groups) > 5:
-            for t in ax.get_xticklabels():
-                t.set_rotation(30)
-                t.set_ha("right")
+        names = [g.label.replace(": ", ":\n") for g in groups]
+        longest = max((len(line) for n in names for line in n.split("\n")), default=0)
+        ax.set_xticks(range(len(groups)), names)
+        if longest * 7.5 > 0.8 * fig.get_figwidth() * 72 / max(len(groups), 1):
+            for t in ax.get_xticklabels():  # too long to stand side by side
+                t.set_rotation(90)
         ax.set_xlim(-0.6, len(groups) - 0.4)
         ax.set_ylim(0, ymax or top or 1.0)
         ax.set_ylabel("Hours in custody")
-        ax.set_title(title, pad=44)
+        ax.set_title(title, pad=120 if crowded else 44)
         ax.grid(axis="x", visible=False)
         handles = [
             matplotlib.lines.Line2D(
@@ -91,7 +98,7 @@ def cold_chain(
             ),
             matplotlib.lines.Line2D([], [], color=DARK, lw=3, label="tolerance"),
         ]
-        ax.legend(handles=handles, loc="upper right", bbox_to_anchor=(1.0, 0.9))
+        fig.legend(handles=handles, loc="outside lower center", ncol=len(handles))
     return fig
 
 

@@ -32,12 +32,14 @@ def stations(
     series: Mapping[str, Mapping[str, np.ndarray]],
     *,
     warmup_hours: float = 0.0,
-    arrivals_end: float | None = None,
+    window_end: float | None = None,
     title: str = "Queues and utilisation over time",
     queue_max: Mapping[str, float] | None = None,
 ) -> Figure:
     """For each station, its mean queue length and its utilisation (busy officers over
-    officers on duty) over the run, with the hours it is closed shaded."""
+    officers on duty) over the run, with the hours it is closed shaded, the end of the warm-up
+    and ``window_end``, the end of the counting window (hours; shipments that arrive later are
+    not counted), marked."""
     names = list(series)
     fig = figure(width=WIDTH * 1.3, height=max(HEIGHT * 0.75, 1.2 + 2.3 * len(names)))
     axes = fig.subplots(len(names), 2, sharex=True, squeeze=False)
@@ -61,8 +63,8 @@ def stations(
                     ax.axvspan(days[a], days[b - 1] + step, color=CLOSED, lw=0, zorder=0)
                 if warmup_hours > 0:
                     ax.axvline(warmup_hours / 24, color=DARK, ls=":", lw=1.4)
-                if arrivals_end is not None:
-                    ax.axvline(arrivals_end / 24, color=DARK, ls="--", lw=1.4)
+                if window_end is not None:
+                    ax.axvline(window_end / 24, color=DARK, ls="--", lw=1.4)
                 ax.grid(axis="x", visible=False)
             top = (queue_max or {}).get(name) or (np.nanmax(queue) if queue.size else 1.0)
             qa.set_ylim(0, max(1.0, float(top)) * 1.08)
@@ -81,9 +83,11 @@ def stations(
             handles.append(
                 matplotlib.lines.Line2D([], [], color=DARK, ls=":", label="warm-up ends")
             )
-        if arrivals_end is not None:
+        if window_end is not None:
             handles.append(
-                matplotlib.lines.Line2D([], [], color=DARK, ls="--", label="arrivals stop")
+                matplotlib.lines.Line2D(
+                    [], [], color=DARK, ls="--", label="end of the counting window"
+                )
             )
         fig.legend(handles=handles, loc="outside lower center", ncol=len(handles))
         fig.suptitle(title)
@@ -104,7 +108,7 @@ def stations_of(profile: FigureData, title: str, queue_max: Mapping[str, float] 
         profile.hours_axis(),
         profile.stations,
         warmup_hours=float(info.get("warmup_hours", 0.0)),
-        arrivals_end=info.get("hours"),
+        window_end=info.get("hours"),
         title=title,
         queue_max=queue_max,
     )

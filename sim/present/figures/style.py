@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
+from matplotlib.transforms import Bbox
 
 from sim.files.write import write_atomic
 
@@ -126,3 +128,76 @@ def row_major(handles: list, labels: list, ncol: int) -> tuple[list, list]:
     rows = math.ceil(n / ncol) if ncol else 1
     order = [r * ncol + c for c in range(ncol) for r in range(rows) if r * ncol + c < n]
     return [handles[k] for k in order], [labels[k] for k in order]
+
+
+def repel(
+    fig: Figure, texts: list, markers: list | None = None, *, radius: float = 7.0, steps: int = 80
+) -> None:
+    """Move labels placed at an offset from their points (``ax.annotate(...,
+    textcoords="offset points")``) until no two overlap and none covers a marker (``(axes, x,
+    y)`` in data units, ``radius`` points across), measuring each label with the figure's
+    renderer (a short iterative repel of text boxes). The layout is frozen first, so that moving
+    labels cannot move the axes and undo the placement when the figure is saved. Labels pushed
+    out of their axes are pulled back in."""
+    if not texts:
+        return
+    for t in texts:
+        t.set_in_layout(False)
+    with style():
+        fig.draw_without_rendering()
+    fig.set_layout_engine("none")
+    renderer = fig.canvas.get_renderer()
+    to_points = 72.0 / fig.dpi
+    pad = 2.0 * fig.dpi / 72.0
+    half = radius * fig.dpi / 72.0
+    fixed = []
+    for ax, x, y in markers or []:
+        cx, cy = ax.transData.transform((x, y))
+        if np.isfinite(cx) and np.isfinite(cy):
+            fixed.append(Bbox([[cx - half, cy - half], [cx + half, cy + half]]))
+    for _ in range(steps):
+        boxes = [t.get_window_extent(renderer) for t in texts]
+        shift = [[0.0, 0.0] for _ in texts]
+        moved = False
+        for i, a in enumerate(boxes):
+            for j in range(i + 1, len(boxes)):
+                dx, dy = _push(a, boxes[j], pad)
+                if dx or dy:
+                    shift[i][0] -= dx / 2
+                    shift[i][1] -= dy / 2
+                    shift[j][0] += dx / 2
+                    shift[j][1] += dy / 2
+                    moved = True
+            for b in fixed:
+                dx, dy = _push(a, b, pad)
+                if dx or dy:
+                    shift[i][0] -= dx
+                    shift[i][1] -= dy
+                    moved = True
+        if not moved:
+            break
+        for t, (sx, sy) in zip(texts, shift, strict=True):
+            ox, oy = t.xyann
+            t.xyann = (ox + sx * to_points, oy + sy * to_points)
+        for t in texts:  # never out of its axes
+            a = t.get_window_extent(renderer)
+            area = (t.axes.bbox if t.axes is not None else fig.bbox).padded(-pad)
+            sx = max(0.0, area.x0 - a.x0) - max(0.0, a.x1 - area.x1)
+            sy = max(0.0, area.y0 - a.y0) - max(0.0, a.y1 - area.y1)
+            if sx or sy:
+                ox, oy = t.xyann
+                t.xyann = (ox + sx * to_points, oy + sy * to_points)
+
+
+def _push(a, b, pad: float) -> tuple[float, float]:
+    """How far ``b`` must move from ``a`` (display units, along the shorter way out) so the two
+    boxes are ``pad`` apart; (0, 0) when they already are."""
+    over_x = min(a.x1, b.x1) - max(a.x0, b.x0) + pad
+    over_y = min(a.y1, b.y1) - max(a.y0, b.y0) + pad
+    if over_x <= 0 or over_y <= 0:
+        return 0.0, 0.0
+    sign_x = 1.0 if (b.x0 + b.x1) >= (a.x0 + a.x1) else -1.0
+    sign_y = 1.0 if (b.y0 + b.y1) >= (a.y0 + a.y1) else -1.0
+    if over_y <= over_x * 1.5:  # labels are wide: moving up or down frees them soonest
+        return 0.0, sign_y * over_y
+    return sign_x * over_x, 0.0

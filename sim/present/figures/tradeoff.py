@@ -33,6 +33,7 @@ from sim.present.figures.style import (
     figure,
     mean_of,
     percent_axis,
+    repel,
     style,
 )
 
@@ -59,8 +60,9 @@ LEGEND_LOOK = {  # the legend's marker of each standing other than efficient
         "ls": "",
     },
 }
+BETTER = "Better: faster (left) and catching more (up)"
 OVERLOAD_NOTE = (
-    "Hollow red: overloaded. Shipments were still inside at the end, so its clearance time "
+    "Hollow red: overloaded. Shipments were still inside at the end, so its clearance time\n"
     "is only a lower bound; it is never on the frontier."
 )
 
@@ -115,9 +117,11 @@ def tradeoff(
         status = statuses(list(xs), list(ys), overloaded)
     status = list(status)
     shown = [i for i in range(len(labels)) if math.isfinite(xs[i]) and math.isfinite(ys[i])]
+    if limits is None:
+        limits = tradeoff_limits(time, catch)
     with style():
         for i in shown:
-            _point(ax, i, xs[i], ys[i], time[i], catch[i], status[i])
+            _point(ax, i, xs[i], ys[i], time[i], catch[i], status[i], limits)
         _frontier(ax, xs, ys, shown, status)
         if highlight is not None and 0 <= highlight < len(labels):
             ax.plot(
@@ -131,52 +135,54 @@ def tradeoff(
                 zorder=4,
             )
         many = len(labels) > 16
+        texts = []
         for i in shown:
             if many and status[i] not in (EFFICIENT, BAND) and i != highlight:
                 continue
-            ax.annotate(
-                labels[i],
-                (xs[i], ys[i]),
-                xytext=(8, 8 if i % 2 == 0 else -16),
-                textcoords="offset points",
-                fontsize=12 if i != highlight else 14,
-                fontweight="bold" if i == highlight else "normal",
-                color=VERMILLION if status[i] == OVERLOADED else DARK,
+            texts.append(
+                ax.annotate(
+                    labels[i],
+                    (xs[i], ys[i]),
+                    xytext=(8, 8),
+                    textcoords="offset points",
+                    fontsize=12 if i != highlight else 14,
+                    fontweight="bold" if i == highlight else "normal",
+                    color=VERMILLION if status[i] == OVERLOADED else DARK,
+                    arrowprops={"arrowstyle": "-", "color": "#999999", "lw": 0.8, "shrinkB": 6},
+                    zorder=5,
+                )
             )
         ax.set_ylabel("Illicit shipments intercepted")
         percent_axis(ax.yaxis)
         ax.set_title(title)
-        if limits is None:
-            limits = tradeoff_limits(time, catch)
         if log_time(limits):
             ax.set_xscale("log")
             ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
             ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_hours))
             ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-        ax.set_xlabel(_log_label(time_label) if log_time(limits) else time_label)
+        ax.set_xlabel(log_label(time_label) if log_time(limits) else time_label)
         ax.set_xlim(*limits[0])
         ax.set_ylim(*limits[1])
         for i in range(len(labels)):
             if status[i] == OVERLOADED and i not in shown and math.isfinite(ys[i]):
-                _beyond(ax, i, limits[0][1], ys[i], labels[i])
-        ax.annotate(
-            "better: faster and catching more",
-            xy=(0.02, 0.97),
-            xycoords="axes fraction",
-            va="top",
+                texts.append(_beyond(ax, i, limits[0][1], ys[i], labels[i]))
+        fig.legend(
+            handles=_handles(status, highlight is not None),
+            loc="outside lower center",
+            ncol=2,
             fontsize=11,
-            color="#666666",
         )
-        ax.legend(handles=_handles(status, highlight is not None), loc="lower right")
-        notes = [subtitle] if subtitle else []
+        notes = [BETTER + (f"; {subtitle}" if subtitle else "")]
         if OVERLOADED in status:
             notes.append(OVERLOAD_NOTE)
-        if notes:
-            fig.supxlabel("\n".join(notes), fontsize=11, color="#555555")
+        if notes:  # above the axes: nothing drawn there for a label to cover
+            fig.suptitle("\n".join(notes), fontsize=11, color="#555555", fontweight="normal")
+        repel(fig, texts, [(ax, xs[i], ys[i]) for i in shown], radius=12)
     return fig
 
 
-def _log_label(label: str) -> str:
+def log_label(label: str) -> str:
+    """An axis label saying its scale is logarithmic."""
     if label.endswith("(hours)"):
         return label[: -len("(hours)")] + "(hours, log scale)"
     return label + " (log scale)"
@@ -186,28 +192,51 @@ def _hours(value: float, _pos: int) -> str:
     return f"{value:g}"
 
 
-def _point(ax, i: int, x: float, y: float, time, catch, status: str) -> None:
-    """One point with its intervals both ways, drawn as its standing says."""
+def _point(ax, i: int, x: float, y: float, time, catch, status: str, limits) -> None:
+    """One point with its intervals both ways, drawn as its standing says. An interval is cut
+    at the axes' edge, with an arrowhead there saying it goes on; bars are drawn in the
+    point's colour, thicker than the grid and with caps, so none reads as a grid line."""
+    (x0, x1), (y0, y1) = limits
     xe, ye = error_of(time), error_of(catch)
+    xlo, xhi = max(x - xe[0], x0), min(x + xe[1], x1)
+    ylo, yhi = max(y - ye[0], y0), min(y + ye[1], y1)
     look = LOOK.get(status, LOOK[DOMINATED])
+    bar = "#666666" if status == DOMINATED else look["color"]
     bars = ax.errorbar(
         x,
         y,
-        xerr=[[xe[0]], [xe[1]]],
-        yerr=[[ye[0]], [ye[1]]],
+        xerr=[[max(0.0, x - xlo)], [max(0.0, xhi - x)]],
+        yerr=[[max(0.0, y - ylo)], [max(0.0, yhi - y)]],
         fmt="s" if status == OVERLOADED else "o",
         markeredgewidth=2.4 if status == OVERLOADED else 2,
         markersize=10 if status == OVERLOADED else 9,
-        elinewidth=1.4,
-        capsize=4,
+        ecolor=bar,
+        elinewidth=2.0,
+        capsize=5,
+        capthick=2.0,
         zorder=3,
         alpha=0.9,
         **look,
     )
     bars.lines[0].set_gid(f"point-{i}-{status}")
+    for edge, cut, marker, at in (
+        (x0, x - xe[0] < x0, "<", "x"),
+        (x1, x + xe[1] > x1, ">", "x"),
+        (y0, y - ye[0] < y0, "v", "y"),
+        (y1, y + ye[1] > y1, "^", "y"),
+    ):
+        if cut:
+            ax.plot(
+                *((edge, y) if at == "x" else (x, edge)),
+                marker,
+                color=bar,
+                markersize=8,
+                clip_on=False,
+                zorder=3,
+            )
 
 
-def _beyond(ax, i: int, edge: float, y: float, label: str) -> None:
+def _beyond(ax, i: int, edge: float, y: float, label: str):
     """An overloaded point whose clearance time was never reached in the run (too many still
     inside for a 90th percentile, say): drawn at the right edge, pointing beyond it."""
     ax.plot(
@@ -222,7 +251,7 @@ def _beyond(ax, i: int, edge: float, y: float, label: str) -> None:
         zorder=3,
         gid=f"point-{i}-{OVERLOADED}",
     )
-    ax.annotate(
+    return ax.annotate(
         f"{label}: beyond the run",
         (edge, y),
         xytext=(-10, 10),

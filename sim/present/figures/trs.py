@@ -23,6 +23,19 @@ from sim.present.figures.style import (
     style,
 )
 
+CUT_RATIO = 4.0
+"""The time axis is broken when the longest bar is more than this many times the next."""
+
+
+def cut_at(totals) -> float | None:
+    """Where to break the axis so that one bar far longer than the rest (an overloaded
+    variant at 106 h beside others at 2-3 h) does not squeeze them: the next longest total,
+    or None when no bar dwarfs the rest."""
+    ranked = sorted((float(t) for t in totals if np.isfinite(t)), reverse=True)
+    if len(ranked) < 2 or ranked[1] <= 0 or ranked[0] <= CUT_RATIO * ranked[1]:
+        return None
+    return ranked[1]
+
 
 def trs_breakdown(
     bars: Sequence[tuple[str, Mapping[str, float]]],
@@ -51,10 +64,16 @@ def trs_breakdown(
             segments.append((key, label(key), color, hatch))
     segments.append((names.PAYMENT, label(names.PAYMENT), DARK, None))
     segments = [s for s in segments if any((v.get(s[0]) or 0) > 0 for _, v in bars)]
-    height = max(3.4, min(HEIGHT * 1.6, 2.4 + 0.45 * len(bars)))
+    rows = -(-len(segments) // (len(segments) if len(segments) <= 4 else 3))  # the legend's
+    height = max(3.4, min(HEIGHT * 1.6, 2.4 + 0.45 * len(bars))) + 0.3 * max(0, rows - 2)
     fig = figure(height=height)
     ax = fig.add_subplot()
     y = np.arange(len(bars))[::-1]
+    totals = np.array([sum(finite(v.get(seg[0])) for seg in segments) for _, v in bars])
+    cut = cut_at(totals)
+    room = 1.55 if notes and any(notes) else 1.15
+    top = cut if cut is not None else (xmax if xmax else (totals.max() if len(totals) else 1.0))
+    edge = (top or 1.0) * room
     with style():
         left = np.zeros(len(bars))
         for key, label, color, hatch in segments:
@@ -74,7 +93,7 @@ def trs_breakdown(
             if len(bars) <= 3:  # few bars: each segment's hours, where there is room
                 total = sum(finite(v.get(s[0])) for s in segments for _, v in bars[:1])
                 for k, w in enumerate(widths):
-                    if w > 0.07 * max(total, 1e-9):
+                    if w > 0.07 * max(total, 1e-9) and totals[k] <= edge:
                         ax.text(
                             left[k] + w / 2,
                             y[k],
@@ -88,25 +107,39 @@ def trs_breakdown(
             left += widths
         for k, total in enumerate(left):
             note = notes[k] if notes and k < len(notes) and notes[k] else ""
+            beyond = cut is not None and total > edge
+            if beyond:  # the axis is broken: the bar runs on, its total written inside
+                for dx in (0.40, 0.42):
+                    ax.plot(
+                        [edge * dx, edge * (dx + 0.01)],
+                        [y[k] - 0.4, y[k] + 0.4],
+                        color="white",
+                        lw=4,
+                        zorder=3,
+                    )
             ax.annotate(
-                f"{total:.2f} h" + (f"  ({note})" if note else ""),
-                (total, y[k]),
-                xytext=(5, 0),
+                f"{total:.2f} h" + (f"  ({note})" if note else "") + (" \u2192" if beyond else ""),
+                (edge, y[k]) if beyond else (total, y[k]),
+                xytext=(-4, 0) if beyond else (5, 0),
+                ha="right" if beyond else "left",
                 textcoords="offset points",
                 va="center",
                 fontsize=12,
                 fontweight="bold" if k == highlight else "normal",
                 color=VERMILLION if note else DARK,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1} if beyond else None,
+                zorder=4,
             )
         ax.set_yticks(y, [label for label, _ in bars])
         if highlight is not None and 0 <= highlight < len(bars):
             ax.get_yticklabels()[highlight].set_fontweight("bold")
             ax.axhspan(y[highlight] - 0.42, y[highlight] + 0.42, color=ORANGE, alpha=0.15, lw=0)
-        ax.set_xlabel("Mean hours per released shipment")
+        ax.set_xlabel(
+            "Mean hours per released shipment"
+            + (" (axis broken: the longest bar runs on to its total)" if cut is not None else "")
+        )
         ax.set_title(title)
-        top = xmax if xmax else (left.max() if len(left) else 1.0)
-        room = 1.55 if notes and any(notes) else 1.15
-        ax.set_xlim(0, (top or 1.0) * room)
+        ax.set_xlim(0, edge)
         ax.grid(axis="y", visible=False)
         if ylabel:
             ax.set_ylabel(ylabel)

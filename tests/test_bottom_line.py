@@ -1,0 +1,143 @@
+"""The bottom line, read as a person would: the scenario's question, then the answer for its
+headline metrics with 95% intervals, first in the CLI's output and at the top of the report;
+a comparison names its columns by the scenarios' own labels (the vaccine surge leads with
+vaccine clearance time)."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import sim
+from sim.files.bottom_line import Said, bottom_line
+from sim.measure import names
+
+from conftest import cli
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+SHORT = ["--replications", "3", "--set", "scenario.days=7", "--set", "scenario.warmup_days=1"]
+INTERVAL = r"\(-?[\d.,]+ to -?[\d.,]+\)"
+
+
+def _s(mean, low, high):
+    return {"mean": mean, "ci_low": low, "ci_high": high, "half_width": (high - low) / 2}
+
+
+def test_a_comparison_says_what_changes_measurably_and_what_does_not():
+    base = Said(
+        "fully staffed",
+        {"clearance_hours_mean": _s(3.1, 3.0, 3.2), "interception_rate": _s(0.079, 0.07, 0.09)},
+    )
+    other = Said(
+        "3 officers",
+        {"clearance_hours_mean": _s(9.4, 9.0, 9.8), "interception_rate": _s(0.081, 0.07, 0.09)},
+        {"clearance_hours_mean": _s(6.3, 5.9, 6.7), "interception_rate": _s(0.002, -0.006, 0.01)},
+    )
+    info = {
+        "question": "What does a staff cut cost?",
+        "headline": ["clearance_hours_mean", "interception_rate"],
+    }
+    lines = bottom_line("compare", info, [base, other])
+    assert lines[0] == "What does a staff cut cost?"
+    said = lines[1]
+    assert said.startswith("3 officers (against fully staffed): the mean clearance time rises")
+    assert "from 3.1 h (3.0 to 3.2) to 9.4 h (9.0 to 9.8)" in said
+    assert "+6.3 h, interval 5.9 to 6.7" in said
+    assert (
+        "the share of illicit shipments intercepted does not change measurably (8.1% against "
+        "7.9%, interval of the difference -0.6 to 1.0 points)" in said
+    )
+
+
+def test_without_a_headline_the_defaults_are_said_in_order():
+    stats = {m: _s(0.5, 0.4, 0.6) for m in ("interception_rate", "within_24h_share")}
+    stats["clearance_hours_mean"] = _s(3.06, 2.9, 3.2)
+    (line,) = bottom_line("run", {}, [Said("x", stats)])
+    assert line.index("mean clearance time") < line.index("within 24 h") < line.index("illicit")
+    assert len(re.findall(INTERVAL, line)) == 3
+
+
+def test_every_shipped_scenario_asks_its_question_and_names_measured_headlines():
+    for path in sorted(SCENARIOS.glob("*.toml")):
+        info = sim.load_scenario(path).scenario
+        assert info.question.endswith("?"), path.name
+        assert info.headline, path.name
+        baseline = Path(__file__).parent / "baselines" / f"{path.stem}.json"
+        if baseline.exists():
+            measured = json.loads(baseline.read_text())["replications"][0]
+            missing = [m for m in info.headline if m not in measured]
+            assert not missing, f"{path.name}: headline metrics never measured: {missing}"
+
+
+def _visible(page: str, section: str) -> str:
+    found = re.search(rf'<section id="{section}">(.*?)</section>', page, re.S)
+    assert found, section
+    return html.unescape(re.sub(r"<[^>]+>", " ", found.group(1)))
+
+
+@pytest.fixture(scope="module")
+def surge(tmp_path_factory):
+    out = tmp_path_factory.mktemp("surge") / "out"
+    from sim.cli import main
+
+    code = main(["compare", str(SCENARIOS / "covid-vaccine-surge.toml"), *SHORT, "--out", str(out)])
+    assert code == 0
+    return out
+
+
+def test_the_vaccine_surge_comparison_leads_with_vaccine_clearance_time(capsys, tmp_path):
+    code, out, _ = cli(
+        capsys,
+        "compare",
+        SCENARIOS / "covid-vaccine-surge.toml",
+        *SHORT,
+        "--no-report",
+        "--out",
+        tmp_path / "c",
+    )
+    assert code == 0
+    head, _, rest = out.partition("\n\n")
+    assert head.startswith("Bottom line:\n  With vaccine arrivals tripled")
+    first = head.splitlines()[2]
+    assert first.startswith(
+        "  Vaccines first in every queue only (against tripled vaccines, no priority): the "
+        "vaccine mean clearance time"
+    )
+    assert "interval" in first and re.search(r"-?[\d.]+ to -?[\d.]+ h", first), first
+    assert "Comparison of 5 scenarios" in rest, "the table follows the bottom line"
+
+
+def test_the_report_opens_with_the_answer_and_names_columns_by_label(surge):
+    page = (surge / "report.html").read_text()
+    assert page.index('id="answer"') < page.index('id="simulated"') < page.index('id="numbers"')
+    answer = _visible(page, "answer")
+    assert "vaccine mean clearance time" in answer
+    assert len(re.findall(INTERVAL, answer)) >= 4
+    numbers = _visible(page, "numbers")
+    for label in ("tripled vaccines, no priority", "priority lane and pre-arrival processing"):
+        assert label in numbers
+    assert "vs tripled vaccines, no priority" in numbers
+    for raw in ("clearance_hours_mean", "interception_rate", "policy.priority"):
+        assert raw not in answer + numbers
+    row = re.search(r"Leaks \(illicit released\), (per run \(6 counted days\))(.*?)vs", numbers)
+    assert row, "counts say their period"
+    cells = re.findall(r"([\d.,]+) \(([\d.,]+) to ([\d.,]+)\)", row.group(2))
+    assert len(cells) == 5, row.group(2)
+    for cell in cells:
+        decimals = {len(x.partition(".")[2]) for x in cell}
+        assert decimals == ({0} if float(cell[0]) >= 10 else {1}), cell
+    simulated = _visible(page, "simulated")
+    assert "physical (physical)" not in simulated
+    assert "Vaccines go first in every queue, and nothing else" in simulated, "the file's words"
+    assert " ..." not in simulated
+
+
+def test_shares_in_the_bottom_line_are_percentages():
+    stats = {"interception_rate": _s(0.125, 0.1, 0.15)}
+    (line,) = bottom_line("run", {"headline": ["interception_rate"]}, [Said("x", stats)])
+    assert "12.5% (10.0 to 15.0)" in line and "0.125" not in line
+    assert names.words("interception_rate") in line
