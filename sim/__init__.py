@@ -11,7 +11,11 @@ differences) and ``sim.sweep(file, vary=[...])`` (a trade-off curve); each resul
 ``.summary()``, ``.text()``, ``.to_dataframe()`` and ``.save(folder)``. Pictures:
 ``sim.write_report(folder)`` writes a saved folder's ``report.html`` and figures, and
 ``sim.write_explorer(folder)`` a sweep's interactive ``explore.html``. Fitting a scenario to
-a Time Release Study: ``sim.calibrate(file, targets, free=["KEY=LOW:HIGH"])``.
+a Time Release Study: ``sim.calibrate(file, targets, free=["KEY=LOW:HIGH"])``. The best
+decision under constraints: ``sim.optimise(file, maximise="interception_rate",
+subject_to=["within_24h_share>=0.9"], decide=["policy.rates.red=0:0.3"])``. Which
+assumptions an answer hinges on: ``sim.sensitivity(file)`` (every value the file marks
+as an assumption, +-20%) or ``sim.sensitivity(file, vary=["KEY=LOW:HIGH", ...])``.
 """
 
 from functools import wraps as _wraps
@@ -27,9 +31,13 @@ from sim.experiment.executors import (
     ProcessExecutor,
     SerialExecutor,
 )
+from sim.experiment.optimise import OptimisationResult
+from sim.experiment.optimise import optimise as _optimise
 from sim.experiment.options import ExperimentError
 from sim.experiment.replications import AUTO_METRICS
 from sim.experiment.run import RunResult, run
+from sim.experiment.sensitivity import SensitivityResult
+from sim.experiment.sensitivity import sensitivity as _sensitivity
 from sim.experiment.sweep import SweepResult, sweep
 from sim.measure.figure_data import FigureData
 from sim.measure.metrics import KEY_METRICS, replication_metrics
@@ -73,6 +81,26 @@ def calibrate(*args: _Any, **kwargs: _Any) -> CalibrationResult:
     return result
 
 
+@_wraps(_optimise)
+def optimise(*args: _Any, **kwargs: _Any) -> OptimisationResult:
+    result = _optimise(*args, **kwargs)
+    if result.folder is not None:  # the report page, where the present wing has it
+        from sim.present.optimisation import write_optimisation_report
+
+        write_optimisation_report(result.folder)
+    return result
+
+
+@_wraps(_sensitivity)
+def sensitivity(*args: _Any, **kwargs: _Any) -> SensitivityResult:
+    result = _sensitivity(*args, **kwargs)
+    if result.folder is not None:  # the report page, where the present wing has it
+        from sim.present.sensitivity import write_sensitivity_report
+
+        write_sensitivity_report(result.folder)
+    return result
+
+
 __all__ = [
     "AUTO_METRICS",
     "KEY_METRICS",
@@ -83,11 +111,13 @@ __all__ = [
     "load_plugin",
     "load_scenario",
     "loads_scenario",
+    "optimise",
     "policy_factory",
     "register_policy",
     "replication_metrics",
     "replication_seeds",
     "run",
+    "sensitivity",
     "simulate",
     "summarise",
     "sweep",
@@ -104,6 +134,7 @@ __all__ = [
     "Executor",
     "ExecutorError",
     "ExperimentError",
+    "OptimisationResult",
     "Policy",
     "PolicyConfig",
     "PolicyContext",
@@ -118,6 +149,7 @@ __all__ = [
     "RunResult",
     "Scenario",
     "ScenarioError",
+    "SensitivityResult",
     "SerialExecutor",
     "Streams",
     "SweepResult",

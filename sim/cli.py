@@ -2,7 +2,10 @@
 scenario over one or two keys, ``validate`` a scenario file; ``report`` writes a results
 folder's ``report.html`` (``run``, ``compare`` and ``sweep`` do it by default) and ``explore``
 a sweep's interactive ``explore.html``; ``calibrate`` fits a scenario's free parameters to a
-Time Release Study's published figures (a target file).
+Time Release Study's published figures (a target file); ``optimise`` finds the decision values
+that do best on a metric subject to constraints on others, at a stated confidence;
+``sensitivity`` ranks the uncertain inputs (by default the values a scenario file marks
+as assumptions) by how much each metric hinges on them.
 
 Bad input never shows a traceback: it prints what is wrong and where, and exits with status 2,
 leaving no results folder behind. Ctrl-C, SIGTERM and SIGHUP exit with status 130; a
@@ -274,6 +277,62 @@ def build_parser() -> argparse.ArgumentParser:
         "over the swept lever and a replay of a day, for trainers",
     )
     e.add_argument("folder", metavar="RESULTS_DIR", help="a folder written by sweep")
+    n = sub.add_parser(
+        "sensitivity",
+        help="which uncertain inputs a scenario's metrics hinge on: Morris or Sobol' indices",
+    )
+    n.add_argument("file", metavar="SCENARIO", help="the scenario file (TOML)")
+    n.add_argument(
+        "--vary",
+        action="append",
+        default=[],
+        metavar="KEY=LOW:HIGH",
+        help="an uncertain input and its range, optionally :int or :log (repeatable; default: "
+        "every number the file marks as an assumption, within --relative of its value)",
+    )
+    n.add_argument(
+        "--relative",
+        type=_fraction,
+        default=0.2,
+        help="without --vary: each assumption is varied within this share of its value "
+        "(default 0.2)",
+    )
+    n.add_argument(
+        "--method",
+        choices=("morris", "sobol"),
+        help="morris (screening, many inputs) or sobol (first-order and total indices, few "
+        "inputs); default: sobol for at most 4 inputs",
+    )
+    n.add_argument(
+        "--metric",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a metric of summary.json to analyse (repeatable; default: clearance_hours_mean, "
+        "within_24h_share, interception_rate)",
+    )
+    n.add_argument(
+        "--samples",
+        type=_positive_int,
+        metavar="N",
+        help="Morris trajectories (default 10) or Sobol' base samples, a power of two (default 64)",
+    )
+    n.add_argument(
+        "--replications", type=_positive_int, default=5, help="per sample point (default 5)"
+    )
+    n.add_argument("--seed", type=_seed, help="seed of the sample and of every point")
+    n.add_argument(
+        "--out", metavar="DIR", help="results folder (default: results/<scenario>-sensitivity/)"
+    )
+    n.add_argument("--resume", action="store_true", help="continue the analysis kept in --out")
+    n.add_argument("--executor", choices=EXECUTORS, help="where replications run")
+    n.add_argument("--workers", type=_positive_int, metavar="N", help="worker processes")
+    n.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="join a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask)",
+    )
+    n.add_argument("--quiet", action="store_true", help="print only where the results went")
     k = sub.add_parser(
         "calibrate",
         help="fit a scenario's free parameters to a Time Release Study's published figures",
@@ -305,6 +364,75 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write the calibrated scenario file to PATH",
     )
     k.add_argument("--quiet", action="store_true", help="print only where the results went")
+    o = sub.add_parser(
+        "optimise",
+        help="find the decision values that do best on a metric subject to constraints on "
+        "others, judged at a stated confidence",
+    )
+    o.add_argument("file", metavar="SCENARIO", help="the base scenario file (TOML)")
+    o.add_argument(
+        "--maximise", action="append", default=[], metavar="METRIC", help="a metric to maximise"
+    )
+    o.add_argument(
+        "--minimise", action="append", default=[], metavar="METRIC", help="a metric to minimise"
+    )
+    o.add_argument(
+        "--subject-to",
+        dest="subject_to",
+        action="append",
+        default=[],
+        metavar="CONSTRAINT",
+        help="METRIC>=VALUE or METRIC<=VALUE, held at --confidence (repeatable)",
+    )
+    o.add_argument(
+        "--decide",
+        action="append",
+        default=[],
+        metavar="KEY=LOW:HIGH",
+        help="a key to decide and its range, optionally :int or :log, e.g. "
+        "policy.rates.red=0:0.3 or checks.physical.servers=1:6:int (repeatable)",
+    )
+    o.add_argument("--trials", type=_positive_int, default=40, help="trials (default 40)")
+    o.add_argument("--replications", type=_positive_int, default=5, help="per trial (default 5)")
+    o.add_argument("--seed", type=_seed, help="seed of every trial (default: the file's)")
+    o.add_argument(
+        "--confidence",
+        type=_fraction,
+        default=0.95,
+        help="confidence of the constraints and of the selection (default 0.95)",
+    )
+    o.add_argument(
+        "--select",
+        type=_positive_int,
+        default=5,
+        metavar="K",
+        help="leading feasible candidates in the final selection (default 5)",
+    )
+    o.add_argument(
+        "--rounds",
+        type=_positive_int,
+        default=5,
+        help="rounds of paired replications in the selection at most (default 5)",
+    )
+    o.add_argument(
+        "--out", metavar="DIR", help="results folder (default: results/<scenario>-optimised/)"
+    )
+    o.add_argument(
+        "--resume", action="store_true", help="continue the search kept in --out's study.log"
+    )
+    o.add_argument("--executor", choices=EXECUTORS, help="where trials run")
+    o.add_argument("--workers", type=_positive_int, metavar="N", help="trials run at once")
+    o.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="join a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask)",
+    )
+    o.add_argument(
+        "--write-scenario",
+        metavar="PATH",
+        help="also write the recommended scenario file to PATH",
+    )
+    o.add_argument("--quiet", action="store_true", help="print only where the results went")
     sub.add_parser(
         "schema",
         help="print the JSON Schema of scenario files, for editors that check TOML "
@@ -316,8 +444,10 @@ def build_parser() -> argparse.ArgumentParser:
         "sweep": s,
         "validate": v,
         "report": r,
+        "sensitivity": n,
         "explore": e,
         "calibrate": k,
+        "optimise": o,
     }
     return parser
 
@@ -326,11 +456,35 @@ def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
     """Combinations argparse cannot check: a usage error, before anything runs."""
     if args.command in ("validate", "report", "explore", "schema"):
         return
+    if args.command == "sensitivity":
+        sub = parser._subparsers_by_name[args.command]  # type: ignore[attr-defined]
+        if args.scheduler is not None and args.executor not in (None, "dask"):
+            sub.error(
+                f"--scheduler joins a Dask cluster; it cannot go with --executor {args.executor}"
+            )
+        if args.executor == "serial" and args.workers not in (None, 1):
+            sub.error("--executor serial runs in this process; drop --workers")
+        return
     if args.command == "calibrate":
         if not args.free:
             sub = parser._subparsers_by_name[args.command]  # type: ignore[attr-defined]
             sub.error(
                 "give at least one --free KEY=LOW:HIGH, e.g. --free lodgement.delay_hours.mean=1:20"
+            )
+        return
+    if args.command == "optimise":
+        sub = parser._subparsers_by_name[args.command]  # type: ignore[attr-defined]
+        if not args.decide:
+            sub.error(
+                "give at least one --decide KEY=LOW:HIGH, e.g. --decide policy.rates.red=0:0.3"
+            )
+        if not args.maximise and not args.minimise:
+            sub.error(
+                "give --maximise METRIC or --minimise METRIC, e.g. --maximise interception_rate"
+            )
+        if args.scheduler is not None and args.executor not in (None, "dask"):
+            sub.error(
+                f"--scheduler joins a Dask cluster; it cannot go with --executor {args.executor}"
             )
         return
     sub = parser._subparsers_by_name[args.command]  # type: ignore[attr-defined]
@@ -601,19 +755,74 @@ def _resume_command(argv: list[str], folder: Path) -> str:
     return shlex.join(["bordersim", *args, "--resume", str(folder)])
 
 
+def _sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
+    """``sensitivity``: check every input, run the sample, print the ranked indices, write
+    the folder and its report."""
+    from sim.experiment.sensitivity import EVALUATIONS, sensitivity
+
+    name = load_scenario(args.file).scenario.name  # the scenario's errors first
+    folder = Path(args.out) if args.out else Path("results") / f"{name}-sensitivity"
+    _doing(f"analysing the sensitivity of {args.file}")
+    try:
+        result = sensitivity(
+            args.file,
+            args.vary,
+            method=args.method,
+            metrics=args.metric,
+            samples=args.samples,
+            replications=args.replications,
+            seed=args.seed,
+            relative=args.relative,
+            out=folder,
+            resume=args.resume,
+            executor=args.executor,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=False if args.quiet else None,
+        )
+    except KeyboardInterrupt:
+        if (folder / EVALUATIONS).exists():
+            again = [a for a in argv if a != "--resume"]
+            if not args.out:
+                again += ["--out", str(folder)]
+            print(
+                f"interrupted: the finished evaluations are kept in {folder / EVALUATIONS}\n"
+                f"to continue: {shlex.join(['bordersim', *again, '--resume'])}",
+                file=sys.stderr,
+            )
+        else:
+            print("interrupted: no results written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    from sim.present.sensitivity import summary, write_sensitivity_report
+
+    if not args.quiet:
+        print(result.text())
+        print()
+        print(summary(result.to_dict()))
+        print()
+    _doing(f"writing the report of {folder}")
+    try:
+        path = write_sensitivity_report(folder)
+    except Exception as err:  # the results are written: keep them, say what failed
+        print(
+            f"error: the report could not be written ({type(err).__name__}: {err}); the "
+            f"results are kept in {folder}/",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    if not args.quiet:
+        print(f"Report: {path}")
+    print(f"Results written to {folder}/")
+    return 0
+
+
 def _calibrate(args: argparse.Namespace, argv: list[str]) -> int:
     """``calibrate``: check every input, search, print the fit, write the folder."""
     from sim.experiment.calibrate import STUDY, calibrate
 
     name = load_scenario(args.file).scenario.name  # the scenario's errors first
     folder = Path(args.out) if args.out else Path("results") / f"{name}-calibrated"
-    if args.write_scenario:  # refused now, not after the search
-        written = Path(args.write_scenario)
-        check_names(written)
-        if written.is_dir() or not written.parent.is_dir():
-            raise OutputError(
-                f"--write-scenario {written}: a file's path in an existing folder is needed"
-            )
+    _write_scenario_path(args.write_scenario)
     _doing(f"calibrating {args.file} to {args.targets}")
     try:
         result = calibrate(
@@ -669,6 +878,91 @@ def _calibrate(args: argparse.Namespace, argv: list[str]) -> int:
                 print(f"Report: {path}")
     print(f"Results written to {folder}/")
     return code
+
+
+def _write_scenario_path(path: str | None) -> None:
+    """A --write-scenario path refused now, not after the search."""
+    if path:
+        written = Path(path)
+        check_names(written)
+        if written.is_dir() or not written.parent.is_dir():
+            raise OutputError(
+                f"--write-scenario {written}: a file's path in an existing folder is needed"
+            )
+
+
+def _optimise(args: argparse.Namespace, argv: list[str]) -> int:
+    """``optimise``: check every input, search, select, print the answer, write the folder."""
+    from sim.experiment.optimise import optimise
+    from sim.experiment.study import STUDY
+    from sim.files.write import write_atomic
+
+    name = load_scenario(args.file).scenario.name  # the scenario's errors first
+    folder = Path(args.out) if args.out else Path("results") / f"{name}-optimised"
+    _write_scenario_path(args.write_scenario)
+    _doing(f"optimising {args.file}")
+    try:
+        result = optimise(
+            args.file,
+            maximise=args.maximise,
+            minimise=args.minimise,
+            subject_to=args.subject_to,
+            decide=args.decide,
+            trials=args.trials,
+            replications=args.replications,
+            seed=args.seed,
+            confidence=args.confidence,
+            select_top=args.select,
+            rounds=args.rounds,
+            out=folder,
+            resume=args.resume,
+            executor=args.executor,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=False if args.quiet else None,
+        )
+    except KeyboardInterrupt:
+        if (folder / STUDY).exists():
+            again = [a for a in argv if a != "--resume"]
+            if not args.out:
+                again += ["--out", str(folder)]
+            print(
+                f"interrupted: the finished trials are kept in {folder / STUDY}\n"
+                f"to continue: {shlex.join(['bordersim', *again, '--resume'])}",
+                file=sys.stderr,
+            )
+        else:
+            print("interrupted: no results written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if not args.quiet:
+        print(result.text())
+        print()
+    if args.write_scenario:
+        if result.scenario_toml is None:
+            print(
+                f"No scenario written to {args.write_scenario}: there is no single "
+                "recommendation (no feasible trial, or several objectives).",
+                file=sys.stderr,
+            )
+        else:
+            write_atomic(Path(args.write_scenario), result.scenario_toml)
+            print(f"Recommended scenario written to {args.write_scenario}")
+    from sim.present.optimisation import write_optimisation_report
+
+    _doing(f"writing the report of {folder}")
+    try:
+        path = write_optimisation_report(folder)
+    except Exception as err:  # the results are written: keep them, say what failed
+        print(
+            f"error: the report could not be written ({type(err).__name__}: {err}); the "
+            f"results are kept in {folder}/",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    if not args.quiet:
+        print(f"Report: {path}")
+    print(f"Results written to {folder}/")
+    return 0
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -741,8 +1035,12 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
         return _experiment(args, argv)
     if args.command in ("report", "explore"):
         return _show(args)
+    if args.command == "sensitivity":
+        return _sensitivity(args, argv)
     if args.command == "calibrate":
         return _calibrate(args, argv)
+    if args.command == "optimise":
+        return _optimise(args, argv)
     if args.command == "schema":
         from sim.reference import render_json_schema
 

@@ -186,6 +186,8 @@ def test_generator_runs_in_fast_mode(tmp_path):
     for path in FILES:
         assert f"### {path.stem}" in text
         assert f"**Calibration.** {table.calibration_note(path)}" in text
+    kept = table.written_by_hand((ROOT / "scenarios" / "README.md").read_text())
+    assert kept and kept in text, "the part written by hand survives a regeneration"
 
 
 def test_generator_refuses_fast_numbers_in_the_readme(capsys):

@@ -26,7 +26,6 @@ is part of the search, and so of its reproduce command.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import shlex
 import time
@@ -41,12 +40,15 @@ import numpy as np
 from sim.experiment.engine import Point, PointResult, execute, open_executor, using
 from sim.experiment.options import ExperimentError, RunOptions
 from sim.experiment.replications import Replications
+from sim.experiment.study import STUDY, complete, open_study, require_optuna, suggest
+from sim.experiment.study import bar as _bar
+from sim.experiment.study import digest as _digest
+from sim.experiment.study import sampler_seed as _sampler_seed
+from sim.experiment.study import set_key as _set
 from sim.files.write import (
     FolderLock,
-    MissingDependencyError,
     OutputError,
     check_destination,
-    clean,
     manifest,
     write_atomic,
     write_json,
@@ -55,7 +57,6 @@ from sim.files.write import (
 from sim.measure.statistics import CONFIDENCE, summarise
 from sim.schema import Scenario
 
-STUDY = "study.log"
 HEADER = "# Calibrated by bordersim calibrate"
 STUDY_NAME = "calibration"
 LEVEL = 0.95
@@ -213,18 +214,27 @@ def loss_of(targets: Any, means: Sequence[float]) -> float:
 
 
 def _require() -> Any:
-    try:
-        import optuna
-        import tomlkit  # noqa: F401
-    except ImportError:
-        raise MissingDependencyError(INSTALL) from None
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    return optuna
+    return require_optuna(INSTALL)
 
 
-def _digest(data: Any) -> str:
-    text = json.dumps(clean(data), sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+def _suggest(trial: Any, free: Sequence[Any]) -> dict[str, Any]:
+    return suggest(trial, free)
+
+
+def _open_study(optuna: Any, out: Path | None, resume: bool, inputs: dict[str, Any]) -> Any:
+    """The study: in ``<out>/study.log`` (new, or resumed with the same inputs) or in memory."""
+    return open_study(
+        optuna,
+        out,
+        resume,
+        inputs,
+        name=STUDY_NAME,
+        same="the same scenario, targets, --free, --replications, --seed and --workers",
+    )
+
+
+def _complete(optuna: Any, study: Any) -> list[Any]:
+    return complete(optuna, study)
 
 
 def _targets_digest(targets: Any, path: Path | None) -> str:
@@ -235,61 +245,6 @@ def _targets_digest(targets: Any, path: Path | None) -> str:
         for f in targets.figures
     ]
     return _digest(figures)
-
-
-def _sampler_seed(seed: int, position: int) -> int:
-    """The sampler's seed for the trial after ``position`` finished ones."""
-    mixed = np.random.SeedSequence([seed % 2**63, position]).generate_state(1)[0]
-    return int(mixed)
-
-
-def _suggest(trial: Any, free: Sequence[Any]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for p in free:
-        if p.kind == "int":
-            values[p.key] = trial.suggest_int(p.key, int(p.low), int(p.high))
-        else:
-            values[p.key] = trial.suggest_float(
-                p.key, float(p.low), float(p.high), log=p.kind == "log"
-            )
-    return values
-
-
-def _open_study(optuna: Any, out: Path | None, resume: bool, inputs: dict[str, Any]) -> Any:
-    """The study: in ``<out>/study.log`` (new, or resumed with the same inputs) or in memory."""
-    storage = None
-    if out is not None:
-        from optuna.storages import JournalStorage
-        from optuna.storages.journal import JournalFileBackend
-
-        log = out / STUDY
-        if log.exists() and not resume:
-            raise OutputError(
-                f"{out} already holds a calibration ({STUDY}); add --resume to continue it, "
-                "or choose another --out"
-            )
-        if resume and not log.exists():
-            raise OutputError(f"{out} holds no calibration to resume (no {STUDY}); drop --resume")
-        out.mkdir(parents=True, exist_ok=True)
-        storage = JournalStorage(JournalFileBackend(str(log)))
-    study = optuna.create_study(
-        study_name=STUDY_NAME, storage=storage, direction="minimize", load_if_exists=True
-    )
-    stored = study.user_attrs.get("inputs")
-    if stored is None:
-        study.set_user_attr("inputs", inputs)
-    elif stored != inputs:
-        changed = sorted(k for k in {*inputs, *stored} if stored.get(k) != inputs.get(k))
-        raise ExperimentError(
-            f"cannot resume the calibration in {out}: it was started with other inputs "
-            f"({', '.join(changed)} changed); use the same scenario, targets, --free, "
-            "--replications, --seed and --workers, or choose another --out"
-        )
-    # Trials asked but never told (an interrupted batch) are marked failed: run again.
-    for t in study.get_trials(deepcopy=False):
-        if t.state == optuna.trial.TrialState.RUNNING:
-            study.tell(t.number, state=optuna.trial.TrialState.FAIL)
-    return study
 
 
 def calibrate(
@@ -505,26 +460,6 @@ def _propose(
     return out
 
 
-def _bar(total: int, done: int, enabled: bool | None) -> Any:
-    """A tqdm bar of trials on stderr: shown after a second of work, only on a terminal."""
-    import sys
-
-    from tqdm import tqdm
-
-    if enabled is None:
-        enabled = sys.stderr.isatty()
-    return tqdm(
-        total=total,
-        initial=done,
-        desc="trials",
-        unit="trial",
-        disable=not enabled,
-        file=sys.stderr,
-        leave=False,
-        delay=1.0,
-    )
-
-
 def _run(
     points: list[Point],
     options: RunOptions,
@@ -542,11 +477,6 @@ def _run(
         execute([p], options, seed=seed + position + k, replications=plan, executor=ex)[0]
         for k, p in enumerate(points)
     ]
-
-
-def _complete(optuna: Any, study: Any) -> list[Any]:
-    states = (optuna.trial.TrialState.COMPLETE,)
-    return sorted(study.get_trials(deepcopy=False, states=states), key=lambda t: t.number)
 
 
 def _conclude(
@@ -776,26 +706,6 @@ def calibrated_toml(
     if lines and lines[0].startswith("#:schema"):
         return lines[0] + header + "".join(lines[1:])
     return header + "".join(lines)
-
-
-def _set(doc: Any, parts: list[str], value: Any) -> tuple[Any, str]:
-    """Set a dotted key in a tomlkit document; the item of the line that holds it (the key
-    itself, or the inline table it sits in) and the key's name on that line."""
-    import tomlkit
-    from tomlkit.items import InlineTable
-
-    node = doc
-    line: tuple[Any, int] | None = None  # the inline table holding the key, and its depth
-    for depth, part in enumerate(parts[:-1]):
-        if part not in node:
-            node[part] = tomlkit.table() if not isinstance(node, InlineTable) else {}
-        if line is None and isinstance(node[part], InlineTable):
-            line = (node[part], depth)
-        node = node[part]
-    node[parts[-1]] = value
-    if line is None:
-        return node[parts[-1]], parts[-1]
-    return line[0], ".".join(parts[line[1] + 1 :])
 
 
 def write_outputs(folder: Path, result: CalibrationResult, study: Any, wall: float) -> None:

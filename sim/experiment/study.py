@@ -1,0 +1,180 @@
+"""An Optuna study that a search keeps in its results folder, shared by ``calibrate`` and
+``optimise``: opening (or resuming) it from ``<out>/study.log``, the sampler's seed for each
+trial (so a resumed search proposes what an uninterrupted one would have), a trial's values
+from its free keys, the bar counting trials, and a scenario key set and commented in the base
+file's own text (tomlkit keeps its comments).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.experiment.options import ExperimentError
+from sim.files.write import MissingDependencyError, OutputError, clean
+
+STUDY = "study.log"
+
+
+def require_optuna(install: str) -> Any:
+    """Optuna (and tomlkit, which writes the scenario), quietened; ``install`` says how to get
+    them when they are missing."""
+    try:
+        import optuna
+        import tomlkit  # noqa: F401
+    except ImportError:
+        raise MissingDependencyError(install) from None
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna
+
+
+def digest(data: Any) -> str:
+    """A short fingerprint of plain data (to tell whether a resumed search has its inputs)."""
+    text = json.dumps(clean(data), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def sampler_seed(seed: int, position: int) -> int:
+    """The sampler's seed for the trial after ``position`` finished ones."""
+    mixed = np.random.SeedSequence([seed % 2**63, position]).generate_state(1)[0]
+    return int(mixed)
+
+
+def suggest(trial: Any, free: Sequence[Any]) -> dict[str, Any]:
+    """The trial's value of each free parameter (:class:`sim.experiment.free.FreeParameter`)."""
+    values: dict[str, Any] = {}
+    for p in free:
+        if p.kind == "int":
+            values[p.key] = trial.suggest_int(p.key, int(p.low), int(p.high))
+        else:
+            values[p.key] = trial.suggest_float(
+                p.key, float(p.low), float(p.high), log=p.kind == "log"
+            )
+    return values
+
+
+def open_study(
+    optuna: Any,
+    out: Path | None,
+    resume: bool,
+    inputs: dict[str, Any],
+    *,
+    name: str = "calibration",
+    directions: Sequence[str] = ("minimize",),
+    same: str = "the same scenario, targets, --free, --replications and --seed",
+) -> Any:
+    """The study: in ``<out>/study.log`` (new, or resumed with the same ``inputs``) or in
+    memory. ``name`` says what the folder holds in messages; ``same`` what a resumed search
+    must be given again."""
+    storage = None
+    if out is not None:
+        from optuna.storages import JournalStorage
+        from optuna.storages.journal import JournalFileBackend
+
+        log = out / STUDY
+        if log.exists() and not resume:
+            raise OutputError(
+                f"{out} already holds {_a(name)} ({STUDY}); add --resume to continue it, "
+                "or choose another --out"
+            )
+        if resume and not log.exists():
+            raise OutputError(f"{out} holds no {name} to resume (no {STUDY}); drop --resume")
+        out.mkdir(parents=True, exist_ok=True)
+        storage = JournalStorage(JournalFileBackend(str(log)))
+    study = optuna.create_study(
+        study_name=name, storage=storage, directions=list(directions), load_if_exists=True
+    )
+    stored = study.user_attrs.get("inputs")
+    if stored is None:
+        study.set_user_attr("inputs", inputs)
+    elif stored != inputs:
+        changed = sorted(k for k in {*inputs, *stored} if stored.get(k) != inputs.get(k))
+        raise ExperimentError(
+            f"cannot resume the {name} in {out}: it was started with other inputs "
+            f"({', '.join(changed)} changed); use {same}, or choose another --out"
+        )
+    # Trials asked but never told (an interrupted batch) are marked failed: run again.
+    for t in study.get_trials(deepcopy=False):
+        if t.state == optuna.trial.TrialState.RUNNING:
+            study.tell(t.number, state=optuna.trial.TrialState.FAIL)
+    return study
+
+
+def _a(name: str) -> str:
+    return f"an {name}" if name[:1] in "aeiou" else f"a {name}"
+
+
+def complete(optuna: Any, study: Any) -> list[Any]:
+    """The study's finished trials, by number."""
+    states = (optuna.trial.TrialState.COMPLETE,)
+    return sorted(study.get_trials(deepcopy=False, states=states), key=lambda t: t.number)
+
+
+def bar(total: int, done: int, enabled: bool | None) -> Any:
+    """A tqdm bar of trials on stderr: shown after a second of work, only on a terminal."""
+    import sys
+
+    from tqdm import tqdm
+
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    return tqdm(
+        total=total,
+        initial=done,
+        desc="trials",
+        unit="trial",
+        disable=not enabled,
+        file=sys.stderr,
+        leave=False,
+        delay=1.0,
+    )
+
+
+def set_key(doc: Any, parts: list[str], value: Any) -> tuple[Any, str]:
+    """Set a dotted key in a tomlkit document; the item of the line that holds it (the key
+    itself, or the inline table it sits in) and the key's name on that line."""
+    import tomlkit
+    from tomlkit.items import InlineTable
+
+    node = doc
+    line: tuple[Any, int] | None = None  # the inline table holding the key, and its depth
+    for depth, part in enumerate(parts[:-1]):
+        if part not in node:
+            node[part] = tomlkit.table() if not isinstance(node, InlineTable) else {}
+        if line is None and isinstance(node[part], InlineTable):
+            line = (node[part], depth)
+        node = node[part]
+    node[parts[-1]] = value
+    if line is None:
+        return node[parts[-1]], parts[-1]
+    return line[0], ".".join(parts[line[1] + 1 :])
+
+
+def set_commented(doc: Any, parts: list[str], value: Any, note: str) -> None:
+    """Set a dotted key in a tomlkit document and comment the line that holds it, keeping the
+    line's own comment."""
+    item, _ = set_key(doc, parts, value)
+    if hasattr(item, "comment"):
+        own = item.trivia.comment.lstrip("#").strip() if hasattr(item, "trivia") else ""
+        if note in own:  # written before: the same note, not twice
+            own = own[: own.index(note)].rstrip("; ")
+        item.comment(f"{own}; {note}" if own else note)
+
+
+__all__ = [
+    "STUDY",
+    "bar",
+    "complete",
+    "digest",
+    "open_study",
+    "require_optuna",
+    "sampler_seed",
+    "set_commented",
+    "set_key",
+    "suggest",
+]
