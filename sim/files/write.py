@@ -34,7 +34,7 @@ from typing import Any
 
 from sim.files.layout import FORMATS, MANIFEST
 
-DATAFRAME_HINT = "pip install 'bordersim[dataframe]'"
+DATAFRAME_HINT = "pip install -e '.[dataframe]' in the project's folder (make test installs it)"
 
 
 class OutputError(Exception):
