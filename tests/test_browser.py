@@ -37,7 +37,8 @@ if not CHROMIUM.is_file():
     )
 sync_api = pytest.importorskip(
     "playwright.sync_api",
-    reason="Playwright for Python is missing: pip install 'bordersim[test]'",
+    reason="Playwright for Python is missing: make test installs it (or, in the project's "
+    "folder, pip install -e '.[test]')",
 )
 
 
