@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
+# The tests marked slow but those that tools.validation and test_docs' own step run
+SLOW_TESTS := tests --ignore=tests/model_validation --deselect tests/test_docs.py
 
 .PHONY: run test validate validate-power validate-ci baselines scenarios lint bench clean
 
@@ -30,9 +32,9 @@ test: $(STAMP_TEST)
 	$(BIN)/python -m pytest -n auto --durations=15
 
 ## validate: every validation case, slow ones included, with the power check, then write
-## docs/validation.md; and the slow hostile-input test
+## docs/validation.md; and every other test marked slow but the docs' commands
 validate: $(STAMP_TEST)
-	$(BIN)/python -m pytest tests/test_hostile_input.py tests/test_fuzz.py --runslow -m slow
+	$(BIN)/python -m pytest -n 2 --runslow -m slow $(SLOW_TESTS)
 	$(BIN)/python -m tools.validation --jobs 2
 
 ## validate-power: every validation case judged at its theory values and again at them moved
@@ -40,11 +42,13 @@ validate: $(STAMP_TEST)
 validate-power: $(STAMP_TEST)
 	$(BIN)/python -m tools.validation --power --jobs 2
 
-## validate-ci: the second step of CI after `make test` (which runs the fast cases): the slow
-## hostile-input test, every shell block of the README and docs/ run as printed in a fresh
-## copy of the project, then the slow validation cases with the power check (docs untouched)
+## validate-ci: the second step of CI after `make test` (which runs the fast cases): every test
+## marked slow (hostile input, fuzzing, the shipped calibrations reproduced, ranking and
+## selection, Sobol' indices against theory, ...), every shell block of the README and docs/
+## run as printed in a fresh copy of the project, then the slow validation cases with the
+## power check (docs untouched)
 validate-ci: $(STAMP_TEST)
-	$(BIN)/python -m pytest tests/test_hostile_input.py tests/test_fuzz.py --runslow -m slow
+	$(BIN)/python -m pytest -n 2 --runslow -m slow $(SLOW_TESTS)
 	$(BIN)/python -m pytest tests/test_docs.py --runslow -m slow
 	$(BIN)/python -m tools.validation --power --slow --jobs 2
 

@@ -177,13 +177,24 @@ def test_readme_lists_every_scenario_and_variant():
         assert header == "| metric | base | " + " | ".join(variants) + " |", hint
 
 
-def test_generator_runs_in_fast_mode(tmp_path):
+@pytest.mark.parametrize(
+    "only",
+    [
+        pytest.param(["baseline", "japan-air-trs"], id="two"),
+        pytest.param([], id="all", marks=pytest.mark.slow),
+    ],
+)
+def test_generator_runs_in_fast_mode(tmp_path, only):
+    """The README's generator renders what it runs: two scenarios in the quick suite (every
+    scenario is run on its own by test_scenario_and_its_variants_run), all of them when slow."""
     out = tmp_path / "README.md"
-    assert table.main(["--fast", "--executor", "serial", "--out", str(out)]) == 0
+    chosen = [p for p in FILES if not only or p.stem in only]
+    args = [a for name in only for a in ("--only", name)]
+    assert table.main(["--fast", "--executor", "serial", "--out", str(out), *args]) == 0
     text = out.read_text()
     assert "Fast mode" in text
-    assert table.table_scenarios(text) == IDS
-    for path in FILES:
+    assert table.table_scenarios(text) == [p.stem for p in chosen]
+    for path in chosen:
         assert f"### {path.stem}" in text
         assert f"**Calibration.** {table.calibration_note(path)}" in text
     kept = table.written_by_hand((ROOT / "scenarios" / "README.md").read_text())
