@@ -3,12 +3,12 @@ one or more metrics of summary.json, subject to constraints on others, with stat
 decision can rest on.
 
 ``optimise(scenario, maximise=..., minimise=..., subject_to=[...], decide=[...])`` searches
-with Optuna's TPE sampler (one objective, or several: its multi-objective form) through
-ask-and-tell, in batches of ``max(1, workers)`` trials run on one executor for the whole search
-(serial, processes or Dask), every trial on the same replication seeds (common random
-numbers). The constraints go to the sampler as Optuna's trial constraints
-(``Trial.set_constraint``, Optuna 5): each trial's violations (at most 0 when the constraint
-holds at the confidence) are set before it is told, and the sampler prefers feasible trials.
+with Optuna's TPE sampler (one objective, or several: its multi-objective form), in batches
+of ``max(1, workers)`` trials run on one executor for the whole search (serial, processes or
+Dask), every trial on the same replication seeds (common random numbers). The constraints go
+to the sampler as Optuna's trial constraints (Optuna 5, ``create_trial(constraints=...)`` as
+``Trial.set_constraint`` stores them): each finished trial carries its violations (at most 0
+when the constraint holds at the confidence), and the sampler prefers feasible trials.
 
 A trial is *feasible* only when each constraint holds at the stated confidence: the one-sided
 bound of the metric's interval over the replications is on the right side of the value
