@@ -294,6 +294,72 @@ def test_resume_and_seed_give_the_same_result(tmp_path: Path) -> None:
     assert len(saved["trials"]) == 8 and saved["answer"] == resumed.answer
 
 
+@pytest.mark.parametrize(("width", "stop"), [(2, 5), (3, 5)])
+def test_resume_inside_a_batch_ends_where_an_uninterrupted_search_does(
+    tmp_path: Path, width: int, stop: int
+) -> None:
+    """Batches of ``width`` trials, stopped after ``stop`` trials (not a multiple of the width,
+    so inside a batch of the uninterrupted search; past the sampler's 2 random start-up trials)
+    and resumed to 9: the same trials in the same order, with the same objective values and
+    constraints, the same recommendation, and the same replications counted."""
+    path = write_toml(tmp_path / "s.toml", station_data(days=10))
+    args: dict[str, Any] = dict(
+        maximise="inspection_rate",
+        subject_to=GOAL,
+        decide=DECIDE,
+        replications=2,
+        rounds=2,
+        executor=sim.SerialExecutor(),
+        workers=width,
+    )
+    whole = optimise(path, trials=9, **args)
+    out = tmp_path / "out"
+    optimise(path, trials=stop, out=out, **args)
+    resumed = optimise(path, trials=9, out=out, resume=True, **args)
+    assert len(resumed.trials) == 9 and resumed.trials == whole.trials
+    assert resumed.recommendation is not None
+    assert resumed.recommendation == whole.recommendation
+    assert resumed.selection == whole.selection and resumed.answer == whole.answer
+    assert resumed.evaluations == whole.evaluations
+
+
+def test_resume_after_a_trial_asked_and_never_told(tmp_path: Path) -> None:
+    """A study.log holding a trial that was asked but never told (a process killed inside a
+    batch: trial 4 told, trial 5 not): resumed, it is run again, and the search ends where an
+    uninterrupted one does, with the same replications counted."""
+    import optuna
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    from sim.experiment import optimise as module
+
+    path = write_toml(tmp_path / "s.toml", station_data(days=10))
+    args: dict[str, Any] = dict(
+        maximise="inspection_rate",
+        subject_to=GOAL,
+        decide=DECIDE,
+        replications=2,
+        rounds=2,
+        executor=sim.SerialExecutor(),
+        workers=2,
+    )
+    whole = optimise(path, trials=9, **args)
+    out = tmp_path / "out"
+    optimise(path, trials=5, out=out, **args)
+    storage = JournalStorage(JournalFileBackend(str(out / module.STUDY)))
+    study = optuna.load_study(study_name=module.STUDY_NAME, storage=storage)
+    study.ask({"policy.rates.red": optuna.distributions.FloatDistribution(0.01, 0.24)})
+    resumed = optimise(path, trials=9, out=out, resume=True, **args)
+    numbers = [row["number"] for row in resumed.trials]
+    assert len(numbers) == 9 and numbers == sorted(numbers) and 5 not in numbers
+    # The same trials, the one never told asked again under the next number.
+    unnumbered = [[{**t, "number": None} for t in r.trials] for r in (whole, resumed)]
+    assert unnumbered[0] == unnumbered[1]
+    assert resumed.recommendation is not None
+    assert resumed.recommendation["params"] == whole.recommendation["params"]
+    assert resumed.answer == whole.answer and resumed.evaluations == whole.evaluations
+
+
 def test_report_and_cli(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = write_toml(tmp_path / "s.toml", station_data(days=15))
     out, written = tmp_path / "out", tmp_path / "rec.toml"
@@ -423,6 +489,6 @@ def test_interrupted_search_exits_130_and_resumes(
     monkeypatch.setattr(module, "execute", real)
     assert cli(capsys, *args, "--out", out, "--resume")[0] == 0
     done = [json.loads((f / "optimisation.json").read_text()) for f in (whole, out)]
-    # The same trials (the interrupted one is asked again under the next number).
-    trials = [[{**t, "number": None} for t in d["trials"]] for d in done]
-    assert trials[0] == trials[1] and done[0]["answer"] == done[1]["answer"]
+    # The same trials under the same numbers: a trial enters study.log only once run.
+    assert done[0]["trials"] == done[1]["trials"] and done[0]["answer"] == done[1]["answer"]
+    assert done[0]["evaluations"] == done[1]["evaluations"]

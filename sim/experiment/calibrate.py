@@ -40,7 +40,7 @@ import numpy as np
 from sim.experiment.engine import Point, PointResult, execute, open_executor, using
 from sim.experiment.options import ExperimentError, RunOptions
 from sim.experiment.replications import Replications
-from sim.experiment.study import STUDY, complete, open_study, require_optuna, suggest
+from sim.experiment.study import STUDY, complete, open_study, propose, require_optuna
 from sim.experiment.study import bar as _bar
 from sim.experiment.study import digest as _digest
 from sim.experiment.study import sampler_seed as _sampler_seed
@@ -215,10 +215,6 @@ def loss_of(targets: Any, means: Sequence[float]) -> float:
 
 def _require() -> Any:
     return require_optuna(INSTALL)
-
-
-def _suggest(trial: Any, free: Sequence[Any]) -> dict[str, Any]:
-    return suggest(trial, free)
 
 
 def _open_study(optuna: Any, out: Path | None, resume: bool, inputs: dict[str, Any]) -> Any:
@@ -402,6 +398,11 @@ def _search(
     position. A trial enters the study only once run, complete. So a search resumed inside a
     batch (stopped after a number of trials that is not a multiple of the width, or with
     trials asked and never told) proposes what an uninterrupted one would have."""
+    from optuna.samplers import TPESampler
+
+    def sampler(position: int) -> Any:
+        return TPESampler(seed=_sampler_seed(seed, position))
+
     done = _complete(optuna, study)
     bar = _bar(trials, min(len(done), trials), progress)
     try:
@@ -409,7 +410,7 @@ def _search(
         while position < trials:
             start = position - position % width  # batches aligned on multiples of the width
             size = min(start + width - position, trials - position)
-            proposals = _propose(optuna, done[:start], done[start:position], params, seed, size)
+            proposals = propose(optuna, done[:start], done[start:position], params, sampler, size)
             points = [
                 Point(f"trial {position + k}", apply(base, values), values)
                 for k, (values, _) in enumerate(proposals)
@@ -429,35 +430,6 @@ def _search(
             bar.update(size)
     finally:
         bar.close()
-
-
-def _propose(
-    optuna: Any,
-    before: list[Any],
-    batch: list[Any],
-    params: Sequence[Any],
-    seed: int,
-    size: int,
-) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """The values (and their distributions) of the next ``size`` trials, proposed by the TPE
-    sampler from the trials finished ``before`` their batch and the ``batch``'s trials already
-    run, those as if still running."""
-    from optuna.samplers import TPESampler
-
-    running = optuna.trial.TrialState.RUNNING
-    draft = optuna.create_study(direction="minimize")
-    draft.add_trials(before)
-    for t in batch:
-        draft.add_trial(
-            optuna.trial.create_trial(state=running, params=t.params, distributions=t.distributions)
-        )
-    position = len(before) + len(batch)
-    out = []
-    for k in range(size):
-        draft.sampler = TPESampler(seed=_sampler_seed(seed, position + k))
-        trial = draft.ask()  # left running, as the batch's later trials saw it
-        out.append((_suggest(trial, params), dict(trial.distributions)))
-    return out
 
 
 def _run(

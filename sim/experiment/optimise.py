@@ -3,12 +3,12 @@ one or more metrics of summary.json, subject to constraints on others, with stat
 decision can rest on.
 
 ``optimise(scenario, maximise=..., minimise=..., subject_to=[...], decide=[...])`` searches
-with Optuna's TPE sampler (one objective, or several: its multi-objective form) through
-ask-and-tell, in batches of ``max(1, workers)`` trials run on one executor for the whole search
-(serial, processes or Dask), every trial on the same replication seeds (common random
-numbers). The constraints go to the sampler as Optuna's trial constraints
-(``Trial.set_constraint``, Optuna 5): each trial's violations (at most 0 when the constraint
-holds at the confidence) are set before it is told, and the sampler prefers feasible trials.
+with Optuna's TPE sampler (one objective, or several: its multi-objective form), in batches
+of ``max(1, workers)`` trials run on one executor for the whole search (serial, processes or
+Dask), every trial on the same replication seeds (common random numbers). The constraints go
+to the sampler as Optuna's trial constraints (Optuna 5, ``create_trial(constraints=...)`` as
+``Trial.set_constraint`` stores them): each finished trial carries its violations (at most 0
+when the constraint holds at the confidence), and the sampler prefers feasible trials.
 
 A trial is *feasible* only when each constraint holds at the stated confidence: the one-sided
 bound of the metric's interval over the replications is on the right side of the value
@@ -22,9 +22,12 @@ rounds at most); the best left is recommended, and those it cannot be told from 
 it. Several objectives: the constrained Pareto set, the feasible trials that no other feasible
 trial beats on every objective's mean, each with its intervals.
 
-With ``out`` the study is kept in ``<out>/study.log`` (Optuna's journal file); ``resume=True``
-runs only the missing trials, and the sampler is seeded afresh for each trial from the seed
-and the number of trials before it, so a resumed search ends where an uninterrupted one does.
+With ``out`` the study is kept in ``<out>/study.log`` (Optuna's journal file): every finished
+trial is there, with its constraints and replications, and ``resume=True`` runs only the
+missing ones. Each trial is proposed from the trials finished before its batch (and its
+batch's earlier ones, as running), by a sampler seeded afresh from the seed and the trial's
+position, so a search resumed anywhere, inside a batch included, ends where an uninterrupted
+one does, with the same replications counted.
 """
 
 from __future__ import annotations
@@ -51,10 +54,10 @@ from sim.experiment.study import (
     complete,
     digest,
     open_study,
+    propose,
     require_optuna,
     sampler_seed,
     set_commented,
-    suggest,
 )
 from sim.files.write import (
     FolderLock,
@@ -488,46 +491,77 @@ class _Search:
         plan: Replications,
         progress: bool | None,
     ) -> None:
-        """Ask, run and tell batches of trials until ``trials`` are finished."""
+        """Propose, run and record batches of trials until ``trials`` are finished.
+
+        Each trial is proposed from the study as it stood when its batch was proposed
+        (:func:`sim.experiment.study.propose`) and enters the study only once run, complete
+        with its constraints and replications; so a search resumed inside a batch (stopped
+        after a number of trials that is not a multiple of the width, or with trials asked and
+        never told) proposes what an uninterrupted one would have. ``evaluations`` counts the
+        replications of the trials already in the study too."""
         from optuna.samplers import TPESampler
 
-        done = complete(self.optuna, self.study)
-        shown = bar(trials, min(len(done), trials), progress)
         startup = min(10, max(2, trials // 4))
+
+        def sampler(position: int) -> Any:
+            return TPESampler(seed=sampler_seed(self.seed, position), n_startup_trials=startup)
+
+        done = complete(self.optuna, self.study)
+        self.evaluations = sum(len(_unpack(t.user_attrs.get("reps", {}))) for t in done)
+        directions = [o.direction for o in self.objectives]
+        shown = bar(trials, min(len(done), trials), progress)
         try:
             position = len(done)
             while position < trials:
-                size = min(width - position % width, trials - position)
-                asked = []
-                for k in range(size):
-                    self.study.sampler = TPESampler(
-                        seed=sampler_seed(self.seed, position + k),
-                        n_startup_trials=startup,
-                    )
-                    trial = self.study.ask()
-                    asked.append((trial, suggest(trial, self.params)))
-                points = [Point(f"trial {t.number}", self.scenario(v), v) for t, v in asked]
+                start = position - position % width  # batches aligned on multiples of the width
+                size = min(start + width - position, trials - position)
+                proposals = propose(
+                    self.optuna,
+                    done[:start],
+                    done[start:position],
+                    self.params,
+                    sampler,
+                    size,
+                    directions,
+                )
+                points = [
+                    Point(f"trial {position + k}", self.scenario(v), v)
+                    for k, (v, _) in enumerate(proposals)
+                ]
                 results = execute(points, options, seed=self.seed, replications=plan, executor=ex)
                 self.evaluations += size * plan.count
-                for (trial, _), res in zip(asked, results, strict=True):
-                    reps = res.replications
-                    judged = judge_all(self.constraints, reps, self.confidence)
-                    trial.set_user_attr("reps", _pack(reps, self.metrics))
-                    for c, j in zip(self.constraints, judged, strict=True):
-                        trial.set_constraint(c.text(), j["violation"])
-                    trial.set_constraint("queues keep up", _overload(reps) - 0.5 + 1e-9)
-                    told = []
-                    for est, o in zip(
-                        _estimates(self.objectives, reps, self.confidence),
-                        self.objectives,
-                        strict=True,
-                    ):
-                        told.append(est["mean"] if _finite(est["mean"]) else -o.sign * WORST)
-                    self.study.tell(trial, told if len(told) > 1 else told[0])
+                for (values, distributions), res in zip(proposals, results, strict=True):
+                    self.study.add_trial(self._frozen(values, distributions, res.replications))
+                done = complete(self.optuna, self.study)
                 position += size
                 shown.update(size)
         finally:
             shown.close()
+
+    def _frozen(
+        self, values: dict[str, Any], distributions: dict[str, Any], reps: list[dict[str, float]]
+    ) -> Any:
+        """A finished trial: its objectives' means (the worst in their direction where a mean
+        has no value), its constraints' violations (at most 0 when one holds) and its
+        replications."""
+        judged = judge_all(self.constraints, reps, self.confidence)
+        constraints = {
+            c.text(): j["violation"] for c, j in zip(self.constraints, judged, strict=True)
+        }
+        constraints["queues keep up"] = _overload(reps) - 0.5 + 1e-9
+        told = [
+            est["mean"] if _finite(est["mean"]) else -o.sign * WORST
+            for est, o in zip(
+                _estimates(self.objectives, reps, self.confidence), self.objectives, strict=True
+            )
+        ]
+        return self.optuna.trial.create_trial(
+            params=values,
+            distributions=distributions,
+            values=told,
+            user_attrs={"reps": _pack(reps, self.metrics)},
+            constraints=constraints,
+        )
 
     def rows(self) -> list[dict[str, Any]]:
         """Every finished trial: its values, each objective's mean and interval, each

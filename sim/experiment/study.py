@@ -1,6 +1,7 @@
 """An Optuna study that a search keeps in its results folder, shared by ``calibrate`` and
 ``optimise``: opening (or resuming) it from ``<out>/study.log``, the sampler's seed for each
-trial (so a resumed search proposes what an uninterrupted one would have), a trial's values
+trial and the proposals of a batch from the study as it stood (so a search resumed anywhere,
+inside a batch included, proposes what an uninterrupted one would have), a trial's values
 from its free keys, the bar counting trials, and a scenario key set and commented in the base
 file's own text (tomlkit keeps its comments).
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,36 @@ def sampler_seed(seed: int, position: int) -> int:
     """The sampler's seed for the trial after ``position`` finished ones."""
     mixed = np.random.SeedSequence([seed % 2**63, position]).generate_state(1)[0]
     return int(mixed)
+
+
+def propose(
+    optuna: Any,
+    before: list[Any],
+    batch: list[Any],
+    params: Sequence[Any],
+    sampler: Callable[[int], Any],
+    size: int,
+    directions: Sequence[str] = ("minimize",),
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The values (and their distributions) of the next ``size`` trials, each proposed by
+    ``sampler(position)`` (a sampler seeded for the trial's position) from a copy in memory of
+    the study as it stood when their batch was proposed: the trials finished ``before`` it and
+    the ``batch``'s trials already run, those as if still running (the sampler's constant liar
+    counts them). So a search resumed inside a batch proposes what an uninterrupted one did."""
+    running = optuna.trial.TrialState.RUNNING
+    draft = optuna.create_study(directions=list(directions))
+    draft.add_trials(before)
+    for t in batch:
+        draft.add_trial(
+            optuna.trial.create_trial(state=running, params=t.params, distributions=t.distributions)
+        )
+    position = len(before) + len(batch)
+    out = []
+    for k in range(size):
+        draft.sampler = sampler(position + k)
+        trial = draft.ask()  # left running, as the batch's later trials saw it
+        out.append((suggest(trial, params), dict(trial.distributions)))
+    return out
 
 
 def suggest(trial: Any, free: Sequence[Any]) -> dict[str, Any]:
@@ -172,6 +203,7 @@ __all__ = [
     "complete",
     "digest",
     "open_study",
+    "propose",
     "require_optuna",
     "sampler_seed",
     "set_commented",
