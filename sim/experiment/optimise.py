@@ -59,6 +59,7 @@ from sim.experiment.study import (
     sampler_seed,
     set_commented,
 )
+from sim.files.bottom_line import point_words
 from sim.files.write import (
     FolderLock,
     check_destination,
@@ -428,6 +429,7 @@ def optimise(
             "scenario": {
                 "name": base.scenario.name,
                 "file": str(base_path) if base_path is not None else None,
+                "levers": {k: v.model_dump() for k, v in (base.scenario.levers or {}).items()},
             },
             "objectives": [{"metric": o.metric, "sense": o.verb} for o in objectives],
             "constraints": [
@@ -739,7 +741,8 @@ def answer(
             "constraint, widen a --decide range, or run more trials or replications."
         )
     o = recommendation["objectives"][0]
-    choice = ", ".join(f"{k} = {_num(v)}" for k, v in recommendation["params"].items())
+    levers = info["scenario"].get("levers") or {}
+    choice = point_words(recommendation["params"], levers)
     metric = objective["metric"]
     interval = ""
     if _finite(o.get("ci_low")) and _finite(o.get("ci_high")):
@@ -748,7 +751,7 @@ def answer(
         )
     text = (
         f"In {name}, the {most} {words(metric)}{keeping} is {shown(metric, o['mean'])}"
-        f"{interval}, by setting {choice}."
+        f"{interval}, with {choice}."
     )
     n = len(selection["candidates"]) if selection else 1
     if n == 1:
@@ -759,7 +762,7 @@ def answer(
             f"confidence ({recommendation['replications']} paired replications)."
         )
     tied = recommendation["tied"]
-    alts = "; ".join(", ".join(f"{k} = {_num(v)}" for k, v in t.items()) for t in tied)
+    alts = "; ".join(point_words(t, levers) for t in tied)
     return text + (
         f" It cannot be told apart from {len(tied)} other candidate(s) at {level} confidence "
         f"after {recommendation['replications']} paired replications (a tie): {alts}."
