@@ -138,6 +138,8 @@ def _mutate(data: dict[str, Any], path: tuple, how: str, draw) -> None:
     last = path[-1]
     if not isinstance(parent, dict | list):
         return
+    if isinstance(parent, dict) and not isinstance(last, str):
+        return  # a list's position, where an earlier mutation put a table: TOML keys are text
     with contextlib.suppress(KeyError, IndexError, TypeError):
         if how == "delete":
             del parent[last]
