@@ -148,9 +148,9 @@ def test_missing_pandas_is_a_clear_error(monkeypatch, tmp_path):
 
     result = sim.run(build(tiny()), progress=False)
     monkeypatch.setattr(builtins, "__import__", no_pandas)
-    with pytest.raises(ImportError, match=r"bordersim\[dataframe\]"):
+    with pytest.raises(ImportError, match=r"pip install -e '\.\[dataframe\]'"):
         result.to_dataframe()
-    with pytest.raises(ImportError, match=r"bordersim\[dataframe\]"):
+    with pytest.raises(ImportError, match=r"pip install -e '\.\[dataframe\]'"):
         result.save(tmp_path / "out", format="parquet")
     assert not (tmp_path / "out").exists()
 
