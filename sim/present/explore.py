@@ -501,7 +501,8 @@ def render(saved: Saved, time: str = "mean") -> str:
         for slot, title in SLOTS
     )
     payload = script_json(data)
-    days = f" in {data['days']:g} days" if data["days"] else ""
+    # the counted days said as sim.files.text.period says them everywhere else
+    days = f" ({data['days']:g} counted days)" if data["days"] else ""
     intro = (
         "Move the slider: every point is a sweep point run under common random numbers "
         f"({len(data['points'])} points). Numbers are means across replications with their 95% "
