@@ -755,6 +755,23 @@ def _resume_command(argv: list[str], folder: Path) -> str:
     return shlex.join(["bordersim", *args, "--resume", str(folder)])
 
 
+def _search_interrupted(argv: list[str], args: argparse.Namespace, kept: Path, what: str) -> int:
+    """Ctrl-C in calibrate, optimise or sensitivity: where the finished ``what`` are kept (in
+    ``kept``) and the command that continues, or that nothing was written."""
+    if kept.exists():
+        again = [a for a in argv if a != "--resume"]
+        if not args.out:
+            again += ["--out", str(kept.parent)]
+        print(
+            f"interrupted: the finished {what} are kept in {kept}\n"
+            f"to continue: {shlex.join(['bordersim', *again, '--resume'])}",
+            file=sys.stderr,
+        )
+    else:
+        print("interrupted: no results written", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
 def _sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
     """``sensitivity``: check every input, run the sample, print the ranked indices, write
     the folder and its report."""
@@ -781,18 +798,7 @@ def _sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
             progress=False if args.quiet else None,
         )
     except KeyboardInterrupt:
-        if (folder / EVALUATIONS).exists():
-            again = [a for a in argv if a != "--resume"]
-            if not args.out:
-                again += ["--out", str(folder)]
-            print(
-                f"interrupted: the finished evaluations are kept in {folder / EVALUATIONS}\n"
-                f"to continue: {shlex.join(['bordersim', *again, '--resume'])}",
-                file=sys.stderr,
-            )
-        else:
-            print("interrupted: no results written", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return _search_interrupted(argv, args, folder / EVALUATIONS, "evaluations")
     from sim.present.sensitivity import summary, write_sensitivity_report
 
     if not args.quiet:
@@ -840,18 +846,7 @@ def _calibrate(args: argparse.Namespace, argv: list[str]) -> int:
             write_scenario=args.write_scenario,
         )
     except KeyboardInterrupt:
-        if (folder / STUDY).exists():
-            again = [a for a in argv if a != "--resume"]
-            if not args.out:
-                again += ["--out", str(folder)]
-            print(
-                f"interrupted: the finished trials are kept in {folder / STUDY}\n"
-                f"to continue: {shlex.join(['bordersim', *again, '--resume'])}",
-                file=sys.stderr,
-            )
-        else:
-            print("interrupted: no results written", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return _search_interrupted(argv, args, folder / STUDY, "trials")
     if not args.quiet:
         print(result.text())
         print()
@@ -922,18 +917,7 @@ def _optimise(args: argparse.Namespace, argv: list[str]) -> int:
             progress=False if args.quiet else None,
         )
     except KeyboardInterrupt:
-        if (folder / STUDY).exists():
-            again = [a for a in argv if a != "--resume"]
-            if not args.out:
-                again += ["--out", str(folder)]
-            print(
-                f"interrupted: the finished trials are kept in {folder / STUDY}\n"
-                f"to continue: {shlex.join(['bordersim', *again, '--resume'])}",
-                file=sys.stderr,
-            )
-        else:
-            print("interrupted: no results written", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return _search_interrupted(argv, args, folder / STUDY, "trials")
     if not args.quiet:
         print(result.text())
         print()
