@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import base64
 import json
-import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from sim.files.read import MANIFEST_CAP, read_inside
-from sim.files.write import OutputError, write_atomic
+from sim.files.write import OutputError
 from sim.measure import names
 from sim.present.markup import Raw, esc, table
-from sim.present.report import REPORT, page
+from sim.present.report import page
+from sim.present.saved import number as _number
+from sim.present.saved import text as _text
+from sim.present.saved import write_report
 
 CALIBRATION = "calibration.json"
 CAP = MANIFEST_CAP
@@ -42,12 +44,7 @@ def write_calibration_report(folder: str | Path) -> Path:
         raise OutputError(f"{folder} is not a folder: give the folder bordersim calibrate wrote")
     data = load_calibration(folder)
     page = render(data, fit_png(data["fit"]))
-    path = folder / REPORT
-    try:
-        write_atomic(path, page)
-    except OSError as exc:
-        raise OutputError(f"cannot write the report in {folder}: {exc.strerror or exc}") from None
-    return path
+    return write_report(folder, page)
 
 
 # --------------------------------------------------------------------------- reading
@@ -59,17 +56,6 @@ def _refused(folder: Path, problem: str) -> OutputError:
         "bordersim calibrate writes (an object with 'fit', 'best', 'ranges', 'conflicts', "
         "'trials' and 'command')"
     )
-
-
-def _number(value: Any) -> float | None:
-    """A finite number, or None (booleans are not numbers here)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
-def _text(value: Any, limit: int = 2000) -> str:
-    return value[:limit] if isinstance(value, str) else ""
 
 
 def _row(folder: Path, k: int, raw: Any) -> dict[str, Any]:

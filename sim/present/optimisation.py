@@ -18,9 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from sim.files.read import MANIFEST_CAP, read_inside
-from sim.files.write import OutputError, write_atomic
+from sim.files.write import OutputError
 from sim.present.markup import Raw, esc, table
-from sim.present.report import REPORT, page
+from sim.present.report import page
+from sim.present.saved import number as _number
+from sim.present.saved import text as _text
+from sim.present.saved import write_report
 
 OPTIMISATION = "optimisation.json"
 BEST_TRIALS = 15
@@ -42,12 +45,7 @@ def write_optimisation_report(folder: str | Path) -> Path:
         raise OutputError(f"{folder} is not a folder: give the folder bordersim optimise wrote")
     data = load_optimisation(folder)
     html = render(data, tradeoff_png(data))
-    path = folder / REPORT
-    try:
-        write_atomic(path, html)
-    except OSError as exc:
-        raise OutputError(f"cannot write the report in {folder}: {exc.strerror or exc}") from None
-    return path
+    return write_report(folder, html)
 
 
 # --------------------------------------------------------------------------- reading
@@ -59,16 +57,6 @@ def _refused(folder: Path, problem: str) -> OutputError:
         "bordersim optimise writes (an object with 'objectives', 'constraints', 'decide', "
         "'trials', 'answer' and 'command')"
     )
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
-def _text(value: Any, limit: int = 2000) -> str:
-    return value[:limit] if isinstance(value, str) else ""
 
 
 def _estimate(raw: Any) -> dict[str, Any]:

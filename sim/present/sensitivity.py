@@ -19,9 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from sim.files.read import MANIFEST_CAP, read_inside
-from sim.files.write import OutputError, write_atomic
+from sim.files.write import OutputError
 from sim.present.markup import Raw, esc, table
-from sim.present.report import REPORT, page
+from sim.present.report import page
+from sim.present.saved import number as _number
+from sim.present.saved import text as _text
+from sim.present.saved import write_report
 
 SENSITIVITY = "sensitivity.json"
 MOST_INPUTS = 500
@@ -61,12 +64,7 @@ def write_sensitivity_report(folder: str | Path) -> Path:
         raise OutputError(f"{folder} is not a folder: give the folder bordersim sensitivity wrote")
     data = load_sensitivity(folder)
     images = {m: index_png(data, m) for m in data["metrics"] if data["indices"].get(m)}
-    path = folder / REPORT
-    try:
-        write_atomic(path, render(data, images))
-    except OSError as exc:
-        raise OutputError(f"cannot write the report in {folder}: {exc.strerror or exc}") from None
-    return path
+    return write_report(folder, render(data, images))
 
 
 # --------------------------------------------------------------------------- reading
@@ -78,16 +76,6 @@ def _refused(folder: Path, problem: str) -> OutputError:
         "bordersim sensitivity writes (an object with 'method', 'inputs', 'metrics' and "
         "'indices')"
     )
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
-def _text(value: Any, limit: int = 2000) -> str:
-    return value[:limit] if isinstance(value, str) else ""
 
 
 def load_sensitivity(folder: str | Path) -> dict[str, Any]:
