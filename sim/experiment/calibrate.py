@@ -43,6 +43,7 @@ from sim.experiment.replications import Replications
 from sim.experiment.study import STUDY, complete, open_study, propose, require_optuna
 from sim.experiment.study import bar as _bar
 from sim.experiment.study import digest as _digest
+from sim.experiment.study import rounded as _rounded
 from sim.experiment.study import sampler_seed as _sampler_seed
 from sim.experiment.study import set_key as _set
 from sim.files.write import (
@@ -632,12 +633,6 @@ def _command(
     if written is not None:
         words += ["--write-scenario", str(written)]
     return shlex.join(words)
-
-
-def _rounded(value: Any) -> Any:
-    if isinstance(value, int):  # whole numbers (and true, false) stay as they are
-        return value
-    return float(f"{float(value):.4g}")
 
 
 def calibrated_toml(

@@ -59,6 +59,7 @@ from sim.experiment.study import (
     sampler_seed,
     set_commented,
 )
+from sim.experiment.study import rounded as _rounded
 from sim.files.bottom_line import point_words
 from sim.files.write import (
     FolderLock,
@@ -802,12 +803,6 @@ def _command(
     if out is not None:
         words_ += ["--out", str(out)]
     return shlex.join(words_)
-
-
-def _rounded(value: Any) -> Any:
-    if isinstance(value, int):
-        return value
-    return float(f"{float(value):.4g}")
 
 
 def recommended_toml(

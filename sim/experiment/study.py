@@ -166,6 +166,14 @@ def bar(total: int, done: int, enabled: bool | None) -> Any:
     )
 
 
+def rounded(value: Any) -> Any:
+    """A value as a written scenario holds it: whole numbers (and true, false) as they are,
+    other numbers to 4 significant digits."""
+    if isinstance(value, int):
+        return value
+    return float(f"{float(value):.4g}")
+
+
 def set_key(doc: Any, parts: list[str], value: Any) -> tuple[Any, str]:
     """Set a dotted key in a tomlkit document; the item of the line that holds it (the key
     itself, or the inline table it sits in) and the key's name on that line."""
@@ -207,6 +215,7 @@ __all__ = [
     "require_optuna",
     "sampler_seed",
     "set_commented",
+    "rounded",
     "set_key",
     "suggest",
 ]
