@@ -12,19 +12,18 @@ folder, and every value is checked for its type before it is shown.
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.files.read import MANIFEST_CAP, read_inside
+from sim.files.read import MANIFEST_CAP
 from sim.files.write import OutputError
 from sim.measure import names
 from sim.present.markup import Raw, esc, table
 from sim.present.report import page
 from sim.present.saved import number as _number
+from sim.present.saved import read_object, write_report
 from sim.present.saved import text as _text
-from sim.present.saved import write_report
 
 CALIBRATION = "calibration.json"
 CAP = MANIFEST_CAP
@@ -98,13 +97,7 @@ def load_calibration(folder: str | Path) -> dict[str, Any]:
     number finite or None, every text a string. An :class:`OutputError` when the file is
     missing, outside the folder, too large, not JSON or has no fit table."""
     folder = Path(folder)
-    raw = read_inside(folder, CALIBRATION, CAP)
-    if raw is None:
-        raise _refused(folder, "there is no such file")
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise _refused(folder, f"is not JSON ({exc})") from None
+    data = read_object(folder, CALIBRATION, CAP, _refused)
     if not isinstance(data, Mapping):
         raise _refused(folder, "is not a JSON object")
     fit = data.get("fit")

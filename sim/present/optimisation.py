@@ -11,19 +11,18 @@ checked for its type before it is shown.
 from __future__ import annotations
 
 import base64
-import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.files.read import MANIFEST_CAP, read_inside
+from sim.files.read import MANIFEST_CAP
 from sim.files.write import OutputError
 from sim.present.markup import Raw, esc, table
 from sim.present.report import page
 from sim.present.saved import number as _number
+from sim.present.saved import read_object, write_report
 from sim.present.saved import text as _text
-from sim.present.saved import write_report
 
 OPTIMISATION = "optimisation.json"
 BEST_TRIALS = 15
@@ -103,13 +102,7 @@ def load_optimisation(folder: str | Path) -> dict[str, Any]:
     """``optimisation.json`` of a folder, checked and reduced to what the report shows: every
     number finite or None, every text a string."""
     folder = Path(folder)
-    raw = read_inside(folder, OPTIMISATION, MANIFEST_CAP)
-    if raw is None:
-        raise _refused(folder, "there is no such file")
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise _refused(folder, f"is not JSON ({exc})") from None
+    data = read_object(folder, OPTIMISATION, MANIFEST_CAP, _refused)
     if not isinstance(data, Mapping):
         raise _refused(folder, "is not a JSON object")
     objectives = data.get("objectives")

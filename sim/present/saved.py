@@ -6,12 +6,29 @@ finite number and a text only up to a length; the page is written atomically bes
 
 from __future__ import annotations
 
+import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sim.files.read import read_inside
 from sim.files.write import OutputError, write_atomic
 from sim.present.report import REPORT
+
+
+def read_object(
+    folder: Path, name: str, cap: int, refused: Callable[[Path, str], OutputError]
+) -> Any:
+    """The JSON value of the file ``name`` inside ``folder`` (at most ``cap`` bytes, never a
+    link out of it), or the error ``refused`` makes when it is missing or not JSON."""
+    raw = read_inside(folder, name, cap)
+    if raw is None:
+        raise refused(folder, "there is no such file")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise refused(folder, f"is not JSON ({exc})") from None
 
 
 def number(value: Any) -> float | None:

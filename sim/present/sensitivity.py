@@ -12,19 +12,18 @@ for its type before it is shown.
 from __future__ import annotations
 
 import base64
-import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.files.read import MANIFEST_CAP, read_inside
+from sim.files.read import MANIFEST_CAP
 from sim.files.write import OutputError
 from sim.present.markup import Raw, esc, table
 from sim.present.report import page
 from sim.present.saved import number as _number
+from sim.present.saved import read_object, write_report
 from sim.present.saved import text as _text
-from sim.present.saved import write_report
 
 SENSITIVITY = "sensitivity.json"
 MOST_INPUTS = 500
@@ -81,13 +80,7 @@ def _refused(folder: Path, problem: str) -> OutputError:
 def load_sensitivity(folder: str | Path) -> dict[str, Any]:
     """``sensitivity.json`` of a folder, checked and reduced to what the report shows."""
     folder = Path(folder)
-    raw = read_inside(folder, SENSITIVITY, MANIFEST_CAP)
-    if raw is None:
-        raise _refused(folder, "there is no such file")
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise _refused(folder, f"is not JSON ({exc})") from None
+    data = read_object(folder, SENSITIVITY, MANIFEST_CAP, _refused)
     if not isinstance(data, Mapping) or data.get("method") not in INDEX_WORDS:
         raise _refused(folder, "is not a sensitivity analysis (no 'method' morris or sobol)")
     metrics = data.get("metrics")
