@@ -230,10 +230,6 @@ def _open_study(optuna: Any, out: Path | None, resume: bool, inputs: dict[str, A
     )
 
 
-def _complete(optuna: Any, study: Any) -> list[Any]:
-    return complete(optuna, study)
-
-
 def _targets_digest(targets: Any, path: Path | None) -> str:
     if path is not None:
         return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
@@ -404,7 +400,7 @@ def _search(
     def sampler(position: int) -> Any:
         return TPESampler(seed=_sampler_seed(seed, position))
 
-    done = _complete(optuna, study)
+    done = complete(optuna, study)
     bar = _bar(trials, min(len(done), trials), progress)
     try:
         position = len(done)
@@ -426,7 +422,7 @@ def _search(
                     user_attrs={"figures": [m if math.isfinite(m) else None for m in means]},
                 )
                 study.add_trial(frozen)
-            done = _complete(optuna, study)
+            done = complete(optuna, study)
             position += size
             bar.update(size)
     finally:
@@ -467,7 +463,7 @@ def _conclude(
     import optuna
     from scipy.stats import chi2
 
-    done = _complete(optuna, study)
+    done = complete(optuna, study)
     best_trial = min(done, key=lambda t: (t.value, t.number))
     best = {p.key: best_trial.params[p.key] for p in params}
     plan = Replications(2 * replications)
@@ -699,7 +695,7 @@ def write_outputs(folder: Path, result: CalibrationResult, study: Any, wall: flo
     names = [r["name"] for r in result.fit]
     columns = ["trial", *keys, "loss", "consistent", *names]
     rows = []
-    for t in _complete(optuna, study):
+    for t in complete(optuna, study):
         figs = t.user_attrs.get("figures") or [None] * len(names)
         rows.append(
             [t.number, *(t.params[k] for k in keys), t.value, t.value <= result.threshold, *figs]
