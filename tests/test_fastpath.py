@@ -261,3 +261,22 @@ def test_a_check_nobody_visits_has_no_rows_and_nan_timestamps():
     assert [len(v) for v in rec.visits] == [0, 0]
     assert rec.enter.shape == (2, len(rec.traffic)) and np.isnan(rec.enter).all()
     assert (rec.outcome[rec.released < 1e9] == 1).all()
+
+
+@pytest.mark.parametrize("step_hours", [7.25, 24.0])
+def test_a_border_advanced_in_steps_is_the_border_run_at_once(step_hours):
+    """Stepping the exact path (for learning, adaptation and offices that share seizures)
+    changes nothing by itself: the same records as one run to the end."""
+    scenario = sim.load_scenario(
+        "scenarios/baseline.toml", ["scenario.days=6", "scenario.warmup_days=1"]
+    )
+    seed = sim.replication_seeds(scenario.scenario.seed, 1)[0]
+    whole = Border(scenario, Streams(seed), exact=True).run()
+    stepped = Border(scenario, Streams(seed), exact=True)
+    t = 0.0
+    while t < scenario.end_hours:
+        t += step_hours
+        stepped.advance(t)
+    assert_same_records(whole, stepped.finish())
+    with pytest.raises(RuntimeError, match="exact path"):
+        Border(scenario, Streams(seed)).advance(1.0)

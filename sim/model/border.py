@@ -248,6 +248,24 @@ class Border:
             self._signals()
             self._setup()
             self.env.run(until=self.scenario.end_hours)
+        return self.finish()
+
+    def advance(self, until: float) -> None:
+        """Simulate up to ``until`` hours (at most the end of the run), to act between steps:
+        a learning model retrained, traffickers who adapt, offices that share what they
+        seize. Only on the exact path (``exact=True``): the fast path selects everything
+        before the run, so nothing done between steps could reach its selections."""
+        if self.fast:
+            raise RuntimeError("a border simulated in steps must take the exact path")
+        until = min(until, self._end_hours)
+        if until > self.env.now:
+            self.env.run(until=until)
+
+    def finish(self) -> Records:
+        """Simulate what is left of the run (nothing, when :meth:`run` did it) and return the
+        records, closed."""
+        if self.env.now < self._end_hours:
+            self.env.run(until=self._end_hours)
         self.path.close()
         for station in self.stations:
             station.close()
