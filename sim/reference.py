@@ -25,6 +25,7 @@ from sim import distributions as d
 from sim import schema as s
 from sim.schema import arrivals as a
 from sim.schema import costs as c
+from sim.schema import network as net
 from sim.schema import stages as st
 
 TABLES: list[tuple[str, type[BaseModel], str]] = [
@@ -135,6 +136,28 @@ TABLES: list[tuple[str, type[BaseModel], str]] = [
         "delay by commodity and as a share of declared value, officers' hours on duty, each "
         "visit to a check, spoiled units (else a spoiled shipment's declared value), and the "
         "harm of each illicit unit released.",
+    ),
+    (
+        "[network]",
+        net.NetworkSpec,
+        "Optional: other offices simulated with this one, the **home office** (this file's "
+        "own tables; docs/model.md, A network of offices). Each `[network.offices.NAME]` holds "
+        "`label`, `file` (a scenario file in the same folder whose tables the office takes; "
+        "keys written next to it win), `set` (dotted keys and values, as `--set`) and any "
+        "scenario tables; the resolved scenario holds every office inline. An office runs "
+        "with this file's `[scenario]` days, warm-up, drain, seed, replications and target "
+        "hours, and without its variants. Variants and `--set` reach an office's keys: "
+        "`network.offices.port.policy.rates.red`.",
+    ),
+    (
+        "[network.sharing]",
+        net.Sharing,
+        "Optional: a seizure at one office flags the matching declarations of the other "
+        "offices that customs deals with from `delay_hours` after it, for `window_days`. A "
+        "flag is an intelligence alert (`[policy.alerts]`'s lane applies); an office whose "
+        "policy has no `[policy.alerts]` is given one that flags nothing by itself and sends "
+        "flagged declarations to `lane`. The offices then run on the exact path, in steps of "
+        "`period_hours`.",
     ),
 ]
 

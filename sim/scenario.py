@@ -31,13 +31,21 @@ from sim.schema import (
     show_value,
 )
 from sim.schema.comments import fill_variant_words
+from sim.schema.network import DEFAULT_HOME, OFFICE_WORDS, TIMING
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
     """Parse a TOML file within the limits of :mod:`sim.schema.limits` (size, key parts,
     nesting), turning every failure into a :class:`ScenarioError`: the one reader of scenario
-    files, bounded in time and memory whatever the file holds."""
+    files, bounded in time and memory whatever the file holds. A network's offices named by
+    ``file`` are read too (:func:`_inline_offices`)."""
     path = Path(path)
+    data = _read_file(path)
+    return _inline_offices(data, path) if isinstance(data.get("network"), dict) else data
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    """One TOML file as data, within the limits (see :func:`read_toml`)."""
     try:
         with path.open("rb") as f:
             raw = f.read(MAX_FILE_BYTES + 1)
@@ -56,6 +64,65 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         msg = f"not UTF-8 text (bad byte at offset {exc.start})"
         raise ScenarioError(str(path), [("", msg)]) from None
     return fill_variant_words(_parse_toml(text, str(path)), text)
+
+
+def _inline_offices(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    """A network file's data with each office's ``file`` read (from the same folder) and its
+    tables taken, keys written next to ``file`` winning: self-contained data (see
+    :mod:`sim.schema.network`). A bad ``file`` is one error naming this file and the key."""
+    offices = data["network"].get("offices")
+    if not isinstance(offices, dict):
+        return data
+    resolved = {}
+    for name, office in offices.items():
+        if not isinstance(office, dict) or "file" not in office:
+            resolved[name] = office
+            continue
+        key = f"network.offices.{name}.file"
+        given = office["file"]
+        if not isinstance(given, str) or not given:
+            raise ScenarioError(str(path), [(key, f"a file name is text, got {show_value(given)}")])
+        other = path.parent / given
+        if Path(given).name != given or given in (".", ".."):
+            msg = f"{given!r} is not a file in this file's folder; only such a file is read"
+            raise ScenarioError(str(path), [(key, msg)])
+        if not other.is_file():
+            msg = f"no scenario file {given!r} in this file's folder ({path.parent})"
+            raise ScenarioError(str(path), [(key, msg)])
+        tables = _read_file(other)
+        if "network" in tables:
+            msg = f"{given!r} is itself a network; an office is one office's scenario"
+            raise ScenarioError(str(path), [(key, msg)])
+        tables.pop("variants", None)
+        inline = {k: v for k, v in office.items() if k not in ("file", "set")}
+        resolved[name] = _set_in_office(_merged(tables, inline), office.get("set"), path, name)
+    return {**data, "network": {**data["network"], "offices": resolved}}
+
+
+def _set_in_office(
+    office: dict[str, Any], overrides: Any, source: Any, name: str
+) -> dict[str, Any]:
+    """An office's tables after its ``set`` (dotted keys and values, as ``--set``), the tables
+    on the way copied: applied when its file is read, so ``--set`` and variants win."""
+    if overrides is None:
+        return office
+    where = f"network.offices.{name}.set"
+    if not isinstance(overrides, dict):
+        msg = 'a table of dotted keys and values, e.g. set = { "policy.rates.red" = 0.1 }'
+        raise ScenarioError(str(source), [(where, msg)])
+    office = dict(office)
+    for key, value in overrides.items():
+        _copy_path(office, key.split("."))
+        set_key(office, key, value, f"{source} ({where})")
+    return office
+
+
+def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``over``'s keys, tables merged key by key (``over`` wins)."""
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merged(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
 
 
 def _parse_toml(text: str, source: str) -> dict[str, Any]:
@@ -185,6 +252,7 @@ def _validate(data: dict[str, Any], source: str) -> Scenario:
     if not isinstance(data, dict):
         msg = f"a scenario must be a table of tables, got {show_value(data)}"
         raise ScenarioError(source, [("", msg)])
+    data = _with_shared_alerts(data)
     checked, reused = _reuse_distributions(data)
     limits, problems = raw_problems(checked)
     if limits:  # refused before any work that grows with what the limits bound
@@ -207,8 +275,69 @@ def _validate(data: dict[str, Any], source: str) -> Scenario:
         scenario._policy_config = config
     if problems:
         raise ScenarioError(source, problems)
+    if scenario.network is not None:
+        scenario._offices = _resolve_offices(data, scenario, source)
     _remember_distributions(data, scenario, reused)
     return scenario
+
+
+def _with_shared_alerts(data: dict[str, Any]) -> dict[str, Any]:
+    """With ``[network.sharing]``, the home office's data as :func:`_alerted` makes it, when
+    the home office shares."""
+    network = data.get("network")
+    sharing = network.get("sharing") if isinstance(network, dict) else None
+    if not isinstance(sharing, dict):
+        return data
+    shared = sharing.get("offices") or []
+    if isinstance(shared, list) and shared and network.get("home", DEFAULT_HOME) not in shared:
+        return data
+    return _alerted(data, sharing.get("lane", "red"))
+
+
+def _alerted(data: dict[str, Any], lane: Any) -> dict[str, Any]:
+    """An office that receives shared seizures: its policy given ``[policy.alerts]`` when it
+    has none (coverage 0, no false alerts, flagged declarations to ``lane``; see
+    :mod:`sim.schema.network`)."""
+    policy = data.get("policy")
+    if not isinstance(policy, dict) or "alerts" in policy:
+        return data
+    return {**data, "policy": {**policy, "alerts": {"coverage": 0.0, "lane": lane}}}
+
+
+def _resolve_offices(
+    data: dict[str, Any], home: Scenario, source: str
+) -> dict[str, tuple[str, Scenario]]:
+    """The other offices of a valid ``[network]``, each validated as a scenario of its own
+    (its ``set`` applied, the network's timing, no variants); a problem in one is reported
+    under ``network.offices.<name>`` of ``source``."""
+    network = home.network
+    assert network is not None
+    timing = {k: v for k, v in home.scenario.model_dump(mode="json").items() if k in TIMING}
+    sharing = network.sharing
+    out = {}
+    for name, table in network.offices.items():
+        where = f"network.offices.{name}"
+        if "file" in table:
+            msg = "an office's file is read only from a scenario file; give its tables inline"
+            raise ScenarioError(source, [(f"{where}.file", msg)])
+        if "network" in table:
+            raise ScenarioError(source, [(f"{where}.network", "an office holds no network")])
+        label = table.get("label", "")
+        if not isinstance(label, str):
+            raise ScenarioError(source, [(f"{where}.label", "must be text")])
+        office = {k: v for k, v in table.items() if k not in OFFICE_WORDS and k != "variants"}
+        if sharing is not None and (not sharing.offices or name in sharing.offices):
+            office = _alerted(office, sharing.lane)
+        office = _set_in_office(office, table.get("set"), source, name)
+        info = office.get("scenario")
+        office["scenario"] = {**info, **timing} if isinstance(info, dict) else info
+        try:
+            out[name] = (label, from_dict(office, source))
+        except ScenarioError as err:
+            raise ScenarioError(
+                source, [(f"{where}.{p}" if p else where, m) for p, m in err.problems]
+            ) from None
+    return out
 
 
 LARGE_DISTRIBUTION = 1000

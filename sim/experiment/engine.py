@@ -29,8 +29,10 @@ from sim.experiment.replications import Precision, Replications, next_count
 from sim.files.store import ExperimentStore
 from sim.measure.figure_data import FigureData
 from sim.measure.metrics import replication_metrics
+from sim.measure.network import network_metrics
 from sim.measure.statistics import CONFIDENCE, summarise
 from sim.model.border import simulate
+from sim.model.network import linked, simulate_network
 from sim.model.records import Records
 from sim.policies import register_plugin
 from sim.schema import Scenario, expected_shipments
@@ -65,9 +67,18 @@ def run_replication(task: Task) -> Outcome:
     for spec in task.plugins:
         register_plugin(spec)
     policy = task.policy.make() if task.policy is not None else None
-    records = simulate(task.scenario, task.seed, policy)
-    metrics = {k: float(v) for k, v in replication_metrics(task.scenario, records).items()}
-    profile = FigureData.of(task.scenario, records)
+    scenario = task.scenario
+    if scenario.network is None and not linked(scenario):
+        records = simulate(scenario, task.seed, policy)
+        metrics = {k: float(v) for k, v in replication_metrics(scenario, records).items()}
+    else:  # the home office's metrics as ever, then the network's, its offices' and hooks'
+        network, by_office = simulate_network(scenario, task.seed, policy)
+        records = by_office[network.home.name]
+        metrics = {k: float(v) for k, v in replication_metrics(scenario, records).items()}
+        offices = {o.name: (o.scenario, by_office[o.name]) for o in network.offices}
+        metrics.update(network_metrics(offices))
+        metrics.update(network.metrics())
+    profile = FigureData.of(scenario, records)  # the home office's
     return metrics, profile, (records if task.trace else None)
 
 

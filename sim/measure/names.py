@@ -186,6 +186,35 @@ def leaked_via(lane_name: str, kind_name: str) -> str:
     return f"leaked_via.{lane_name}.{kind_name}"
 
 
+def network(stat: str) -> str:
+    """A figure of a whole network of offices: ``network.interception_rate``."""
+    return f"network.{stat}"
+
+
+def office(name: str, stat: str) -> str:
+    """A figure of one office of a network: ``office.port.interception_rate``."""
+    return _join("office", name, stat)
+
+
+NETWORK_FAMILIES = ("network", "office")
+"""Families of :mod:`sim.measure.network`: the network's figures and each office's."""
+NETWORK_COUNTS = {"shipments", "released", "intercepted", "illicit", "leaks", "censored"}
+NETWORK_AMOUNTS = {"harm", "leaked_value_usd"}
+SHARING_COUNTS = {"sharing.seizures", "sharing.flagged", "sharing.flagged_illicit"}
+"""Counts of shared seizures: made at a sharing office, and declarations they flagged."""
+
+
+def _network_parts(metric: str) -> tuple[str, str] | None:
+    """(prefix, statistic) of a ``network.*`` or ``office.<name>.*`` metric, else None:
+    ``("office.port", "leaks")``."""
+    if metric.startswith("network."):
+        return "network", metric[len("network.") :]
+    parts = split(metric)
+    if parts is not None and parts[0] == "office":
+        return f"office.{parts[1]}", parts[2]
+    return None
+
+
 COST_PARTS = ("delay", "officers", "checks", "spoiled", "harm")
 """The costs that ``cost.total`` adds up (see :mod:`sim.measure.costs`)."""
 GOODS_OUTCOMES, GOODS_STATS = ("spoiled", "leaked"), ("value_usd", "units")
@@ -325,6 +354,9 @@ def is_amount(metric: str) -> bool:
     hours): never below 0, not a count of events (its interval is a t-interval)."""
     if is_cost(metric) or metric == OFFICER_HOURS:
         return True
+    net = _network_parts(metric)
+    if net is not None:
+        return net[1] in NETWORK_AMOUNTS
     outcome, _, stat = metric.partition(".")
     return outcome in GOODS_OUTCOMES and stat in GOODS_STATS
 
@@ -335,6 +367,11 @@ def is_count(metric: str) -> bool:
         return False
     if metric in _COUNTS or metric.startswith(("intercepted_at.", "leaked_via.")):
         return True
+    if metric in SHARING_COUNTS:
+        return True
+    net = _network_parts(metric)
+    if net is not None:
+        return net[1] in NETWORK_COUNTS
     parts = split(metric)
     if parts is None:
         return False
@@ -349,6 +386,10 @@ def denominator(metric: str) -> str | None:
     that shares can be pooled over replications; None for a metric that is not such a share."""
     if metric in _SHARES:
         return _SHARES[metric]
+    net = _network_parts(metric)
+    if net is not None:
+        below = {"interception_rate": "illicit", "within_24h_share": "released"}.get(net[1])
+        return f"{net[0]}.{below}" if below else None
     if within_hours(metric) is not None:
         return "not_intercepted"  # released within T / shipments not intercepted
     parts = split(metric)
@@ -433,6 +474,16 @@ _WORDS = {
     "queue_mean": "mean queue",
 }
 _FAMILY_WORDS = {"commodity": "{name}", "lane": "{name} lane", "kind": "{name}"}
+_NETWORK_WORDS = {
+    "interception_rate": "share of illicit shipments intercepted",
+    "clearance_hours_mean": "mean clearance time of released shipments",
+    "within_24h_share": "share of released shipments released within 24 h",
+    "leaks": "illicit shipments released",
+    "intercepted": "shipments intercepted",
+    "illicit": "illicit shipments",
+    "harm": "harm of illicit goods leaked (US$)",
+    "leaked_value_usd": "declared value of illicit goods leaked (US$)",
+}
 
 
 def unit(metric: str) -> str:
@@ -457,6 +508,10 @@ def words(metric: str) -> str:
     hours = within_hours(metric)
     if hours is not None:
         return f"share released within {hours:g} h"
+    net = _network_parts(metric)
+    if net is not None:
+        where = "across the network" if net[0] == "network" else f"at office {net[0][7:]}"
+        return f"{_NETWORK_WORDS.get(net[1], net[1].replace('_', ' '))} {where}"
     if metric in _WORDS:
         return _WORDS[metric]
     if is_segment(metric) or metric.startswith("exit."):

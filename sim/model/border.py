@@ -236,6 +236,20 @@ class Border:
         self._outcome[sid] = INTERCEPTED
         self._intercepted_at[sid] = station
 
+    def flag(self, sids: np.ndarray) -> None:
+        """Raise an intelligence alert on declarations not yet selected (a seizure shared by
+        another office): the policy reads it as ``Declaration.alert`` when it selects them.
+        Exact path only, as :meth:`advance`."""
+        if self.fast:
+            raise RuntimeError("declarations are flagged during the run on the exact path only")
+        rec = self.records
+        if not rec.has_alerts:
+            rec.alert, rec.has_alerts = np.zeros(len(self.traffic), dtype=bool), True
+        rec.alert[sids] = True
+        column = self.path._cols[11]  # what the exact path reads at selection
+        for sid in sids.tolist():
+            column[sid] = 1
+
     # Running ---------------------------------------------------------------------------------
     def run(self) -> Records:
         """Simulate to the end of the drain period and return the records."""

@@ -26,6 +26,7 @@ from sim.distributions import Distribution
 from sim.schema.arrivals import Batches
 from sim.schema.base import _Table
 from sim.schema.costs import Costs
+from sim.schema.network import NetworkSpec
 from sim.schema.stages import Exit, Payment, Query, Unloading
 
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")]
@@ -409,6 +410,11 @@ class Scenario(_Table):
     checks: dict[Name, Check] = Field(default_factory=dict, max_length=100)
     lanes: dict[Name, list[str]] = Field(min_length=1, max_length=50)
     policy: PolicySpec
+    network: NetworkSpec | None = Field(
+        None,
+        description="Other offices simulated with this one (the home office), and the seizures "
+        "they share (see sim/schema/network.py).",
+    )
     variants: dict[Name, dict[str, Any]] | None = Field(
         None,
         max_length=100,
@@ -446,6 +452,13 @@ class Scenario(_Table):
         return out
 
     _policy_config: Any = PrivateAttr(None)
+    _offices: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @property
+    def offices(self) -> dict[str, Any]:
+        """The other offices of a ``[network]``, resolved: name -> ``(label, Scenario)``."""
+        return self._offices
+
 
     @property
     def policy_config(self) -> Any:
@@ -471,6 +484,11 @@ class Scenario(_Table):
         data = self.model_dump(mode="json", exclude_none=True)
         if self._policy_config is not None:
             data["policy"] = self._policy_config.model_dump(mode="json", exclude_none=True)
+        if self._offices:
+            data["network"]["offices"] = {
+                name: {"label": label, **office.to_dict()}
+                for name, (label, office) in self._offices.items()
+            }
         return data
 
     def to_toml(self) -> str:

@@ -1,0 +1,247 @@
+"""A network of offices (``[network]``): the stepped run, shared seizures, its metrics and the
+errors of its files."""
+
+from __future__ import annotations
+
+import copy
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import sim
+from sim.experiment.engine import Task, run_replication
+from sim.model.network import Network, office_seed
+from sim.model.records import IN_SYSTEM, INTERCEPTED, RELEASED, Records
+
+from conftest import cli, small_data, write_toml
+
+COLUMNS = ("lane", "selected_by", "selected", "priority", "released", "outcome", "intercepted_at")
+
+
+def same_records(a: Records, b: Records) -> bool:
+    """Every per-shipment column the model writes, NaN equal to NaN."""
+    return all(
+        np.array_equal(getattr(a, c), getattr(b, c), equal_nan=c in ("selected", "released"))
+        for c in COLUMNS
+    )
+
+
+def office_data(name: str, days: float = 10, **rates: float) -> dict[str, Any]:
+    data = small_data()
+    data["scenario"].update(name=name, days=days, replications=2)
+    if rates:
+        data["policy"]["rates"] = rates
+    return data
+
+
+def network_data(
+    offices: dict[str, dict[str, Any]], sharing: dict[str, Any] | None = None, **home: Any
+) -> dict[str, Any]:
+    data = office_data("net", **home)
+    data["network"] = {"home": "hub", "offices": copy.deepcopy(offices)}
+    if sharing is not None:
+        data["network"]["sharing"] = sharing
+    return data
+
+
+def seed_of(scenario: sim.Scenario, replication: int = 0) -> np.random.SeedSequence:
+    return sim.replication_seeds(scenario.scenario.seed, replication + 1)[replication]
+
+
+def test_one_office_without_links_gives_the_standalone_numbers():
+    alone = sim.from_dict(office_data("net"))
+    network = sim.from_dict(network_data({}))
+    seed = seed_of(alone)
+    records = Network(network, seed).run()
+    assert list(records) == ["hub"]
+    assert same_records(records["hub"], sim.simulate(alone, seed))
+    m_alone = run_replication(Task(alone, seed))[0]
+    m_net = run_replication(Task(network, seed))[0]
+    assert {k: m_net[k] for k in m_alone} == pytest.approx(m_alone, nan_ok=True, rel=0, abs=0)
+    assert m_net["network.interception_rate"] == m_net["office.hub.interception_rate"]
+    assert m_net["office.hub.interception_rate"] == m_alone["interception_rate"]
+
+
+def test_offices_without_links_give_their_own_scenarios_numbers():
+    """An unlinked office runs its own scenario (the network's timing and seed) from streams
+    spawned by its name: its records are that scenario's, simulated from those streams."""
+    port = office_data("port", days=4, red=0.3)  # its days are replaced by the network's
+    data = network_data({"port": {"label": "sea port", **port}})
+    network = sim.from_dict(data)
+    seed = seed_of(network)
+    records = Network(network, seed).run()
+    label, office = network.offices["port"]
+    assert label == "sea port" and office.scenario.days == network.scenario.days
+    port["scenario"].update(days=network.scenario.days, seed=network.scenario.seed)
+    assert office.digest() == sim.from_dict(port).digest()
+    assert same_records(records["port"], sim.simulate(office, office_seed(seed, "port")))
+    assert same_records(records["hub"], sim.simulate(sim.from_dict(office_data("net")), seed))
+    assert not same_records(records["port"], records["hub"])
+
+
+def linked_network(
+    coverage: float | None, false_alert_rate: float = 0.0, **sharing: Any
+) -> sim.Scenario:
+    """A hub and a port; with a ``coverage``, sharing seizures matched on the commodity."""
+    spec = {
+        "delay_hours": 24,
+        "window_days": 30,
+        "match": ["commodity"],
+        "coverage": coverage,
+        "false_alert_rate": false_alert_rate,
+        **sharing,
+    }
+    data = network_data(
+        {"port": office_data("port", red=0.2)}, sharing=spec if coverage is not None else None
+    )
+    data["illicit"]["prevalence"] = 0.1
+    data["network"]["offices"]["port"]["illicit"]["prevalence"] = 0.1
+    return sim.from_dict(data)
+
+
+def test_sharing_that_flags_nothing_changes_nothing():
+    """Coverage 0 and no false alerts: each office's records are those of the offices run
+    unlinked (the stepped exact path and the added [policy.alerts] change no record)."""
+    shared, unlinked = linked_network(0.0), linked_network(None)
+    seed = seed_of(shared)
+    net = Network(shared, seed)
+    a, b = net.run(), Network(unlinked, seed).run()
+    assert all(same_records(a[name], b[name]) for name in ("hub", "port"))
+    counts = net.metrics()
+    assert counts["sharing.seizures"] > 0 and counts["sharing.flagged"] == 0
+
+
+def seizures(rec: Records) -> tuple[np.ndarray, np.ndarray]:
+    """Shipments intercepted and when (the end of the check that found them), from records."""
+    ids = np.flatnonzero(rec.outcome == INTERCEPTED)
+    times = np.full(ids.size, np.nan)
+    for k, visits in enumerate(rec.visits):
+        here = rec.intercepted_at[ids] == k
+        row = np.searchsorted(visits.sid, ids[here])
+        times[here] = visits.end[row]
+    return ids, times
+
+
+def test_shared_seizures_flag_matching_declarations_after_the_delay_only():
+    scenario = linked_network(1.0)
+    delay, window = 24.0, 30 * 24.0
+    seed = seed_of(scenario)
+    net = Network(scenario, seed)
+    records = net.run()
+    flagged_any = 0
+    for name, rec in records.items():
+        other = records["port" if name == "hub" else "hub"]
+        ids, times = seizures(other)
+        assert not np.isnan(times).any()
+        flagged = np.flatnonzero(rec.alert)
+        flagged_any += flagged.size
+        commodity = rec.traffic.commodity
+        for sid in flagged.tolist():
+            t = rec.selected[sid]
+            same = commodity[ids] == commodity[sid]
+            assert ((times[same] + delay <= t) & (t < times[same] + delay + window)).any()
+        assert (rec.selected_by[flagged] == sim.policies.REASONS.index("alert")).all()
+        # coverage 1, no false alerts: only illicit declarations are flagged
+        assert (rec.traffic.truth[flagged] > 0).all()
+    assert flagged_any == net.metrics()["sharing.flagged"] > 0
+
+
+def test_sharing_raises_interception_at_the_receiving_offices():
+    seeds = sim.replication_seeds(3, 3)
+    caught = {}
+    for coverage in (0.0, 1.0):
+        net = [run_replication(Task(linked_network(coverage), s))[0] for s in seeds]
+        caught[coverage] = [sum(m[f"office.{o}.intercepted"] for o in ("hub", "port")) for m in net]
+    assert all(b > a for a, b in zip(caught[0.0], caught[1.0], strict=True))
+
+
+def test_network_metrics_add_up_over_offices():
+    scenario = linked_network(1.0, 0.05)
+    m = run_replication(Task(scenario, seed_of(scenario)))[0]
+    offices = ("hub", "port")
+    for stat in ("shipments", "released", "intercepted", "illicit", "leaks", "censored"):
+        assert m[f"network.{stat}"] == sum(m[f"office.{o}.{stat}"] for o in offices)
+    for o in (*(f"office.{o}" for o in offices), "network"):
+        # every shipment counted is released, intercepted or still inside
+        assert (
+            m[f"{o}.shipments"] == m[f"{o}.released"] + m[f"{o}.intercepted"] + m[f"{o}.censored"]
+        )
+    rate = m["network.intercepted"] / m["network.illicit"]
+    assert m["network.interception_rate"] <= rate  # intercepted counts false alarms too
+    released = [m[f"office.{o}.released"] for o in offices]
+    means = [m[f"office.{o}.clearance_hours_mean"] for o in offices]
+    mean = sum(r * x for r, x in zip(released, means, strict=True))
+    assert math.isclose(m["network.clearance_hours_mean"], mean / sum(released), rel_tol=1e-12)
+    assert m["office.hub.interception_rate"] == m["interception_rate"]  # the home office's keys
+
+
+def test_every_shipment_of_every_office_is_accounted_for():
+    records = Network(linked_network(1.0, 0.05), seed_of(linked_network(1.0))).run()
+    for rec in records.values():
+        outcome = rec.outcome
+        assert np.isin(outcome, (IN_SYSTEM, RELEASED, INTERCEPTED)).all()
+        released = outcome == RELEASED
+        assert (rec.released[released] >= rec.traffic.arrival[released]).all()
+        assert np.isnan(rec.released[~released]).all()
+        assert (rec.intercepted_at[outcome == INTERCEPTED] >= 0).all()
+
+
+def test_a_network_run_is_the_same_on_every_executor():
+    scenario = linked_network(1.0, 0.05)
+    serial = sim.run(scenario, replications=2, executor="serial", progress=False)
+    processes = sim.run(scenario, replications=2, executor="processes", workers=2, progress=False)
+    again = sim.run(scenario, replications=2, executor="serial", progress=False)
+    for other in (processes, again):
+        for a, b in zip(other.replications, serial.replications, strict=True):
+            assert a == pytest.approx(b, nan_ok=True, rel=0, abs=0)
+    assert any(k.startswith("network.") for k in serial.replications[0])
+
+
+def test_resolved_network_is_self_contained(tmp_path: Path):
+    write_toml(tmp_path / "port.toml", office_data("port", red=0.2))
+    data = network_data({"port": {"file": "port.toml", "set": {"policy.rates.red": 0.25}}})
+    scenario = sim.load_scenario(write_toml(tmp_path / "net.toml", data))
+    _, port = scenario.offices["port"]
+    assert port.policy_config.rates["red"] == 0.25
+    again = sim.loads_scenario(scenario.to_toml())
+    assert again.digest() == scenario.digest()
+    seed = seed_of(scenario)
+    assert run_replication(Task(again, seed))[0] == pytest.approx(
+        run_replication(Task(scenario, seed))[0], nan_ok=True, rel=0, abs=0
+    )
+    varied = sim.load_scenario(tmp_path / "net.toml", ["network.offices.port.policy.rates.red=0.3"])
+    assert varied.offices["port"][1].policy_config.rates["red"] == 0.3
+
+
+def bad_network(tmp_path: Path, **network: Any) -> Path:
+    write_toml(tmp_path / "port.toml", office_data("port"))
+    data = office_data("net")
+    data["network"] = network
+    return write_toml(tmp_path / "net.toml", data)
+
+
+@pytest.mark.parametrize(
+    ("network", "expected"),
+    [
+        ({"offices": {"port": {"file": "nothere.toml"}}}, "network.offices.port.file: no scenario"),
+        ({"offices": {"port": {"file": "../port.toml"}}}, "network.offices.port.file: '../port"),
+        (
+            {"offices": {"port": {"file": "port.toml"}}, "sharing": {"match": ["colour"]}},
+            "network.sharing.match[0]: must be 'commodity'",
+        ),
+        (
+            {"offices": {"port": {"file": "port.toml"}}, "sharing": {"period_hours": 72}},
+            "period_hours (72) must not exceed delay_hours (48)",
+        ),
+        ({"offices": {"port": {"file": "net.toml"}}}, "is itself a network"),
+    ],
+)
+def test_bad_network_files_get_one_clear_message(tmp_path, capsys, network, expected):
+    file = bad_network(tmp_path, **network)
+    code, out, err = cli(capsys, "validate", file)
+    assert code == 2
+    assert err.startswith(f"error: {file}")
+    assert expected in err
