@@ -84,6 +84,15 @@ TABLES: list[tuple[str, type[BaseModel], str]] = [
         "operation in `[[policy.operations]]` (see docs/policies.md).",
     ),
     (
+        "[[illicit.drift]]",
+        s.IllicitDrift,
+        "Optional concept drift, by arrival time: from `start_day`, each shipment's chance of "
+        "being illicit is multiplied by the factors of its commodity, origin group and "
+        "compliance group named here (at most 1; entries begun by then multiply). The groups "
+        "not named keep theirs, so the overall illicit share moves too; a shipment arriving "
+        "before, or in no named group, keeps exactly its truth (docs/model.md, Concept drift).",
+    ),
+    (
         "[lodgement]",
         s.Lodgement,
         "Declarations lodged before arrival are lodged at arrival; "

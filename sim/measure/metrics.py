@@ -25,6 +25,8 @@ after the warm-up and before the end of the arrival window.
   or of that kind, against legitimate), by the Mann-Whitney statistic, when the policy has a
   targeting model; alerts, alerts.precision, alerts.coverage = alerted shipments, the share
   of them illicit, the share of illicit shipments alerted, when it has alerts;
+- targeting.* = the AUC of a learning policy's model by retraining period and its trainings
+  (:mod:`sim.measure.learning`);
 - station.<check>.* = time-weighted queue length and utilisation (busy / on-duty officer hours)
   over the window, mean wait of shipments that joined the queue in the window;
 - legit.clearance_hours_mean, _median, _p90 = clearance time of released legitimate shipments
@@ -158,6 +160,7 @@ def replication_metrics(scenario: Scenario, rec: Records) -> dict[str, float]:
     m["spoiled"] = float(_spoiled(scenario, rec, released | censored).sum())
 
     m.update(_selection(scenario, rec, counted, inspected))
+    m.update(_targeting(scenario, rec, counted))
     release_freed_memory()  # the temporaries of a million-shipment column: back to the system
 
     times = _Times(released, clearance, censored, held)
@@ -364,6 +367,13 @@ def _selection(
         out["alerts.precision"] = _ratio((alerted & illicit).sum(), alerted.sum())
         out["alerts.coverage"] = _ratio((alerted & illicit).sum(), illicit.sum())
     return out
+
+
+def _targeting(scenario: Scenario, rec: Records, counted: np.ndarray) -> dict[str, float]:
+    """A learning policy's model, measured against the truth (:mod:`sim.measure.learning`)."""
+    from sim.measure.learning import targeting_metrics  # it reads auc() from here
+
+    return targeting_metrics(scenario, rec, counted)
 
 
 def _spoiled(scenario: Scenario, rec: Records, candidates: np.ndarray) -> np.ndarray:

@@ -235,6 +235,17 @@ def goods(outcome: str, stat: str) -> str:
     return f"{outcome}.{stat}"
 
 
+def targeting(stat: str) -> str:
+    """A learning policy's model (:mod:`sim.measure.learning`): ``targeting.auc``."""
+    return f"targeting.{stat}"
+
+
+def targeting_period(k: int) -> str:
+    """The AUC of a learning policy's scores in retraining period ``k``:
+    ``targeting.auc_period_<k>``."""
+    return f"targeting.auc_period_{k}"
+
+
 # --------------------------------------------------------------------------- reading names back
 
 
@@ -324,6 +335,8 @@ _COUNTS = {
     "post_release_detections",
     "spoiled",
     "alerts",
+    "targeting.trainings",
+    "targeting.training_outcomes",
 }
 _COUNT_FAMILIES = {
     "kind": {"shipments"},
@@ -410,7 +423,10 @@ def denominator(metric: str) -> str | None:
 def at_most_one(metric: str) -> bool:
     """Whether a metric is a share or a probability (between 0 and 1)."""
     return (
-        denominator(metric) is not None or metric == "overloaded" or metric.endswith("auc_realised")
+        denominator(metric) is not None
+        or metric == "overloaded"
+        or metric.endswith("auc_realised")
+        or metric.startswith(("targeting.auc", "targeting.training_illicit_share"))
     )
 
 
@@ -472,6 +488,11 @@ _WORDS = {
     "utilisation": "utilisation",
     "queue_max": "longest queue",
     "queue_mean": "mean queue",
+    "targeting.auc": "AUC of the learning model's scores",
+    "targeting.trainings": "trainings of the learning model",
+    "targeting.training_outcomes": "inspected outcomes the learning model last trained on",
+    "targeting.training_illicit_share": "share of the learning model's last training outcomes "
+    "found illicit",
 }
 _FAMILY_WORDS = {"commodity": "{name}", "lane": "{name} lane", "kind": "{name}"}
 _NETWORK_WORDS = {
@@ -514,6 +535,9 @@ def words(metric: str) -> str:
         return f"{_NETWORK_WORDS.get(net[1], net[1].replace('_', ' '))} {where}"
     if metric in _WORDS:
         return _WORDS[metric]
+    if metric.startswith("targeting.auc_period_"):
+        period = metric.rpartition("_")[2]
+        return f"AUC of the learning model's scores in retraining period {period}"
     if is_segment(metric) or metric.startswith("exit."):
         return segment_label(metric)
     parts = split(metric)

@@ -38,7 +38,7 @@ from sim.model.roster import schedule_for
 from sim.model.station import Station, Tie, capacity_changes
 from sim.model.traffic import Shipments, alerts, generate, risk_scores
 from sim.policies import Policy, PolicyContext, PolicyError, Selectivity, make_policy
-from sim.schema import Scenario
+from sim.schema import INSPECTION_KINDS, Scenario
 from sim.schema.checks import permit_shares
 from sim.streams import Streams
 
@@ -211,6 +211,24 @@ class Border:
     def on_duty(self, check: str) -> int:
         return self._by_name[check].on_duty()
 
+    def inspected_outcomes(self) -> tuple[np.ndarray, np.ndarray]:
+        """The shipments examined so far (a physical or scan check started) whose outcome is
+        known now, and whether each was intercepted: what a targeting unit learns from (an
+        illicit shipment the examination missed was released, and reads as legitimate). During
+        the run, for a learning policy (:mod:`sim.policies.learning`)."""
+        now = self.env.now
+        examined = np.zeros(len(self.traffic), dtype=bool)
+        for station in self.stations:
+            if self.scenario.checks[station.name].kind in INSPECTION_KINDS and station.seq:
+                sid = np.frombuffer(station._sid, dtype=np.int32, count=station.seq)
+                start = np.frombuffer(station._start, count=station.seq)
+                examined[sid[~np.isnan(start)]] = True
+        rec = self.records
+        found = rec.outcome == INTERCEPTED
+        known = found | ((rec.outcome == RELEASED) & (rec.released <= now))
+        ids = np.flatnonzero(examined & known)
+        return ids, found[ids]
+
     # Outcomes ------------------------------------------------------------------------------
     def release(self, sid: int, early: bool, ready: float, now: float) -> None:
         """Released ``now``, or when the goods are ready if cleared before (when that is before
@@ -283,6 +301,7 @@ class Border:
         self.path.close()
         for station in self.stations:
             station.close()
+        self.policy.finish(self.records)  # what a learning policy learned
         release_freed_memory()  # what the run grew and let go, before the metrics need room
         return self.records
 

@@ -90,6 +90,7 @@ class Records:
     stations: dict[str, StationStats] = field(init=False)
     has_score: bool = False  # the policy has a targeting model: risk_score is filled
     has_alerts: bool = False  # the policy has intelligence alerts: alert is filled
+    learning: object | None = None  # a learning policy's scores (sim.policies.learning.Learned)
     _score: np.ndarray | None = field(default=None, init=False, repr=False)
     _alert: np.ndarray | None = field(default=None, init=False, repr=False)
 

@@ -303,10 +303,30 @@ def kind_weights(scenario: Scenario, commodity: np.ndarray, arrival: np.ndarray)
     return w
 
 
+def drift_factors(scenario: Scenario, commodity, origin, compliance, arrival) -> np.ndarray:
+    """Each shipment's factor from the ``[[illicit.drift]]`` entries begun by its arrival: the
+    product of its commodity's, origin group's and compliance group's factors (1 if unnamed)."""
+    f = np.ones(len(commodity))
+    t = scenario.traffic
+    for drift in scenario.illicit.drift:
+        after = arrival >= drift.start_day * 24
+        for table, groups, codes in (
+            (drift.commodities, t.commodities, commodity),
+            (drift.origins, t.origins, origin),
+            (drift.compliance, t.compliance, compliance),
+        ):
+            if table:
+                factor = np.array([table.get(name, 1.0) for name in groups])
+                f[after] *= factor[codes[after]]
+    return f
+
+
 def _ground_truth(scenario, streams, commodity, origin, compliance, aeo, arrival) -> np.ndarray:
     rng = streams.rng("truth")
     n = len(commodity)
     p = illicit_probability(scenario, commodity, origin, compliance, aeo)
+    if scenario.illicit.drift:  # the same draws: only the chance they are compared with moves
+        p = np.minimum(1.0, p * drift_factors(scenario, commodity, origin, compliance, arrival))
     if not scenario.illicit.surges:
         illicit = rng.random(n) < p
         kinds = list(scenario.illicit.kinds.values())

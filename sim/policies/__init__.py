@@ -1,7 +1,7 @@
 """Risk-management policies, one module per family, found by the ``kind`` of ``[policy]``.
 
 A policy is one base selection (``kind``: random, quota, profiles, risk_score,
-capacity_aware, or a registered plug-in) plus any modifiers (aeo, prearrival, priority,
+capacity_aware, learning, or a registered plug-in) plus any modifiers (aeo, prearrival, priority,
 alerts, operations) and a minimum random rate; :mod:`sim.policies.selectivity` combines them.
 """
 
@@ -18,6 +18,7 @@ from sim.policies.base import (
     PolicyError,
     RecordsView,
 )
+from sim.policies.learning import Learned, Learning
 from sim.policies.plugins import (
     PluginError,
     check_plugin,
@@ -42,6 +43,8 @@ __all__ = [
     "CapacityAware",
     "Declaration",
     "Decision",
+    "Learned",
+    "Learning",
     "PluginError",
     "Policy",
     "PolicyConfig",

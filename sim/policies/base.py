@@ -70,6 +70,11 @@ class BorderView(Protocol):
 
     def on_duty(self, check: str) -> int: ...
 
+    def inspected_outcomes(self) -> tuple[np.ndarray, np.ndarray]:
+        """The shipments examined so far (a physical or scan check started) whose outcome is
+        known now, and whether each was intercepted: what a learning model may learn from."""
+        ...
+
 
 class RecordsView(Protocol):
     """What :meth:`Policy.select_many` may read of many declarations at once: arrays indexed
@@ -200,6 +205,10 @@ class Policy:
     def select(self, declaration: Declaration, border: BorderView) -> Decision | str:
         """The lane for this declaration (a lane name or a :class:`Decision`)."""
         raise NotImplementedError
+
+    def finish(self, records: Any) -> None:
+        """Called when the run stops, with its records: a policy that learned during the run
+        leaves there what it learned (see :mod:`sim.policies.learning`)."""
 
     def select_many(
         self, ids: np.ndarray, records: RecordsView

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from sim.policies.base import Policy, PolicyConfig
+from sim.policies.learning import Learning
 from sim.policies.profiles import Profiles
 from sim.policies.quota import Quota
 from sim.policies.random import RandomSelection
@@ -35,7 +36,7 @@ def register_policy(cls: type[Policy]) -> type[Policy]:
     return cls
 
 
-for _cls in (RandomSelection, Quota, Profiles, RiskScore, CapacityAware):
+for _cls in (RandomSelection, Quota, Profiles, RiskScore, CapacityAware, Learning):
     register_policy(_cls)
 
 

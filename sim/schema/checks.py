@@ -267,6 +267,18 @@ def cross_check(s: Scenario) -> list[tuple[str, str]]:
         for commodity in surge.commodities:
             if commodity not in commodities:
                 unknown(f"illicit.surges[{i}].commodities", "commodity", commodity, commodities)
+    for i, drift in enumerate(s.illicit.drift):
+        if not (drift.commodities or drift.origins or drift.compliance):
+            msg = "names no group: give commodities, origins or compliance groups with factors"
+            problems.append((f"illicit.drift[{i}]", msg))
+        for key, what, names in (
+            ("commodities", "commodity", commodities),
+            ("origins", "origin group", list(s.traffic.origins)),
+            ("compliance", "compliance group", list(s.traffic.compliance)),
+        ):
+            for name in getattr(drift, key):
+                if name not in names:
+                    unknown(f"illicit.drift[{i}].{key}", what, name, names)
     n = expected_shipments(s)
     if n > MAX_SHIPMENTS:
         about = f"about {n:,.0f}" if n < 1e15 else f"about {n:.2g}" if n < math.inf else "more"

@@ -249,6 +249,32 @@ class IllicitSurge(_Table):
     )
 
 
+Factor = Annotated[float, Field(ge=0, le=1000)]
+
+
+class IllicitDrift(_Table):
+    """``[[illicit.drift]]``: concept drift: from a day on, the chance of being illicit of
+    named commodities, origin groups or compliance groups is multiplied (the groups not named
+    keep theirs, so the overall share of illicit goods changes too)."""
+
+    start_day: float = Field(ge=0, le=3650, description="First day of the drift (by arrival).")
+    commodities: dict[Name, Factor] = Field(
+        default_factory=dict,
+        max_length=100,
+        description="Factor by commodity, e.g. { medicine = 2.0 }.",
+    )
+    origins: dict[Name, Factor] = Field(
+        default_factory=dict,
+        max_length=100,
+        description="Factor by origin group, e.g. { standard = 3.0, high_risk = 0.5 }.",
+    )
+    compliance: dict[Name, Factor] = Field(
+        default_factory=dict,
+        max_length=100,
+        description="Factor by compliance group, e.g. { good = 4.0 }.",
+    )
+
+
 class Illicit(_Table):
     """``[illicit]``: the ground truth: how many shipments are falsified or substandard."""
 
@@ -267,6 +293,11 @@ class Illicit(_Table):
         default_factory=list,
         max_length=100,
         description="Windows with more (or fewer) illicit goods of some kinds.",
+    )
+    drift: list[IllicitDrift] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Changes from a day on in which groups carry illicit goods (concept drift).",
     )
 
     @field_validator("kinds")
