@@ -22,7 +22,7 @@ from sim.model.records import INTERCEPTED, Records
 from sim.policies import Policy
 from sim.schema import Scenario
 from sim.schema.network import DEFAULT_HOME, Sharing
-from sim.streams import Streams
+from sim.streams import PerShipment, Streams
 
 __all__ = ["Hook", "Network", "Office", "SharedSeizures", "office_seed", "simulate_network"]
 
@@ -93,13 +93,14 @@ class Network:
             streams = Streams(office_seed(seed_seq, name))
             self.offices.append(Office(name, label, office, Border(office, streams, exact=exact)))
         self.borders = {o.name: o.border for o in self.offices}
+        # The adversary first: the truth of a step's shipments is set before sharing reads it.
         self.hooks: list[Hook] = []
-        if spec is not None and spec.sharing is not None:
-            self.hooks.append(SharedSeizures(spec.sharing, self.borders))
         if _adversary(scenario) is not None:
             from sim.model.adversary import Adversary  # the adaptive flow, when it is there
 
             self.hooks.append(Adversary(scenario, self.borders, self.streams))
+        if spec is not None and spec.sharing is not None:
+            self.hooks.append(SharedSeizures(spec.sharing, self.borders))
 
     @property
     def home(self) -> Office:
@@ -152,10 +153,10 @@ class _Member:
 
     name: str
     border: Border
-    order: np.ndarray  # shipment ids by the instant customs deals with them
+    order: np.ndarray  # shipment ids (int32) by the instant customs deals with them
     times: np.ndarray  # those instants, sorted
-    key: np.ndarray  # int64 match key of each shipment
-    flag_u: np.ndarray  # U[0, 1) per shipment: flagged when below its truth's chance
+    key: np.ndarray  # int32 match key of each shipment
+    flag_u: PerShipment  # U[0, 1) per shipment: flagged when below its truth's chance
     seen: np.ndarray  # bool per shipment: its seizure already shared
     rows_from: list[int] = field(default_factory=list)  # per station: first row maybe unfinished
 
@@ -180,14 +181,14 @@ class SharedSeizures:
 
     def _member(self, name: str, border: Border, vocab: dict[str, list[str]]) -> _Member:
         tr = border.traffic
-        key = np.zeros(len(tr), dtype=np.int64)
+        key = np.zeros(len(tr), dtype=np.int32)  # at most 100 names of 4 attributes: < 2**31
         for attr, words in vocab.items():
             column = _column(border, attr)
-            ids = np.array([words.index(n) for n in _names(border, attr)], dtype=np.int64)
-            key = key * (len(words) + 1) + ids[column]
+            ids = np.array([words.index(n) for n in _names(border, attr)], dtype=np.int32)
+            key = key * np.int32(len(words) + 1) + ids[column]
         times = border.path.lodged()
-        order = np.argsort(times, kind="stable")
-        u = border.streams.rng("sharing").random(len(tr))
+        order = np.argsort(times, kind="stable").astype(np.int32)
+        u = border.streams.per_shipment("sharing")
         seen = np.zeros(len(tr), dtype=bool)
         return _Member(name, border, order, times[order], key, u, seen, [0] * len(border.stations))
 
@@ -208,7 +209,7 @@ class SharedSeizures:
                 hit |= (keys == key) & (when >= begin) & (when < until)
             ids = ids[hit]
             truth = member.border.traffic.truth[ids]
-            ids = ids[member.flag_u[ids] < self.chance[truth]]
+            ids = ids[member.flag_u.take(ids) < self.chance[truth]]
             if ids.size:
                 member.border.flag(ids)
                 self.counts["flagged"] += int(ids.size)
