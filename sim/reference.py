@@ -23,6 +23,7 @@ from pydantic import BaseModel
 
 from sim import distributions as d
 from sim import schema as s
+from sim.schema import adversary as adv
 from sim.schema import arrivals as a
 from sim.schema import costs as c
 from sim.schema import network as net
@@ -167,6 +168,16 @@ TABLES: list[tuple[str, type[BaseModel], str]] = [
         "policy has no `[policy.alerts]` is given one that flags nothing by itself and sends "
         "flagged declarations to `lane`. The offices then run on the exact path, in steps of "
         "`period_hours`.",
+    ),
+    (
+        "[adversary]",
+        adv.Adversary,
+        "Optional: traffickers who adapt (docs/model.md, Traffickers who adapt). Every "
+        "`period_days` they read the share of their shipments seized on each route and move "
+        "part of the illicit flow toward routes that lost less; the illicit volume stays the "
+        "one `[illicit]` gives, only where it goes changes. With `office` among the routes, "
+        "the offices of a `[network]` are the routes; a scenario with this table takes the "
+        "exact path, in steps.",
     ),
 ]
 

@@ -215,6 +215,14 @@ def _network_parts(metric: str) -> tuple[str, str] | None:
     return None
 
 
+ADVERSARY_SHIFT = "adversary.shift"
+"""Share of the illicit flow that traffickers who adapt moved from their first shares."""
+ADVERSARY_DISPLACED = "adversary.displaced"
+"""Counted shipments illicit only because the adaptive flow moved there."""
+ADVERSARY_ROUTES = ("adversary.share.", "adversary.loss.")
+"""Prefixes of the adaptive flow's share and estimated loss rate by route (``.<route>``)."""
+
+
 COST_PARTS = ("delay", "officers", "checks", "spoiled", "harm")
 """The costs that ``cost.total`` adds up (see :mod:`sim.measure.costs`)."""
 GOODS_OUTCOMES, GOODS_STATS = ("spoiled", "leaked"), ("value_usd", "units")
@@ -378,7 +386,9 @@ def is_count(metric: str) -> bool:
     """Whether a metric counts shipments or events in a replication (never below 0)."""
     if is_amount(metric):
         return False
-    if metric in _COUNTS or metric.startswith(("intercepted_at.", "leaked_via.")):
+    if metric in _COUNTS or metric == ADVERSARY_DISPLACED:
+        return True
+    if metric.startswith(("intercepted_at.", "leaked_via.")):
         return True
     if metric in SHARING_COUNTS:
         return True
@@ -424,7 +434,8 @@ def at_most_one(metric: str) -> bool:
     """Whether a metric is a share or a probability (between 0 and 1)."""
     return (
         denominator(metric) is not None
-        or metric == "overloaded"
+        or metric in ("overloaded", ADVERSARY_SHIFT)
+        or metric.startswith(ADVERSARY_ROUTES)
         or metric.endswith("auc_realised")
         or metric.startswith(("targeting.auc", "targeting.training_illicit_share"))
     )
@@ -488,6 +499,8 @@ _WORDS = {
     "utilisation": "utilisation",
     "queue_max": "longest queue",
     "queue_mean": "mean queue",
+    ADVERSARY_SHIFT: "share of the illicit flow moved to other routes",
+    ADVERSARY_DISPLACED: "illicit shipments moved to other routes",
     "targeting.auc": "AUC of the learning model's scores",
     "targeting.trainings": "trainings of the learning model",
     "targeting.training_outcomes": "inspected outcomes the learning model last trained on",
@@ -533,6 +546,11 @@ def words(metric: str) -> str:
     if net is not None:
         where = "across the network" if net[0] == "network" else f"at office {net[0][7:]}"
         return f"{_NETWORK_WORDS.get(net[1], net[1].replace('_', ' '))} {where}"
+    if metric.startswith(ADVERSARY_ROUTES):
+        what, route = metric.split(".", 2)[1:]
+        if what == "share":
+            return f"share of the illicit flow on route {route}"
+        return f"share of illicit shipments seized on route {route}, as traffickers estimate it"
     if metric in _WORDS:
         return _WORDS[metric]
     if metric.startswith("targeting.auc_period_"):

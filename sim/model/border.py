@@ -293,6 +293,31 @@ class Border:
         if until > self.env.now:
             self.env.run(until=until)
 
+    def set_truth(self, sids: np.ndarray, truth: np.ndarray) -> None:
+        """Change the ground truth of shipments not yet selected (traffickers who adapt,
+        between steps) and all that reads it: their risk score and alert, from their own noise
+        as at the start (:func:`risk_scores`, :func:`alerts`; an alert raised by :meth:`flag`
+        before is drawn again: set the truth first), and the exact path's copies of these
+        columns."""
+        if self.fast:
+            raise RuntimeError("the truth can change during a run on the exact path only")
+        sids = np.asarray(sids, dtype=np.int64)
+        truth = np.asarray(truth, dtype=np.int8)
+        tr, rec, sel = self.traffic, self.records, self.selectivity
+        tr.truth[sids] = truth
+        if rec.has_score:
+            rec.risk_score[sids] = tr.score_noise[sids] + np.array([0.0, *sel.separations])[truth]
+        if sel.alert_p is not None:
+            coverage, false_rate = sel.alert_p
+            rec.alert[sids] = tr.alert_u[sids] < np.array([false_rate, *coverage])[truth]
+        cols = getattr(self.path, "_cols", None)
+        if cols is not None:
+            score, alert = rec.risk_score, rec.alert
+            for sid in sids.tolist():
+                cols[9][sid] = int(tr.truth[sid])
+                cols[10][sid] = float(score[sid])
+                cols[11][sid] = bool(alert[sid])
+
     def finish(self) -> Records:
         """Simulate what is left of the run (nothing, when :meth:`run` did it) and return the
         records, closed."""

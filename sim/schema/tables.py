@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from sim.distributions import Distribution
+from sim.schema.adversary import Adversary
 from sim.schema.arrivals import Batches
 from sim.schema.base import _Table
 from sim.schema.costs import Costs
@@ -441,6 +442,11 @@ class Scenario(_Table):
     checks: dict[Name, Check] = Field(default_factory=dict, max_length=100)
     lanes: dict[Name, list[str]] = Field(min_length=1, max_length=50)
     policy: PolicySpec
+    adversary: Adversary | None = Field(
+        None,
+        description="Traffickers who adapt: the illicit flow moves toward routes with lower "
+        "losses (see sim/schema/adversary.py).",
+    )
     network: NetworkSpec | None = Field(
         None,
         description="Other offices simulated with this one (the home office), and the seizures "

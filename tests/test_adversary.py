@@ -1,0 +1,308 @@
+"""Traffickers who adapt (``[adversary]``, sim/model/adversary.py): known answers of the pure
+dynamics (no move facing equal losses, within the switching cost or at speed 0; the logistic
+decay of one strict route's share; conservation), and of the hook on running borders (speed 0
+changes nothing; equal offices stay put; a strict office loses share at about the configured
+rate; the illicit volume is kept; the truth reaches everything that reads it; determinism;
+clear errors)."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import sim
+from sim.model.adversary import Adversary, estimate, move, total_variation
+from sim.model.border import Border
+from sim.model.network import Network
+from sim.model.records import IN_SYSTEM, INTERCEPTED, RELEASED
+from sim.model.traffic import LEGITIMATE
+
+from conftest import build, changed, small_data
+
+# ----------------------------------------------------------------------------- pure dynamics
+
+shares_st = st.integers(2, 6).flatmap(
+    lambda n: st.lists(st.floats(0.01, 1.0), min_size=n, max_size=n).map(
+        lambda w: np.array(w) / sum(w)
+    )
+)
+
+
+@given(shares_st, st.floats(0, 1), st.floats(0, 100), st.floats(0, 1))
+def test_equal_losses_move_nothing(shares, loss, speed, cost):
+    assert np.array_equal(move(shares, np.full(len(shares), loss), speed, cost), shares)
+
+
+@given(shares_st, st.data(), st.floats(0, 100))
+def test_gaps_within_the_switching_cost_move_nothing(shares, data, speed):
+    n = len(shares)
+    losses = np.array(data.draw(st.lists(st.floats(0, 1), min_size=n, max_size=n)))
+    cost = float(np.ptp(losses)) + data.draw(st.floats(0, 0.5))
+    assert np.array_equal(move(shares, losses, speed, cost), shares)
+
+
+@given(shares_st, st.data(), st.floats(0, 1))
+def test_speed_zero_moves_nothing(shares, data, cost):
+    losses = data.draw(st.lists(st.floats(0, 1), min_size=len(shares), max_size=len(shares)))
+    assert np.array_equal(move(shares, np.array(losses), 0.0, cost), shares)
+
+
+@given(shares_st, st.data(), st.floats(0, 100), st.floats(0, 1))
+def test_moves_conserve_the_flow_and_go_toward_lower_losses(shares, data, speed, cost):
+    n = len(shares)
+    losses = np.array(data.draw(st.lists(st.floats(0, 1), min_size=n, max_size=n)))
+    new = move(shares, losses, speed, cost)
+    assert np.all(new >= 0) and math.isclose(new.sum(), 1.0, rel_tol=1e-12)
+    # The route with the highest loss never gains, the lowest never loses.
+    assert new[np.argmax(losses)] <= shares[np.argmax(losses)] + 1e-12
+    assert new[np.argmin(losses)] >= shares[np.argmin(losses)] - 1e-12
+
+
+@pytest.mark.parametrize("others", [1, 2, 4])
+@pytest.mark.parametrize(("speed", "gap", "cost"), [(0.5, 0.3, 0.0), (2.0, 0.25, 0.05)])
+def test_one_strict_route_decays_logistically(others, speed, gap, cost):
+    """Facing one route that loses ``gap`` more than all others, its share after n periods is
+    s0 e^(-kn) / (s0 e^(-kn) + 1 - s0), k = speed x (gap - cost); the others keep their
+    proportions."""
+    s0 = 0.4
+    shares = np.array([s0, *[(1 - s0) / others] * others])
+    shares[1:] *= np.linspace(1, 2, others) / np.linspace(1, 2, others).mean()
+    losses = np.array([0.1 + gap, *[0.1] * others])
+    k = speed * (gap - cost)
+    s = shares
+    for n in range(1, 21):
+        s = move(s, losses, speed, cost)
+        expected = s0 * math.exp(-k * n) / (s0 * math.exp(-k * n) + 1 - s0)
+        assert s[0] == pytest.approx(expected, rel=1e-9)
+        assert s[1:] / s[1:].sum() == pytest.approx(shares[1:] / shares[1:].sum(), rel=1e-9)
+
+
+def test_a_small_move_is_the_pairwise_flow():
+    """For a small speed, the flow from r to q in a period is speed s_r s_q (L_r - L_q - c)."""
+    shares = np.array([0.5, 0.3, 0.2])
+    losses = np.array([0.4, 0.2, 0.1])
+    speed, cost = 1e-4, 0.05
+    gain = move(shares, losses, speed, cost) - shares
+    gaps = np.maximum(0, losses[:, None] - losses - cost)
+    flow = speed * shares[:, None] * shares[None, :] * gaps
+    assert gain == pytest.approx(flow.sum(axis=0) - flow.sum(axis=1), rel=1e-3)
+
+
+def test_loss_estimate_smooths_and_keeps_routes_without_attempts():
+    first = estimate(None, np.array([2, 0, 0]), np.array([4, 5, 0]), 0.5)
+    assert first == pytest.approx([0.5, 0.0, 2 / 9])  # no attempts: the pooled loss
+    second = estimate(first, np.array([0, 5, 0]), np.array([4, 5, 0]), 0.5)
+    assert second == pytest.approx([0.25, 0.5, 2 / 9])
+    assert estimate(second, np.zeros(3), np.zeros(3), 0.5) is second
+    assert estimate(None, np.zeros(3), np.zeros(3), 0.5) is None
+    assert estimate(first, np.array([1, 1, 1]), np.array([1, 1, 1]), 0.0) == pytest.approx([1] * 3)
+
+
+# ----------------------------------------------------------------------------- on borders
+
+
+def office_data(red: float = 0.1, days: float = 35, **changes) -> dict:
+    data = small_data()
+    data["scenario"].update(days=days, warmup_days=1, drain_days=3)
+    data["policy"]["rates"] = {"red": red, "yellow": 0.2}
+    data["checks"]["physical"]["servers"] = 20  # enough for any share sent to red
+    return changed(data, **changes)
+
+
+def stepped(
+    offices: dict[str, dict],
+    adversary: dict | None,
+    seed: int = 1,
+    truth: dict[str, np.ndarray] | None = None,
+) -> tuple[Adversary | None, dict[str, Border]]:
+    """A network of these offices (the first is home) run by :class:`Network`, with this
+    ``[adversary]``, if any. ``truth``: every office's truth set to this before the run, as if
+    drawn so (its signals and entry path made from it)."""
+    (home, data), *others = offices.items()
+    data = copy.deepcopy(data)
+    data["network"] = {"home": home, "offices": {n: copy.deepcopy(d) for n, d in others}}
+    if adversary is not None:
+        data["adversary"] = adversary
+    scenario = sim.from_dict(data, "<test>")
+    network = Network(scenario, np.random.SeedSequence(seed))
+    if truth is not None:
+        for name, b in network.borders.items():
+            b.traffic.truth[:] = truth[name]
+            b._signals()
+            b._setup()
+    network.run()
+    adv = next((h for h in network.hooks if isinstance(h, Adversary)), None)
+    return adv, network.borders
+
+
+def three(red_a: float = 0.1, days: float = 35, **changes) -> dict[str, dict]:
+    return {
+        "hub": office_data(red_a, days, **changes),
+        "port": office_data(0.1, days, **changes),
+        "post": office_data(0.1, days, **changes),
+    }
+
+
+def test_speed_zero_is_the_static_truth_exactly():
+    offices = three(0.6)
+    _, plain = stepped(offices, None)
+    adv, moved = stepped(offices, {"routes": ["office"], "speed": 0.0})
+    for name in offices:
+        a, b = plain[name].records, moved[name].records
+        assert np.array_equal(a.traffic.truth, b.traffic.truth)
+        assert np.array_equal(a.outcome, b.outcome)
+        assert np.array_equal(a.released, b.released, equal_nan=True)
+    assert adv.metrics()["adversary.shift"] == 0.0
+    assert adv.metrics()["adversary.displaced"] == 0.0
+
+
+def test_the_truth_reaches_everything_that_reads_it():
+    """A run whose truth moved gives the same records as one whose truth was that from the
+    start: every shipment's truth was set before customs dealt with it, and its risk score,
+    alert and the exact path's copies followed."""
+    data = office_data(0.3)
+    data["policy"] = {
+        "kind": "risk_score",
+        "auc": 0.8,
+        "budget": 0.15,
+        "lane": "red",
+        "alerts": {"coverage": 0.5, "false_alert_rate": 0.01, "lane": "red"},
+    }
+    offices = {"hub": data, "port": office_data(0.05), "post": office_data()}
+    adv, moved = stepped(offices, {"routes": ["office", "commodity"], "speed": 5.0})
+    assert adv.metrics()["adversary.displaced"] > 0
+    final = {name: b.traffic.truth.copy() for name, b in moved.items()}
+    _, fixed = stepped(offices, None, truth=final)
+    for name in offices:
+        a, b = moved[name].records, fixed[name].records
+        assert np.array_equal(a.lane, b.lane)
+        assert np.array_equal(a.outcome, b.outcome)
+        assert np.array_equal(a.intercepted_at, b.intercepted_at)
+    hub = moved["hub"]
+    sel = hub.selectivity
+    truth = hub.traffic.truth
+    assert np.array_equal(
+        hub.records.risk_score, hub.traffic.score_noise + np.array([0, *sel.separations])[truth]
+    )
+    cover, false_rate = sel.alert_p
+    assert np.array_equal(
+        hub.records.alert, hub.traffic.alert_u < np.array([false_rate, *cover])[truth]
+    )
+
+
+def test_conservation_and_determinism():
+    offices = three(0.6)
+    spec = {"routes": ["office", "origin", "aeo"], "speed": 3.0}
+    adv, borders = stepped(offices, spec, seed=5)
+    again, borders2 = stepped(offices, spec, seed=5)
+    assert adv.metrics() == again.metrics()
+    kinds = len(offices["hub"]["illicit"]["kinds"])
+    for name, b in borders.items():
+        rec = b.records
+        assert np.isin(rec.outcome, [IN_SYSTEM, RELEASED, INTERCEPTED]).all()
+        assert ((rec.outcome == RELEASED) == ~np.isnan(rec.released)).all()
+        truth = b.traffic.truth
+        assert (truth >= 0).all() and (truth <= kinds).all()
+        assert np.array_equal(b.traffic.truth, borders2[name].traffic.truth)
+    shares = np.array([v for k, v in adv.metrics().items() if k.startswith("adversary.share.")])
+    assert len(shares) == 3 * 1 * 2 and shares.sum() == pytest.approx(1.0)
+    other, _ = stepped(offices, spec, seed=6)
+    assert other.metrics() != adv.metrics()
+
+
+def test_equal_offices_stay_put():
+    """Three offices with the same policy and capacity: the shares wander with the noise of
+    the seizures they see, but do not drift (mean change across replications ~ 0)."""
+    offices = three(0.1, days=29)
+    changes = []
+    for seed in range(8):
+        adv, _ = stepped(offices, {"routes": ["office"], "speed": 1.0}, seed=seed)
+        changes.append(adv.shares - adv.initial)
+    changes = np.array(changes)
+    mean, se = changes.mean(axis=0), changes.std(axis=0, ddof=1) / math.sqrt(len(changes))
+    assert np.all(np.abs(mean) < 3 * se + 0.01), (mean, se)
+    assert np.abs(changes).max() < 0.15
+
+
+def test_a_strict_office_loses_share_at_about_the_configured_speed():
+    """One office examines 60% of its declarations, the others 10%: the strict office's share
+    falls every replication, and its log-odds fall at about speed x (its loss gap) a period,
+    the gap read from the interception rates of the run."""
+    offices = three(0.6, days=36)
+    speed = 1.0
+    falls, predicted = [], []
+    for seed in range(4):
+        adv, borders = stepped(offices, {"routes": ["office"], "speed": speed, "memory": 0.0}, seed)
+        s0, s1 = adv.initial[0], adv.shares[0]
+        assert s1 < s0
+        logit = lambda s: math.log(s / (1 - s))  # noqa: E731
+        falls.append(logit(s0) - logit(s1))
+        rates = []
+        for b in borders.values():
+            ill = b.traffic.truth != LEGITIMATE
+            done = b.records.outcome[ill]
+            rates.append((done == INTERCEPTED).sum() / (done != IN_SYSTEM).sum())
+        gap = rates[0] - (rates[1] + rates[2]) / 2
+        predicted.append(speed * gap * (len(adv.history) - 1))
+    assert np.mean(falls) == pytest.approx(np.mean(predicted), rel=0.5)
+
+
+def test_the_illicit_volume_is_kept():
+    """Moving the flow keeps each period's expected illicit volume: exactly in expectation
+    (the factors), and in runs (the total illicit count against the static truth's)."""
+    offices = three(0.8, days=29)
+    diffs, statics = [], []
+    for seed in range(6):
+        adv, borders = stepped(offices, {"routes": ["office", "origin"], "speed": 20.0}, seed)
+        assert adv.metrics()["adversary.shift"] > 0.1
+        moved = sum(int((b.traffic.truth != 0).sum()) for b in borders.values())
+        static = sum(int((o.static != 0).sum()) for o in adv.offices)
+        diffs.append(moved - static)
+        statics.append(static)
+        expected = np.array([1.0, 2.0, 0.5, 3.0, 0.0, 1.5])[: len(adv.routes)]
+        f = adv.factors(expected)
+        assert (f * expected).sum() == pytest.approx(expected.sum())
+    # The difference is noise: within 3 standard errors of 0, and small against the volume.
+    se = np.std(diffs, ddof=1) / math.sqrt(len(diffs))
+    assert abs(np.mean(diffs)) < 3 * se + 1
+    assert abs(np.mean(diffs)) < 0.05 * np.mean(statics)
+
+
+def test_a_switching_cost_above_the_gap_moves_nobody():
+    offices = three(0.6, days=22)
+    adv, _ = stepped(offices, {"routes": ["office"], "speed": 5.0, "switching_cost": 1.0})
+    assert adv.metrics()["adversary.shift"] == 0.0
+
+
+def test_total_variation():
+    assert total_variation([0.5, 0.5], [0.2, 0.8]) == pytest.approx(0.3)
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    ("table", "path", "words"),
+    [
+        ({"speed": -1}, "adversary.speed", "at least 0"),
+        ({"speed": 1000}, "adversary.speed", "at most 100"),
+        ({"routes": ["office", "office"]}, "adversary.routes", "at most once"),
+        ({"routes": ["port"]}, "adversary.routes[0]", "'origin'"),
+        ({"routes": []}, "adversary.routes", "at least 1"),
+        ({"memory": 1}, "adversary.memory", "less than 1"),
+        ({"period_days": 0}, "adversary.period_days", "greater than 0"),
+        ({"switching_cost": 2}, "adversary.switching_cost", "at most 1"),
+        ({"spede": 1}, "adversary.spede", "did you mean 'speed'"),
+    ],
+)
+def test_bad_adversary_names_the_key_and_what_is_allowed(table, path, words):
+    with pytest.raises(sim.ScenarioError) as info:
+        build(small_data(), adversary=table)
+    problems = info.value.problems
+    assert len(problems) == 1
+    assert problems[0][0] == path and words in problems[0][1], problems
