@@ -329,6 +329,9 @@ def _resolve_offices(
         if sharing is not None and (not sharing.offices or name in sharing.offices):
             office = _alerted(office, sharing.lane)
         office = _set_in_office(office, table.get("set"), source, name)
+        if "adversary" in office:
+            msg = "an office holds no adversary: the network file's [adversary] moves the flow"
+            raise ScenarioError(source, [(f"{where}.adversary", msg + " among every office")])
         info = office.get("scenario")
         office["scenario"] = {**info, **timing} if isinstance(info, dict) else info
         try:

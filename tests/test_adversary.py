@@ -125,7 +125,8 @@ def stepped(
     drawn so (its signals and entry path made from it)."""
     (home, data), *others = offices.items()
     data = copy.deepcopy(data)
-    data["network"] = {"home": home, "offices": {n: copy.deepcopy(d) for n, d in others}}
+    offices_tables = {n: copy.deepcopy(d) for n, d in others}
+    data["network"] = {**data.get("network", {}), "home": home, "offices": offices_tables}
     if adversary is not None:
         data["adversary"] = adversary
     scenario = sim.from_dict(data, "<test>")
@@ -306,3 +307,37 @@ def test_bad_adversary_names_the_key_and_what_is_allowed(table, path, words):
     problems = info.value.problems
     assert len(problems) == 1
     assert problems[0][0] == path and words in problems[0][1], problems
+
+
+def test_an_office_holds_no_adversary():
+    data = office_data()
+    data["network"] = {"home": "hub", "offices": {"port": {**office_data(), "adversary": {}}}}
+    with pytest.raises(sim.ScenarioError) as info:
+        sim.from_dict(data, "<test>")
+    assert info.value.problems[0][0] == "network.offices.port.adversary"
+    assert "network file's [adversary]" in info.value.problems[0][1]
+
+
+def test_with_shared_seizures_the_truth_is_set_before_sharing_reads_it():
+    """Run with shared seizures, synchronised every 2 days, more finely than the adversary's
+    week: it moves once a week, and the records are those of the same network whose truth
+    was the moved one from the start (sharing flagged by the truth the shipments had)."""
+    offices = three(0.6, days=22)
+    for data in offices.values():
+        data["policy"]["alerts"] = {"coverage": 0.0, "lane": "red"}
+
+    def with_sharing(adversary, truth=None):
+        first = copy.deepcopy(offices["hub"])
+        first["network"] = {"sharing": {"delay_hours": 48, "coverage": 1.0}}
+        return stepped({**offices, "hub": first}, adversary, seed=3, truth=truth)
+
+    adv, moved = with_sharing({"routes": ["office"], "speed": 5.0})
+    assert len(adv.history) == 1 + int((22 + 3) // 7)  # a move at the end of each week
+    assert adv.metrics()["adversary.displaced"] > 0
+    final = {name: b.traffic.truth.copy() for name, b in moved.items()}
+    _, fixed = with_sharing(None, truth=final)
+    for name in offices:
+        a, b = moved[name].records, fixed[name].records
+        assert a.alert.any()
+        assert np.array_equal(a.alert, b.alert)
+        assert np.array_equal(a.lane, b.lane) and np.array_equal(a.outcome, b.outcome)
