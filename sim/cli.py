@@ -322,9 +322,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     n.add_argument("--seed", type=_seed, help="seed of the sample and of every point")
     n.add_argument(
-        "--out", metavar="DIR", help="results folder (default: results/<scenario>-sensitivity/)"
+        "--out",
+        metavar="DIR",
+        help="results folder (default: results/<scenario>-sensitivity/); one that holds this "
+        "analysis is continued, or complete if finished; one of other inputs is refused",
     )
-    n.add_argument("--resume", action="store_true", help="continue the analysis kept in --out")
+    n.add_argument(
+        "--resume", action="store_true", help="continue the analysis in --out (it must be there)"
+    )
     n.add_argument("--executor", choices=EXECUTORS, help="where replications run")
     n.add_argument("--workers", type=_positive_int, metavar="N", help="worker processes")
     n.add_argument(
@@ -351,10 +356,13 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--replications", type=_positive_int, default=5, help="per trial (default 5)")
     k.add_argument("--seed", type=_seed, help="seed of every trial (default: the file's)")
     k.add_argument(
-        "--out", metavar="DIR", help="results folder (default: results/<scenario>-calibrated/)"
+        "--out",
+        metavar="DIR",
+        help="results folder (default: results/<scenario>-calibrated/); one that holds this "
+        "search is continued, or complete if finished; one of other inputs is refused",
     )
     k.add_argument(
-        "--resume", action="store_true", help="continue the search kept in --out's study.log"
+        "--resume", action="store_true", help="continue the search kept in --out (it must be there)"
     )
     k.add_argument("--executor", choices=EXECUTORS, help="where trials run")
     k.add_argument("--workers", type=_positive_int, metavar="N", help="trials run at once")
@@ -415,10 +423,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="rounds of paired replications in the selection at most (default 5)",
     )
     o.add_argument(
-        "--out", metavar="DIR", help="results folder (default: results/<scenario>-optimised/)"
+        "--out",
+        metavar="DIR",
+        help="results folder (default: results/<scenario>-optimised/); one that holds this "
+        "search is continued, or complete if finished; one of other inputs is refused",
     )
     o.add_argument(
-        "--resume", action="store_true", help="continue the search kept in --out's study.log"
+        "--resume", action="store_true", help="continue the search kept in --out (it must be there)"
     )
     o.add_argument("--executor", choices=EXECUTORS, help="where trials run")
     o.add_argument("--workers", type=_positive_int, metavar="N", help="trials run at once")
@@ -776,6 +787,7 @@ def _sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
     """``sensitivity``: check every input, run the sample, print the ranked indices, write
     the folder and its report."""
     from sim.experiment.sensitivity import EVALUATIONS, sensitivity
+    from sim.files.store import AlreadyFinished
 
     name = load_scenario(args.file).scenario.name  # the scenario's errors first
     folder = Path(args.out) if args.out else Path("results") / f"{name}-sensitivity"
@@ -797,6 +809,8 @@ def _sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
             scheduler=args.scheduler,
             progress=False if args.quiet else None,
         )
+    except AlreadyFinished as done:
+        return _already_finished(done)
     except KeyboardInterrupt:
         return _search_interrupted(argv, args, folder / EVALUATIONS, "evaluations")
     from sim.present.sensitivity import summary, write_sensitivity_report
@@ -825,6 +839,7 @@ def _sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
 def _calibrate(args: argparse.Namespace, argv: list[str]) -> int:
     """``calibrate``: check every input, search, print the fit, write the folder."""
     from sim.experiment.calibrate import STUDY, calibrate
+    from sim.files.store import AlreadyFinished
 
     name = load_scenario(args.file).scenario.name  # the scenario's errors first
     folder = Path(args.out) if args.out else Path("results") / f"{name}-calibrated"
@@ -845,6 +860,8 @@ def _calibrate(args: argparse.Namespace, argv: list[str]) -> int:
             progress=False if args.quiet else None,
             write_scenario=args.write_scenario,
         )
+    except AlreadyFinished as done:
+        return _already_finished(done)
     except KeyboardInterrupt:
         return _search_interrupted(argv, args, folder / STUDY, "trials")
     if not args.quiet:
@@ -890,6 +907,7 @@ def _optimise(args: argparse.Namespace, argv: list[str]) -> int:
     """``optimise``: check every input, search, select, print the answer, write the folder."""
     from sim.experiment.optimise import optimise
     from sim.experiment.study import STUDY
+    from sim.files.store import AlreadyFinished
     from sim.files.write import write_atomic
 
     name = load_scenario(args.file).scenario.name  # the scenario's errors first
@@ -916,6 +934,8 @@ def _optimise(args: argparse.Namespace, argv: list[str]) -> int:
             scheduler=args.scheduler,
             progress=False if args.quiet else None,
         )
+    except AlreadyFinished as done:
+        return _already_finished(done)
     except KeyboardInterrupt:
         return _search_interrupted(argv, args, folder / STUDY, "trials")
     if not args.quiet:

@@ -391,11 +391,11 @@ def test_report_and_cli(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> N
     html = (out / "report.html").read_text()
     assert "data:image/png;base64," in html and "Ranking and selection" in html
     assert written.is_file() and "bordersim optimise" in written.read_text()
-    # The same folder again without --resume is refused, the folder kept.
+    # The same folder given other inputs is refused, the folder kept.
     code, _, err = cli(
         capsys, "optimise", path, "--maximise", "inspection_rate", "--decide", DECIDE, "--out", out
     )
-    assert code == 2 and "--resume" in err
+    assert code == 2 and "holds an optimisation of other inputs" in err, err
 
 
 @pytest.mark.parametrize(

@@ -107,3 +107,74 @@ def test_the_reproduce_command_of_a_report_works_as_printed(capsys, file, out):
     again = Path(re.findall(r"Results (?:written to|in) (.+)/\n", stdout)[-1])
     assert (again / "comparison.csv").read_bytes() == (folder / "comparison.csv").read_bytes()
     assert bordersim.main(["report", str(again)]) == 0
+
+
+TARGETS = """[target]
+name = "made-up"
+source = "a test"
+tolerance = 0.5
+
+[[figures]]
+name = "arrival to release"
+metric = "clearance_hours_mean"
+value = 20.0
+"""
+SEARCHES = {
+    "calibrate": (
+        "calibration",
+        "calibration.json",
+        ["targets.toml", "--free", "checks.physical.servers=2:5:int", "--trials", "2"],
+    ),
+    "optimise": (
+        "optimisation",
+        "optimisation.json",
+        ["--maximise", "inspection_rate", "--decide", "policy.rates.red=0.05:0.2"]
+        + ["--trials", "2", "--select", "1", "--rounds", "1"],
+    ),
+    "sensitivity": (
+        "sensitivity analysis",
+        "sensitivity.json",
+        ["--vary", "checks.physical.servers=2:5:int", "--method", "morris", "--samples", "2"]
+        + ["--metric", "interception_rate", "--replications", "1"],
+    ),
+}
+
+
+@pytest.mark.parametrize("command", list(SEARCHES))
+def test_a_search_follows_the_same_rule_for_its_folder(capsys, file, command):
+    """calibrate, optimise and sensitivity: the same inputs finished are complete (status 0,
+    nothing rewritten, with or without --resume), unfinished are continued without --resume,
+    other inputs and another command's folder are refused with the reason."""
+    pytest.importorskip("SALib" if command == "sensitivity" else "optuna")
+    pytest.importorskip("tomlkit")
+    Path("targets.toml").write_text(TARGETS)
+    word, result, extra = SEARCHES[command]
+    search = [command, file, *extra, "--executor", "serial"]
+    if command != "sensitivity":
+        search += ["--replications", "2"]
+    assert cli(capsys, *search, "--out", "s", "--quiet")[0] == 0
+    before = stamps(Path("s"))
+    for again in ([], ["--resume"]):
+        code, out, err = cli(capsys, *search, "--out", "s", *again)
+        assert code == 0 and not err, err
+        assert f"s already holds this {word}, finished; nothing was run again" in out
+        assert "Report: s/report.html" in out
+        assert stamps(Path("s")) == before
+    code, _, err = cli(capsys, *search, "--out", "s", "--seed", "9")
+    assert code == 2 and re.search(f"error: s holds an? {word} of other inputs", err), err
+    assert "seed" in err or command == "sensitivity"
+    assert stamps(Path("s")) == before
+    # Unfinished (stopped before its tables and manifest): the same command continues it.
+    Path("s", "manifest.json").unlink()
+    Path("s", result).unlink()
+    code, out, err = cli(capsys, *search, "--out", "s", "--quiet")
+    assert code == 0 and "Results written to s/" in out, err
+    assert Path("s", "manifest.json").is_file() and Path("s", result).is_file()
+    # Another command's folder, and this one given to another command, are refused.
+    assert cli(capsys, "run", file, "--out", "r", *FAST, "--no-report")[0] == 0
+    code, _, err = cli(capsys, *search, "--out", "r")
+    assert code == 2 and re.search(f"error: r holds a run, not an? {word}; choose another", err)
+    other = "sensitivity" if command != "sensitivity" else "calibrate"
+    _, _, extra = SEARCHES[other]
+    code, _, err = cli(capsys, other, file, *extra, "--executor", "serial", "--out", "s")
+    assert code == 2 and re.search(f"error: s holds an? {word}, not an? ", err), err

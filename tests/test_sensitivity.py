@@ -17,7 +17,7 @@ import sim
 from sim.experiment import assumptions
 from sim.experiment.free import FreeParameter
 from sim.experiment.sensitivity import EVALUATIONS, analyse, measurable, sensitivity
-from sim.files.write import OutputError
+from sim.files.store import AlreadyFinished
 from sim.present.sensitivity import metric_summary, summary
 from sim.scenario import from_dict, load_scenario
 
@@ -304,10 +304,10 @@ def test_outputs_report_and_resume(office: Any, tmp_path: Path) -> None:
     lines = (out / EVALUATIONS).read_text().splitlines()
     (out / EVALUATIONS).write_text("\n".join(lines[: len(lines) // 2]) + '\n{"i": 9, "re')
     (out / "sensitivity.json").unlink()
-    with pytest.raises(OutputError, match="--resume"):
-        sensitivity(office, [DETECT, COLD], out=out, **args)
-    resumed = sensitivity(office, [DETECT, COLD], out=out, resume=True, **args)
+    resumed = sensitivity(office, [DETECT, COLD], out=out, **args)  # continued, as --resume
     assert resumed.indices == whole.indices
+    with pytest.raises(AlreadyFinished):
+        sensitivity(office, [DETECT, COLD], out=out, resume=True, **args)
     with pytest.raises(sim.ExperimentError, match="other inputs"):
         sensitivity(office, [DETECT], out=out, resume=True, **args)
 

@@ -16,7 +16,10 @@ the chi-square 95% quantile (one degree of freedom per free parameter) of the be
 figure the best misses is set against the figures that the trials meeting it then miss.
 
 With ``out`` the study is kept in ``<out>/study.log`` (Optuna's journal file): every finished
-trial is there, and ``resume=True`` runs only the missing ones. Each trial is proposed from
+trial is there, and the same search given that folder again runs only the missing ones (as
+``resume=True``, which insists that the folder hold one); finished, it is complete
+(:class:`~sim.files.store.AlreadyFinished`), and a folder of other inputs is refused: the rule
+for an existing ``--out`` that run, compare and sweep follow. Each trial is proposed from
 the trials finished before its batch (and its batch's earlier ones, as running), by a sampler
 seeded afresh from the seed and the trial's position, so a search resumed anywhere, inside a
 batch included, proposes what an uninterrupted one would have. The batch width (``workers``)
@@ -40,7 +43,14 @@ import numpy as np
 from sim.experiment.engine import Point, PointResult, execute, open_executor, using
 from sim.experiment.options import ExperimentError, RunOptions
 from sim.experiment.replications import Replications
-from sim.experiment.study import STUDY, complete, open_study, propose, require_optuna
+from sim.experiment.study import (
+    STUDY,
+    check_finished,
+    complete,
+    open_study,
+    propose,
+    require_optuna,
+)
 from sim.experiment.study import bar as _bar
 from sim.experiment.study import digest as _digest
 from sim.experiment.study import rounded as _rounded
@@ -312,8 +322,10 @@ def calibrate(
     command = command or _command(
         base_path, target_path, free, trials, replications, common, width, out, written
     )
+    finished = _digest({**inputs, "trials": trials})  # what a finished folder's manifest says
     lock = FolderLock.acquire(folder) if folder is not None else None
     try:
+        check_finished(folder, "calibration", STUDY_NAME, finished, "calibration.json")
         study = _open_study(optuna, folder, resume, inputs)
 
         def applied(scenario: Scenario, values: dict[str, Any]) -> Scenario:
@@ -361,7 +373,7 @@ def calibrate(
             "crn": crn,
         }
         if folder is not None:
-            write_outputs(folder, result, study, time.perf_counter() - started)
+            write_outputs(folder, result, study, time.perf_counter() - started, finished)
             result.folder = folder
         if written is not None:
             write_atomic(written, result.scenario_toml)
@@ -671,9 +683,12 @@ def calibrated_toml(
     return header + "".join(lines)
 
 
-def write_outputs(folder: Path, result: CalibrationResult, study: Any, wall: float) -> None:
+def write_outputs(
+    folder: Path, result: CalibrationResult, study: Any, wall: float, inputs: str | None = None
+) -> None:
     """``calibration.json``, ``fit.csv``, ``trials.csv``, ``calibrated.toml`` and
-    ``manifest.json`` in ``folder`` (beside ``study.log``), each written atomically."""
+    ``manifest.json`` in ``folder`` (beside ``study.log``), each written atomically; the
+    manifest records the digest of the search's ``inputs`` (a rerun of them is complete)."""
     import optuna
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -702,7 +717,7 @@ def write_outputs(folder: Path, result: CalibrationResult, study: Any, wall: flo
         )
     write_table(folder, "trials", columns, rows)
     write_atomic(folder / "calibrated.toml", result.scenario_toml)
-    fields = {"kind": "calibration", "target": result.info.get("target")}
+    fields = {"kind": "calibration", "target": result.info.get("target"), "inputs": inputs}
     write_json(folder / "manifest.json", manifest(fields, shlex.split(result.command), wall))
 
 

@@ -23,11 +23,13 @@ it. Several objectives: the constrained Pareto set, the feasible trials that no 
 trial beats on every objective's mean, each with its intervals.
 
 With ``out`` the study is kept in ``<out>/study.log`` (Optuna's journal file): every finished
-trial is there, with its constraints and replications, and ``resume=True`` runs only the
-missing ones. Each trial is proposed from the trials finished before its batch (and its
-batch's earlier ones, as running), by a sampler seeded afresh from the seed and the trial's
-position, so a search resumed anywhere, inside a batch included, ends where an uninterrupted
-one does, with the same replications counted.
+trial is there, with its constraints and replications, and the same search given that folder
+again runs only the missing ones (as ``resume=True``, which insists that the folder hold one);
+finished, it is complete, and a folder of other inputs is refused (the rule for an existing
+``--out``: :func:`sim.experiment.study.check_finished`). Each trial is proposed from the trials
+finished before its batch (and its batch's earlier ones, as running), by a sampler seeded
+afresh from the seed and the trial's position, so a search resumed anywhere, inside a batch
+included, ends where an uninterrupted one does, with the same replications counted.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from sim.experiment.selection import pareto, rank, select
 from sim.experiment.study import (
     STUDY,
     bar,
+    check_finished,
     complete,
     digest,
     open_study,
@@ -392,8 +395,11 @@ def optimise(
         rounds,
         out,
     )
+    settings = {"trials": trials, "select": select_top, "rounds": rounds}
+    finished = digest({**inputs, **settings})  # what a finished folder's manifest says
     lock = FolderLock.acquire(folder) if folder is not None else None
     try:
+        check_finished(folder, "optimisation", STUDY_NAME, finished, "optimisation.json")
         study = open_study(
             optuna,
             folder,
@@ -452,7 +458,7 @@ def optimise(
             )
         result.wall = time.perf_counter() - started
         if folder is not None:
-            write_outputs(folder, result, result.wall)
+            write_outputs(folder, result, result.wall, finished)
             result.folder = folder
     finally:
         if lock is not None:
@@ -838,10 +844,13 @@ def recommended_toml(
     return header + "".join(lines)
 
 
-def write_outputs(folder: Path, result: OptimisationResult, wall: float) -> None:
+def write_outputs(
+    folder: Path, result: OptimisationResult, wall: float, inputs: str | None = None
+) -> None:
     """``optimisation.json``, ``trials.csv``, ``pareto.csv`` (several objectives),
     ``recommended.toml`` (one) and ``manifest.json`` in ``folder`` (beside ``study.log``),
-    each written atomically."""
+    each written atomically; the manifest records the digest of the search's ``inputs`` (a
+    rerun of them is complete)."""
     folder.mkdir(parents=True, exist_ok=True)
     write_json(folder / "optimisation.json", result.to_dict())
     keys = [d["key"] for d in result.info["decide"]]
@@ -851,7 +860,7 @@ def write_outputs(folder: Path, result: OptimisationResult, wall: float) -> None
         write_table(folder, "pareto", columns, [_cells(r, keys) for r in result.pareto])
     if result.scenario_toml is not None:
         write_atomic(folder / "recommended.toml", result.scenario_toml)
-    fields = {"kind": "optimisation", "answer": result.answer}
+    fields = {"kind": "optimisation", "answer": result.answer, "inputs": inputs}
     write_json(folder / "manifest.json", manifest(fields, shlex.split(result.command), wall))
 
 

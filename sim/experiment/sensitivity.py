@@ -15,8 +15,11 @@ on any executor. Sample points that give the same scenario (whole-number keys ar
 :func:`sim.experiment.free.apply` does) are run once.
 
 With ``out`` each evaluation is appended to ``<out>/evaluations.jsonl`` as it finishes, and
-``resume=True`` runs only the missing ones; ``sensitivity.json``, ``indices.csv`` and
-``manifest.json`` are written atomically at the end.
+the same analysis given that folder again runs only the missing ones (as ``resume=True``,
+which insists that the folder hold one); ``sensitivity.json``, ``indices.csv`` and
+``manifest.json`` are written atomically at the end. Finished, the same analysis is complete
+and one of other inputs is refused (the rule for an existing ``--out``:
+:func:`sim.experiment.study.check_finished`).
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from sim.experiment.engine import Point, PointResult, execute, open_executor, us
 from sim.experiment.free import FreeParameter, apply, parse_free, produced_metrics
 from sim.experiment.options import ExperimentError, RunOptions
 from sim.experiment.replications import Replications
-from sim.experiment.study import digest, sampler_seed
+from sim.experiment.study import check_finished, digest, sampler_seed
 from sim.files.write import (
     FolderLock,
     MissingDependencyError,
@@ -448,17 +451,12 @@ class _Evaluations:
         self.done: dict[int, list[dict[str, float]]] = {}
         if path is None:
             return
-        if path.exists() and not resume:
-            raise OutputError(
-                f"{path.parent} already holds a sensitivity analysis ({EVALUATIONS}); add "
-                "--resume to continue it, or choose another --out"
-            )
         if resume and not path.exists():
             raise OutputError(
                 f"{path.parent} holds no sensitivity analysis to resume (no {EVALUATIONS}); "
                 "drop --resume"
             )
-        if resume:
+        if path.exists():
             self._read(identity)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -473,9 +471,9 @@ class _Evaluations:
             head = {}
         if head.get("inputs") != identity:
             raise ExperimentError(
-                f"cannot resume the sensitivity analysis in {self.path.parent}: it was started "
-                "with other inputs; use the same scenario, inputs, --method, --metric, "
-                "--samples, --replications and --seed, or choose another --out"
+                f"{self.path.parent} holds a sensitivity analysis of other inputs; use the same "
+                "scenario, inputs, --method, --metric, --samples, --replications and --seed to "
+                "continue it, or choose another --out"
             )
         for line in lines[1:]:
             try:  # a line cut short by an interruption is run again
@@ -585,6 +583,7 @@ def sensitivity(
     )
     lock = FolderLock.acquire(folder) if folder is not None else None
     try:
+        check_finished(folder, "sensitivity", "sensitivity analysis", identity, RESULT)
         store = _Evaluations(folder / EVALUATIONS if folder else None, identity, chosen, resume)
         options = RunOptions.of(
             executor=executor, workers=workers, scheduler=scheduler, progress=progress
@@ -629,7 +628,7 @@ def sensitivity(
         )
         result.wall_seconds = time.perf_counter() - started
         if folder is not None:
-            write_outputs(folder, result)
+            write_outputs(folder, result, identity)
             result.folder = folder
     finally:
         if lock is not None:
@@ -671,9 +670,10 @@ def _command(
     return shlex.join(words)
 
 
-def write_outputs(folder: Path, result: SensitivityResult) -> None:
+def write_outputs(folder: Path, result: SensitivityResult, inputs: str | None = None) -> None:
     """``sensitivity.json``, ``indices.csv`` and ``manifest.json`` in ``folder`` (beside
-    ``evaluations.jsonl``), each written atomically."""
+    ``evaluations.jsonl``), each written atomically; the manifest records the digest of the
+    analysis' ``inputs`` (a rerun of them is complete)."""
     folder.mkdir(parents=True, exist_ok=True)
     write_json(folder / RESULT, result.to_dict())
     extra = ["S1", "S1_conf"] if result.method == "sobol" else ["mu", "sigma"]
@@ -693,7 +693,12 @@ def write_outputs(folder: Path, result: SensitivityResult) -> None:
                 ]
             )
     write_table(folder, "indices", columns, rows)
-    fields = {"kind": "sensitivity", "scenario": result.scenario, "method": result.method}
+    fields = {
+        "kind": "sensitivity",
+        "scenario": result.scenario,
+        "method": result.method,
+        "inputs": inputs,
+    }
     write_json(
         folder / "manifest.json",
         manifest(fields, shlex.split(result.command), result.wall_seconds),

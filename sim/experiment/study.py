@@ -1,5 +1,8 @@
 """An Optuna study that a search keeps in its results folder, shared by ``calibrate`` and
-``optimise``: opening (or resuming) it from ``<out>/study.log``, the sampler's seed for each
+``optimise``: the rule for an existing ``--out`` folder that run, compare and sweep follow
+(:mod:`sim.files.store`: the same inputs finished are complete, unfinished are continued, other
+inputs or other files are refused), which ``sensitivity`` follows too; opening (or continuing)
+the study from ``<out>/study.log``, the sampler's seed for each
 trial and the proposals of a batch from the study as it stood (so a search resumed anywhere,
 inside a batch included, proposes what an uninterrupted one would have), a trial's values
 from its free keys, the bar counting trials, and a scenario key set and commented in the base
@@ -17,6 +20,8 @@ from typing import Any
 import numpy as np
 
 from sim.experiment.options import ExperimentError
+from sim.files.layout import MANIFEST
+from sim.files.store import WORDS, AlreadyFinished
 from sim.files.write import MissingDependencyError, OutputError, clean
 
 STUDY = "study.log"
@@ -38,6 +43,28 @@ def digest(data: Any) -> str:
     """A short fingerprint of plain data (to tell whether a resumed search has its inputs)."""
     text = json.dumps(clean(data), sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def check_finished(folder: Path | None, kind: str, name: str, inputs: str, result: str) -> None:
+    """The rule for an existing ``--out`` folder (:mod:`sim.files.store`) for a search whose
+    manifest says ``kind`` and records its ``inputs`` (a :func:`digest`): a folder holding this
+    search finished, its ``result`` file written, raises :class:`AlreadyFinished` (nothing runs
+    again, nothing is rewritten); one holding the results of another command is refused. A
+    folder holding this search unfinished, or finished with other inputs, is left to the search
+    to continue or refuse, naming what changed."""
+    if folder is None or not (folder / MANIFEST).is_file():
+        return
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = None
+    held = data.get("kind") if isinstance(data, dict) else None
+    if held != kind:
+        held = str(held or "run")  # a run's manifest names no kind
+        what = {**WORDS, "sensitivity": "sensitivity analysis"}.get(held, held)
+        raise OutputError(f"{folder} holds {_a(what)}, not {_a(name)}; choose another --out")
+    if data.get("inputs") == inputs and (folder / result).is_file():
+        raise AlreadyFinished(folder, name)
 
 
 def sampler_seed(seed: int, position: int) -> int:
@@ -99,35 +126,38 @@ def open_study(
     directions: Sequence[str] = ("minimize",),
     same: str = "the same scenario, targets, --free, --replications and --seed",
 ) -> Any:
-    """The study: in ``<out>/study.log`` (new, or resumed with the same ``inputs``) or in
-    memory. ``name`` says what the folder holds in messages; ``same`` what a resumed search
-    must be given again."""
-    storage = None
+    """The study: in ``<out>/study.log`` (new, or continued when it holds the same ``inputs``;
+    ``resume`` insists that it be there) or in memory. ``name`` says what the folder holds in
+    messages; ``same`` what a continued search must be given again."""
+    storage, study = None, None
     if out is not None:
         from optuna.storages import JournalStorage
         from optuna.storages.journal import JournalFileBackend
 
         log = out / STUDY
-        if log.exists() and not resume:
-            raise OutputError(
-                f"{out} already holds {_a(name)} ({STUDY}); add --resume to continue it, "
-                "or choose another --out"
-            )
         if resume and not log.exists():
             raise OutputError(f"{out} holds no {name} to resume (no {STUDY}); drop --resume")
         out.mkdir(parents=True, exist_ok=True)
+        held = log.exists()
         storage = JournalStorage(JournalFileBackend(str(log)))
-    study = optuna.create_study(
-        study_name=name, storage=storage, directions=list(directions), load_if_exists=True
-    )
+        names = optuna.get_all_study_names(storage) if held else [name]
+        if name not in names:
+            kept = ", ".join(names) or "nothing"
+            raise OutputError(
+                f"{out} holds {_a(kept)} ({STUDY}), not {_a(name)}; choose another --out"
+            )
+        if held:  # loaded, not created again: a refused folder is left as it was
+            study = optuna.load_study(study_name=name, storage=storage)
+    if study is None:
+        study = optuna.create_study(study_name=name, storage=storage, directions=list(directions))
     stored = study.user_attrs.get("inputs")
     if stored is None:
         study.set_user_attr("inputs", inputs)
     elif stored != inputs:
         changed = sorted(k for k in {*inputs, *stored} if stored.get(k) != inputs.get(k))
         raise ExperimentError(
-            f"cannot resume the {name} in {out}: it was started with other inputs "
-            f"({', '.join(changed)} changed); use {same}, or choose another --out"
+            f"{out} holds {_a(name)} of other inputs ({', '.join(changed)} changed); use "
+            f"{same} to continue it, or choose another --out"
         )
     # Trials asked but never told (an interrupted batch) are marked failed: run again.
     for t in study.get_trials(deepcopy=False):
@@ -208,6 +238,7 @@ def set_commented(doc: Any, parts: list[str], value: Any, note: str) -> None:
 __all__ = [
     "STUDY",
     "bar",
+    "check_finished",
     "complete",
     "digest",
     "open_study",
