@@ -340,6 +340,27 @@ SPECS: dict[str, Spec] = {
             Expect("xray-20", "interception_rate", "<", reference="pangea-profile"),
         ),
     ),
+    "cen-network": Spec(
+        ("network.interception_rate", "network.clearance_hours_mean"),
+        (
+            "network.leaks",
+            "network.within_24h_share",
+            "office.hub.interception_rate",
+            "office.port.interception_rate",
+            "office.post.interception_rate",
+            "office.hub.clearance_hours_mean",
+            "office.port.clearance_hours_mean",
+            "office.post.clearance_hours_mean",
+            "sharing.seizures",
+            "sharing.flagged",
+            "sharing.flagged_illicit",
+        ),
+        (
+            Expect("no-sharing", "network.interception_rate", "<"),
+            Expect("no-sharing", "network.leaks", ">"),
+            Expect("no-sharing", "sharing.flagged", "<", quick=True),
+        ),
+    ),
 }
 # The calibrated scenarios (bordersim calibrate) are their base files with fitted values: the
 # same key results and directions.
@@ -383,6 +404,10 @@ COUNTS = {
 }
 
 
+_NETWORK = ("network.", "office.", "sharing.")
+"""Metrics of a network of offices (:mod:`sim.measure.network`) and of its shared seizures."""
+
+
 def label(metric: str) -> str:
     """A metric's name in words: ``within_24h_share`` is "released within 24 h"."""
     if metric in LABELS:
@@ -399,6 +424,12 @@ def label(metric: str) -> str:
         return f"{name} interception"
     if family == "station" and stat in ("utilisation", "wait_hours_mean"):
         return f"{name} {'utilisation' if stat == 'utilisation' else 'mean wait'}"
+    if metric.startswith("network."):
+        return f"network {label(metric.removeprefix('network.'))}"
+    if family == "office":
+        return f"{name} {label(stat)}"
+    if metric.startswith("sharing."):
+        return {"sharing.flagged_illicit": "flagged illicit"}.get(metric, metric[8:])
     return metric
 
 
@@ -419,7 +450,7 @@ def number(metric: str, value: float | None, signed: bool = False) -> str:
     if is_share(metric):
         unit = " pp" if signed else "%"
         return f"{value * 100:{sign}.1f}{unit}"
-    if metric in COUNTS:
+    if metric in COUNTS or names.is_count(metric) and metric.startswith(_NETWORK):
         return f"{value:{sign}.1f}"
     if is_money(metric):
         return f"{value:{sign},.0f} $"
