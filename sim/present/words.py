@@ -146,6 +146,8 @@ def describe(saved: Saved) -> str:
             + "".join(items)
             + "</ul>"
         )
+    if isinstance(sc.get("network"), dict):
+        paras.append(_network_words(sc["network"]))
     n = sorted({p.replications for p in saved.points})
     reps = f"{n[0]}" if len(n) == 1 else f"{n[0]} to {n[-1]}"
     if saved.kind == "run":
@@ -189,6 +191,45 @@ def describe(saved: Saved) -> str:
             + "</ul>"
         )
     return "\n".join(paras)
+
+
+def _network_words(network: dict[str, Any]) -> str:
+    """The offices of a ``[network]`` and what they share, in words (an HTML paragraph and
+    list): the office above is its home office."""
+    home = network.get("home", "home")
+    label = network.get("home_label") or home
+    offices = network.get("offices") or {}
+    items = []
+    for name, office in offices.items():
+        info = office.get("scenario") or {}
+        traffic = office.get("traffic") or {}
+        checks = ", ".join(office.get("checks") or {}) or "none"
+        text = (
+            f"{office.get('label') or name} ('{name}', the scenario '{info.get('name', name)}'): "
+            f"about {traffic.get('shipments_per_day', 0):,.0f} shipments a day; checks: {checks}; "
+            f"{_policy_words(office.get('policy') or {})}"
+        )
+        items.append(f"<li>{esc(text)}</li>")
+    sharing = network.get("sharing")
+    if isinstance(sharing, dict):
+        shared = (
+            f"A seizure at one office flags, {sharing.get('delay_hours', 0):g} h later and for "
+            f"{_days(sharing.get('window_days', 0))}, the declarations of the others with the "
+            f"same {' and '.join(sharing.get('match') or [])}: "
+            f"{percent(sharing.get('coverage', 0))} of the illicit ones and "
+            f"{percent(sharing.get('false_alert_rate', 0))} of the legitimate ones."
+        )
+    else:
+        shared = "The offices share nothing."
+    head = (
+        f"The office above is the home office, '{home}' ({label}), of a network of "
+        f"{len(offices) + 1} offices simulated together over the same days. The others:"
+    )
+    figures = (
+        " The figures and traces are the home office's; the network's and each office's are "
+        "the network.* and office.* metrics."
+    )
+    return f"<p>{esc(head)}</p><ul>{''.join(items)}</ul><p>{esc(shared + figures)}</p>"
 
 
 def _merged(values: Any) -> list[str]:
