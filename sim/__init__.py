@@ -43,6 +43,7 @@ from sim.measure.figure_data import FigureData
 from sim.measure.metrics import KEY_METRICS, replication_metrics
 from sim.measure.statistics import summarise
 from sim.model.border import Border, PolicyError, simulate
+from sim.model.network import Hook, Network, simulate_network
 from sim.model.records import Records
 from sim.policies import (
     POLICIES,
@@ -119,6 +120,7 @@ __all__ = [
     "run",
     "sensitivity",
     "simulate",
+    "simulate_network",
     "summarise",
     "sweep",
     "write_explorer",
@@ -141,6 +143,8 @@ __all__ = [
     "PolicyError",
     "ProcessExecutor",
     "FigureData",
+    "Hook",
+    "Network",
     "Profiles",
     "Quota",
     "RandomSelection",
