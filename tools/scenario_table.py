@@ -361,6 +361,29 @@ SPECS: dict[str, Spec] = {
             Expect("no-sharing", "sharing.flagged", "<", quick=True),
         ),
     ),
+    "stop-displacement": Spec(
+        ("network.interception_rate", "adversary.displaced", "network.leaks"),
+        (
+            "network.harm",
+            "adversary.shift",
+            "office.hub.illicit",
+            "office.port.illicit",
+            "office.post.illicit",
+            "office.hub.interception_rate",
+            "office.port.interception_rate",
+            "office.post.interception_rate",
+            "adversary.share.hub.high_risk",
+            "adversary.share.post.high_risk",
+            "clearance_hours_mean",
+        ),
+        (
+            Expect("no-adaptation", "adversary.shift", "<", quick=True),
+            Expect("no-adaptation", "adversary.displaced", "<"),
+            Expect("no-push", "office.hub.interception_rate", "<"),
+            Expect("no-push", "office.hub.illicit", ">"),
+            Expect("no-adaptation", "office.hub.illicit", ">"),
+        ),
+    ),
 }
 # The calibrated scenarios (bordersim calibrate) are their base files with fitted values: the
 # same key results and directions.
@@ -390,6 +413,10 @@ LABELS = {
     "cost.harm": "harm of leaks",
     "cost.officers": "officers' cost",
     "exit.hours_mean": "release to exit",
+    "adversary.shift": "flow moved",
+    "adversary.displaced": "illicit displaced",
+    "targeting.auc": "model AUC",
+    "targeting.trainings": "model fits",
 }
 COUNTS = {
     "leaks",
@@ -428,14 +455,19 @@ def label(metric: str) -> str:
         return f"network {label(metric.removeprefix('network.'))}"
     if family == "office":
         return f"{name} {label(stat)}"
+    if metric.startswith(names.ADVERSARY_ROUTES):
+        what, route = metric.split(".", 2)[1:]
+        return f"{'flow share' if what == 'share' else 'loss rate'} {route}"
     if metric.startswith("sharing."):
         return {"sharing.flagged_illicit": "flagged illicit"}.get(metric, metric[8:])
+    if metric.startswith("targeting.auc_period_"):
+        return f"model AUC, period {metric.rpartition('_')[2]}"
     return metric
 
 
 def is_money(metric: str) -> bool:
     """US dollars: the cost metrics and the value of goods leaked or spoiled."""
-    return metric.startswith("cost.") or metric.endswith(".value_usd")
+    return metric.startswith("cost.") or metric.endswith((".value_usd", "_value_usd", ".harm"))
 
 
 def is_share(metric: str) -> bool:
@@ -447,11 +479,13 @@ def number(metric: str, value: float | None, signed: bool = False) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     sign = "+" if signed else ""
-    if is_share(metric):
+    if is_share(metric) or metric.startswith("adversary.") and names.at_most_one(metric):
         unit = " pp" if signed else "%"
         return f"{value * 100:{sign}.1f}{unit}"
-    if metric in COUNTS or names.is_count(metric) and metric.startswith(_NETWORK):
+    if metric in COUNTS or names.is_count(metric) and metric.startswith((*_NETWORK, "adversary.")):
         return f"{value:{sign}.1f}"
+    if metric.startswith("targeting."):  # a learning model's AUC (0.5-1) or its fits
+        return f"{value:{sign}.3f}" if "auc" in metric else f"{value:{sign}.1f}"
     if is_money(metric):
         return f"{value:{sign},.0f} $"
     digits = 2 if abs(value) < 10 else (1 if abs(value) < 100 else 0)
