@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import sim
+from sim.experiment.engine import Task, run_replication
 from sim.model.adversary import Adversary, estimate, move, total_variation
 from sim.model.border import Border
 from sim.model.network import Network
@@ -341,3 +342,27 @@ def test_with_shared_seizures_the_truth_is_set_before_sharing_reads_it():
         assert a.alert.any()
         assert np.array_equal(a.alert, b.alert)
         assert np.array_equal(a.lane, b.lane) and np.array_equal(a.outcome, b.outcome)
+
+
+def test_one_office_with_an_adversary_runs_as_a_network_of_one():
+    """A scenario with [adversary] and no [network]: its own metrics, the adversary's, the
+    same on every run from the seed; at speed 0, its own metrics are the static run's."""
+    data = office_data(0.6, days=15)
+    data["traffic"]["origins"] = {
+        "standard": {"share": 0.8, "illicit_factor": 0.5},
+        "high_risk": {"share": 0.2, "illicit_factor": 3.0},
+    }
+    scenario = build(data, adversary={"routes": ["origin", "aeo"], "speed": 2.0})
+    seed = sim.replication_seeds(1, 1)[0]
+    metrics = run_replication(Task(scenario, seed))[0]
+    assert metrics == run_replication(Task(scenario, seed))[0]
+    shares = {k: v for k, v in metrics.items() if k.startswith("adversary.share.")}
+    assert set(shares) == {
+        f"adversary.share.{o}.{a}" for o in ("standard", "high_risk") for a in ("non_aeo", "aeo")
+    }
+    assert sum(shares.values()) == pytest.approx(1.0)
+    assert metrics["adversary.shift"] > 0 and "interception_rate" in metrics
+    still = build(data, adversary={"routes": ["origin", "aeo"], "speed": 0.0})
+    static = run_replication(Task(build(data), seed))[0]
+    at_rest = run_replication(Task(still, seed))[0]
+    assert {k: at_rest[k] for k in static} == pytest.approx(static, nan_ok=True, rel=0, abs=0)

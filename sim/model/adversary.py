@@ -142,7 +142,7 @@ def _route_of(border: Border, office: str, kinds: list[str], index: dict[str, in
     cell = np.zeros(len(tr), dtype=np.int64)
     for k, names in zip(kinds, parts, strict=True):
         cell = cell * len(names) + codes[k]
-    lookup = np.array([index[".".join(p)] for p in itertools.product(*parts)], dtype=np.int64)
+    lookup = np.array([index[".".join(p)] for p in itertools.product(*parts)], dtype=np.int32)
     return lookup[cell]
 
 
@@ -167,13 +167,12 @@ class _Office:
             p = np.minimum(1.0, p * kind_weights(sc, tr.commodity, tr.arrival).sum(axis=1))
         self.p = p
         first = np.minimum(tr.arrival, border.path.lodged())  # when customs first deals
-        self.order = np.argsort(first, kind="stable")
+        self.order = np.argsort(first, kind="stable").astype(np.int32)
         self.first = first[self.order]
         self.u = border.streams.per_shipment(PREFIX)
         self.u_kind = border.streams.per_shipment(f"{PREFIX}:kind")
-        self.marked = 0  # shipments (in self.order) whose truth is set
         self.seen = 0  # shipments (in self.order) whose outcome is watched
-        self.pending = np.zeros(0, dtype=np.int64)  # illicit, outcome not yet known
+        self.pending = np.zeros(0, dtype=np.int32)  # illicit, outcome not yet known
 
     def period(self, start: float, end: float) -> np.ndarray:
         """Shipments first dealt with in [start, end)."""
