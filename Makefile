@@ -26,10 +26,11 @@ run: $(STAMP_RUN)
 	$(BIN)/bordersim run scenarios/baseline.toml
 
 ## test: install the test extras, check the layers of sim/ (lint-imports), run the test suite
-## on every CPU (tests marked slow are skipped), naming the slowest tests at the end
+## on every CPU (tests marked slow are skipped), naming the slowest tests at the end; each
+## test file runs on one CPU, so that a file's shared results (module fixtures) are made once
 test: $(STAMP_TEST)
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -n auto --durations=15
+	$(BIN)/python -m pytest -n auto --dist loadfile --durations=15
 
 ## validate: every validation case, slow ones included, with the power check, then write
 ## docs/validation.md; and every other test marked slow but the docs' commands

@@ -8,8 +8,6 @@ import csv
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 import traceback
@@ -23,7 +21,7 @@ from sim.experiment.executors import ProcessExecutor
 from sim.experiment.sweep import parse_vary
 from sim.files.store import ExperimentStore
 
-from conftest import ROOT, cli, tiny, write_toml
+from conftest import cli, tiny, write_toml
 
 TABLES = ("tradeoff.csv", "summary.csv", "replications.csv", "summary.json")
 
@@ -320,7 +318,8 @@ HELD = "BORDERSIM_TEST_HELD"
 
 
 class HeldPolicy(sim.Policy):
-    """A plug-in policy (importable by worker processes as ``test_sweep``): red for a fifth of
+    """A plug-in policy (importable by worker processes as ``test_sweep``; the process tests of
+    tests/test_processes.py stop a sweep that it holds): red for a fifth of
     the shipments, drawn from its own per-shipment stream. While the environment variable
     BORDERSIM_TEST_HOLD_AFTER names a sweep's points folder that already holds a point, every
     replication that starts is held: it leaves a file in the folder BORDERSIM_TEST_HELD names
@@ -342,70 +341,6 @@ class HeldPolicy(sim.Policy):
 
     def select(self, declaration, border):
         return "red" if self.u[declaration.id] < 0.2 else "green"
-
-
-def test_ctrl_c_in_a_real_process_with_workers(capsys, tmp_path, monkeypatch):
-    """SIGINT reaches the command while worker processes run: it exits at once with 130,
-    keeps the finished points, leaves no half-written file; --resume finishes the sweep.
-
-    Deterministic whatever the machine's speed: the plug-in policy holds every replication
-    that starts once the first point is kept, and the signal is sent when both workers say
-    they are held, so the sweep is always midway, with at least one point kept and two
-    running. (A worker stopped while it hands over a result leaves the pool's result pipe
-    half-written; cancelling closes the pipe so that cannot hang: tests/test_processes.py.)"""
-    monkeypatch.chdir(tmp_path)
-    file = write_toml(tmp_path / "s.toml", tiny(days=8, replications=2))
-    plugin = ["--policy-plugin", "test_sweep:HeldPolicy"]
-    args = ["sweep", str(file), "--vary", "checks.physical.servers=2:9:8", "--quiet", *plugin]
-    points = tmp_path / "sw" / "points"
-    held = tmp_path / "held"
-    held.mkdir()
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")]),
-        HOLD_AFTER: str(points),
-        HELD: str(held),
-    }
-    command = [sys.executable, "-m", "sim.cli", *args, "--executor", "processes", "--workers", "2"]
-    proc = subprocess.Popen(
-        [*command, "--out", "sw"],
-        cwd=tmp_path,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-        # Ctrl-C as a terminal delivers it, even where the tests run with SIGINT ignored (a
-        # background job inherits that, and Python then leaves it ignored).
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-
-    def held_workers() -> int:
-        return len(list(held.iterdir()))
-
-    try:
-        deadline = time.monotonic() + 120
-        while held_workers() < 2 and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.01)  # waiting for both workers to be held, not for time to pass
-        assert proc.poll() is None, "the sweep ended before its workers were held"
-        assert held_workers() == 2, "the two workers were not held within two minutes"
-        assert list(points.glob("*.json")), "a worker is held only once a point is kept"
-        os.kill(proc.pid, signal.SIGINT)
-        _, err = proc.communicate(timeout=90)
-    finally:
-        if proc.poll() is None:  # it hung: fail without leaving it running
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == 130, err
-    kept = len(list(points.glob("*.json")))
-    assert 1 <= kept < 8
-    assert f"interrupted: {kept} of 8 points finished and kept in sw/" in err
-    assert "--resume sw" in err and "Traceback" not in err
-    assert not list(tmp_path.rglob("*.tmp"))
-    # In this process nothing is held (the environment variables are the child's only).
-    assert cli(capsys, *args, "--resume", "sw", "--executor", "serial")[0] == 0
-    assert len(list(points.glob("*.json"))) == 8
-    assert cli(capsys, *args, "--out", "whole", "--executor", "serial")[0] == 0
-    for name in TABLES:
-        assert (tmp_path / "sw" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes()
 
 
 @pytest.mark.skipif(
