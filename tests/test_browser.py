@@ -273,9 +273,8 @@ def test_without_javascript_the_page_says_so(engine, pages):
 def test_hostile_text_in_a_sweep_is_shown_as_text(browser, pages, tmp_path, monkeypatch):
     """Values that try to end the page's script or open a comment are data: the script runs
     and shows them as they were written."""
-    from sim.present import explore, plots
+    from sim.present import explore
 
-    monkeypatch.setattr(plots, "point_figures", lambda *args, **kwargs: {})
     folder = hostile_sweep({"sweep": pages["explore"].parent}, tmp_path)
     w = Watched(browser, explore.write_explorer(folder))
     try:

@@ -41,13 +41,7 @@ def folders(tmp_path_factory):
 
 
 def every_figure(folder):
-    saved = load_results(folder)
-    out = dict(plots.run_figures(saved))
-    if saved.kind == "sweep":
-        limits = plots.shared_limits(saved)
-        for name, item in plots.point_figures(saved, 2, limits).items():
-            out[f"point {name}"] = item
-    return out
+    return dict(plots.run_figures(load_results(folder)))
 
 
 def canvas(svg: bytes) -> tuple[float, float]:

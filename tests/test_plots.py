@@ -152,19 +152,6 @@ def test_tradeoff_figure_of_a_sweep(sweep_folder):
         plots.run_figures(saved, time="median")
 
 
-def test_point_figures_share_their_axes(sweep_folder):
-    saved = load_results(sweep_folder)
-    limits = plots.shared_limits(saved)
-    first = plots.point_figures(saved, 0, limits)
-    last = plots.point_figures(saved, 2, limits)
-    assert set(first) == {"tradeoff", "trs", "illicit", "clearance", "cold-chain", "queues"}
-    a, b = first["tradeoff"][0].axes[0], last["tradeoff"][0].axes[0]
-    assert a.get_xlim() == b.get_xlim() and a.get_ylim() == b.get_ylim()
-    assert a.get_title() == "The trade-off: where this point stands"
-    qa, qb = first["queues"][0].axes[2], last["queues"][0].axes[2]
-    assert qa.get_ylim() == qb.get_ylim(), "queues on one scale whatever the point"
-
-
 def test_figures_save_as_png_and_svg(tmp_path, run_folder):
     fig, _ = plots.run_figures(load_results(run_folder))["trs"]
     data = plots.save(fig, tmp_path / "figures", "trs")

@@ -59,7 +59,7 @@ def written(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture
 def quick(monkeypatch):
-    """Figures stubbed: the report draws one small figure, the trainer's page none."""
+    """Figures stubbed: the report draws one small figure."""
 
     def one_figure(saved, time="mean"):
         fig = Figure(figsize=(1, 1))
@@ -67,7 +67,6 @@ def quick(monkeypatch):
         return {"trs": (fig, "A small figure.")}
 
     monkeypatch.setattr(plots, "run_figures", one_figure)
-    monkeypatch.setattr(plots, "point_figures", lambda *args, **kwargs: {})
 
 
 def copy_of(written: dict[str, Path], kind: str, tmp_path: Path) -> Path:

@@ -1,6 +1,6 @@
-"""The figures of a results folder: :func:`run_figures` draws those of the report,
-:func:`point_figures` those of one sweep point on axes shared by every point (the trainer's
-page), from a folder read by :func:`sim.files.read.load_results`.
+"""The figures of a results folder: :func:`run_figures` draws those of the report, from a
+folder read by :func:`sim.files.read.load_results` (the trainer's page draws its own, in the
+browser, from the small data it holds).
 
 Each family of figures lives in :mod:`sim.present.figures` and takes plain data; what a saved
 result holds (its checks, lanes, labels) is read by :mod:`sim.present.contents`. The figure
@@ -10,7 +10,6 @@ functions are named here too, so that ``plots.tradeoff`` and the like keep worki
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import matplotlib
@@ -259,120 +258,6 @@ def _sequence_colors(n: int) -> list[str]:
     return [matplotlib.colors.to_hex(cmap(x)) for x in np.linspace(0.05, 0.9, max(n, 1))]
 
 
-# --------------------------------------------------------------------------- per point (explore)
-
-
-@dataclass
-class Limits:
-    """Axes shared by every point's figures, so that moving between points shows change."""
-
-    tradeoff: tuple[tuple[float, float], tuple[float, float]]
-    trs: float
-    illicit: dict[str, float]
-    queues: dict[str, float]
-    cold: float
-
-
-def shared_limits(saved: Saved, time: str = "mean") -> Limits:
-    metric, _ = contents.time_axis(saved, time)
-    t_lim = tradeoff_limits(
-        [p.stats.get(metric) for p in saved.points],
-        [p.stats.get("interception_rate") for p in saved.points],
-    )
-    trs = max(
-        (sum(segment_means(p.stats).values()) for p in saved.points),
-        default=1.0,
-    )
-    ill: dict[str, float] = {}
-    for _, by_kind in catches(saved):
-        for kind, c in by_kind.items():
-            ill[kind] = max(ill.get(kind, 0.0), c.total)
-    queues: dict[str, float] = {}
-    cold = 0.0
-    for p in saved.points:
-        if p.profile is None:
-            continue
-        for name, s in p.profile.stations.items():
-            q = np.asarray(s["queue"], dtype=float)
-            if q.size:
-                queues[name] = max(queues.get(name, 0.0), float(np.nanmax(q)))
-        for g in cold_groups("", p.profile):
-            top = max(g.tolerance * 1.25, float(g.hours.max()) * 1.05 if g.hours.size else 0)
-            cold = max(cold, top)
-    return Limits(t_lim, trs, ill, queues, cold)
-
-
-def point_figures(
-    saved: Saved, i: int, limits: Limits, time: str = "mean"
-) -> dict[str, tuple[Figure, str]]:
-    """The figures of one point of a sweep, on axes shared by every point: the frontier with
-    this point ringed, its clearance times by lane, its TRS bar among all, its catch, its cold
-    chain and its queues."""
-    p = saved.points[i]
-    labels = contents.short_labels(saved)
-    standing = contents.standings(saved, time) or []
-    heavy = any(contents.is_overloaded(saved, k) for k in range(len(saved.points)))
-    out: dict[str, tuple[Figure, str]] = {}
-    out["tradeoff"] = (
-        tradeoff_of(
-            saved,
-            time,
-            highlight=i,
-            limits=limits.tradeoff,
-            title="The trade-off: where this point stands",
-        ),
-        "Every point of the sweep; the ringed one is selected. Dashed: the frontier"
-        + ("; shaded: the band that cannot be told from it" if "band" in standing else "")
-        + ("; hollow red squares: overloaded" if heavy else "")
-        + ".",
-    )
-    out["trs"] = (
-        trs_breakdown(
-            [(labels[k], segment_means(q.stats)) for k, q in enumerate(saved.points)],
-            contents.checks(saved),
-            highlight=i,
-            xmax=limits.trs,
-            ylabel=" and ".join(saved.keys) or None,
-            notes=[inside_note(q.stats) for q in saved.points],
-        ),
-        "Where the time of released shipments goes, every point (the selected one "
-        "highlighted); shipments still inside at the end are not in the bars.",
-    )
-    if contents.any_illicit(saved):
-        out["illicit"] = (
-            illicit([catches(saved)[i]], xmax=limits.illicit),
-            "Illicit shipments per replication: caught at each check, released through a lane, "
-            "still inside.",
-        )
-    if p.profile is not None:
-        prof = p.profile
-        lanes = [("all", "all shipments")] + [(names.lane(x), x) for x in prof.info["lanes"]]
-        curves = profile_curves(prof, lanes, [DARK, *PALETTE])
-        if curves:
-            curves[0].width = 3.4
-        out["clearance"] = (
-            ecdf(
-                curves,
-                targets=contents.targets(saved),
-                title="Clearance time by lane",
-                legend_title="lane",
-            ),
-            "Share of shipments released within each time, by lane.",
-        )
-        groups = cold_groups("", prof)
-        if any(g.hours.size for g in groups):
-            out["cold-chain"] = (
-                cold_chain(groups, ymax=limits.cold or None),
-                "Cold-chain shipments against their tolerance; red crosses: spoiled.",
-            )
-        if prof.stations:
-            out["queues"] = (
-                stations_of(prof, "Queues and utilisation over time", limits.queues),
-                "Mean queue and utilisation hour by hour; grey: closed.",
-            )
-    return out
-
-
 __all__ = [
     "BLUE",
     "CAUGHT",
@@ -405,17 +290,14 @@ __all__ = [
     "Catch",
     "ColdGroup",
     "Curve",
-    "Limits",
     "catch_of",
     "cold_chain",
     "ecdf",
     "figure",
     "illicit",
-    "point_figures",
     "png_bytes",
     "run_figures",
     "save",
-    "shared_limits",
     "stations",
     "svg_bytes",
     "time_axis",
