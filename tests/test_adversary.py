@@ -23,7 +23,7 @@ from sim.model.network import Network
 from sim.model.records import IN_SYSTEM, INTERCEPTED, RELEASED
 from sim.model.traffic import LEGITIMATE
 
-from conftest import build, changed, small_data
+from conftest import build, changed, cli, small_data, write_toml
 
 # ----------------------------------------------------------------------------- pure dynamics
 
@@ -300,11 +300,12 @@ def test_total_variation():
         ({"period_days": 0}, "adversary.period_days", "greater than 0"),
         ({"switching_cost": 2}, "adversary.switching_cost", "at most 1"),
         ({"spede": 1}, "adversary.spede", "did you mean 'speed'"),
+        ({"routes": ["office"]}, "adversary.routes", "one route when there is one office"),
     ],
 )
 def test_bad_adversary_names_the_key_and_what_is_allowed(table, path, words):
     with pytest.raises(sim.ScenarioError) as info:
-        build(small_data(), adversary=table)
+        build(small_data(), adversary={"routes": ["origin"], **table})
     problems = info.value.problems
     assert len(problems) == 1
     assert problems[0][0] == path and words in problems[0][1], problems
@@ -366,3 +367,10 @@ def test_one_office_with_an_adversary_runs_as_a_network_of_one():
     static = run_replication(Task(build(data), seed))[0]
     at_rest = run_replication(Task(still, seed))[0]
     assert {k: at_rest[k] for k in static} == pytest.approx(static, nan_ok=True, rel=0, abs=0)
+
+
+def test_a_bad_adversary_file_exits_2_with_one_message(tmp_path, capsys):
+    path = write_toml(tmp_path / "bad.toml", changed(small_data(), adversary={"speed": -0.5}))
+    code, out, err = cli(capsys, "validate", path)
+    assert code == 2
+    assert "bad.toml" in err and "adversary.speed" in err and "at least 0" in err

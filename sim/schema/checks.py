@@ -321,6 +321,15 @@ def cross_check(s: Scenario) -> list[tuple[str, str]]:
                         f"probability {top:.3g} > 1; lower the surge factors or the prevalence",
                     )
                 )
+    alone = s.network is None or not s.network.offices
+    if s.adversary is not None and s.adversary.routes == ["office"] and alone:
+        problems.append(
+            (
+                "adversary.routes",
+                "['office'] is one route when there is one office, so nothing can move: add "
+                "offices under [network], or choose among origin, commodity or aeo too",
+            )
+        )
     return problems
 
 
