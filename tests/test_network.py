@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sim
 from sim.experiment.engine import Task, run_replication
@@ -127,10 +129,20 @@ def seizures(rec: Records) -> tuple[np.ndarray, np.ndarray]:
 
 def test_shared_seizures_flag_matching_declarations_after_the_delay_only():
     scenario = linked_network(1.0)
-    delay, window = 24.0, 30 * 24.0
-    seed = seed_of(scenario)
-    net = Network(scenario, seed)
+    net = Network(scenario, seed_of(scenario))
     records = net.run()
+    flagged_any = flags_follow_seizures(records, 24.0, 30 * 24.0)
+    for rec in records.values():
+        flagged = np.flatnonzero(rec.alert)
+        assert (rec.selected_by[flagged] == sim.policies.REASONS.index("alert")).all()
+        # coverage 1, no false alerts: only illicit declarations are flagged
+        assert (rec.traffic.truth[flagged] > 0).all()
+    assert flagged_any == net.metrics()["sharing.flagged"] > 0
+
+
+def flags_follow_seizures(records: dict[str, Records], delay: float, window: float) -> int:
+    """Check that every flagged declaration was selected within ``[t + delay, t + delay +
+    window)`` of a seizure of the same commodity at another office; how many were flagged."""
     flagged_any = 0
     for name, rec in records.items():
         other = records["port" if name == "hub" else "hub"]
@@ -138,15 +150,28 @@ def test_shared_seizures_flag_matching_declarations_after_the_delay_only():
         assert not np.isnan(times).any()
         flagged = np.flatnonzero(rec.alert)
         flagged_any += flagged.size
-        commodity = rec.traffic.commodity
+        seized = other.traffic.commodity[ids]  # the same names, so the same codes, here
         for sid in flagged.tolist():
             t = rec.selected[sid]
-            same = commodity[ids] == commodity[sid]
+            same = seized == rec.traffic.commodity[sid]
             assert ((times[same] + delay <= t) & (t < times[same] + delay + window)).any()
-        assert (rec.selected_by[flagged] == sim.policies.REASONS.index("alert")).all()
-        # coverage 1, no false alerts: only illicit declarations are flagged
-        assert (rec.traffic.truth[flagged] > 0).all()
-    assert flagged_any == net.metrics()["sharing.flagged"] > 0
+    return flagged_any
+
+
+@settings(max_examples=5, deadline=None)
+@given(
+    delay=st.floats(6.0, 96.0),
+    share=st.floats(0.05, 1.0),
+    window_days=st.floats(0.5, 10.0),
+)
+def test_no_declaration_is_flagged_outside_a_seizures_delay_and_window(delay, share, window_days):
+    """Whatever the delay, the period (at most the delay) and the window: a flag only ever
+    follows a matching seizure by at least the delay and at most the delay and the window."""
+    scenario = linked_network(
+        1.0, delay_hours=delay, period_hours=delay * share, window_days=window_days
+    )
+    records = Network(scenario, seed_of(scenario)).run()
+    flags_follow_seizures(records, delay, window_days * 24.0)
 
 
 def test_sharing_raises_interception_at_the_receiving_offices():
@@ -214,6 +239,18 @@ def test_resolved_network_is_self_contained(tmp_path: Path):
     )
     varied = sim.load_scenario(tmp_path / "net.toml", ["network.offices.port.policy.rates.red=0.3"])
     assert varied.offices["port"][1].policy_config.rates["red"] == 0.3
+
+
+def test_a_problem_in_an_office_is_reported_under_its_key(tmp_path: Path, capsys):
+    port = office_data("port")
+    port["checks"]["physical"]["sevrers"] = 2
+    write_toml(tmp_path / "port.toml", port)
+    data = network_data({"port": {"file": "port.toml"}})
+    file = write_toml(tmp_path / "net.toml", data)
+    code, _, err = cli(capsys, "validate", file)
+    assert code == 2
+    assert err.startswith(f"error: {file}")
+    assert "network.offices.port.checks.physical.sevrers: unknown key 'sevrers'" in err
 
 
 def bad_network(tmp_path: Path, **network: Any) -> Path:
