@@ -5,6 +5,7 @@ resolved :class:`~sim.schema.Scenario`.
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,14 +14,17 @@ import tomli
 from pydantic import BaseModel, ValidationError
 
 from sim.schema import (
+    DEFAULT_MAX_MEMORY_MB,
     MAX_DEPTH,
     MAX_FILE_BYTES,
     MAX_INT,
     MAX_KEY_PARTS,
+    MEMORY_ENV,
     Scenario,
     ScenarioError,
     covered,
     cross_check,
+    estimated_memory_bytes,
     holds_date,
     key_parts_problem,
     key_path,
@@ -340,7 +344,33 @@ def _resolve_offices(
             raise ScenarioError(
                 source, [(f"{where}.{p}" if p else where, m) for p, m in err.problems]
             ) from None
+    _network_memory(home, [office for _, office in out.values()], source)
     return out
+
+
+LINKED_MEMORY_FACTOR = 2.0
+"""How much more memory linked offices take than the same offices alone, on the exact path
+(benchmarks/bench_network.py measured 224 bytes a shipment against 108)."""
+
+
+def _network_memory(home: Scenario, offices: list[Scenario], source: str) -> None:
+    """Refuse a network whose offices together would need more memory than the cap (each
+    office alone is checked with its own tables)."""
+    text = os.environ.get(MEMORY_ENV, "").strip()
+    try:
+        limit = float(text) if text else float(DEFAULT_MAX_MEMORY_MB)
+    except ValueError:
+        return  # the home office's own check says so
+    need = sum(estimated_memory_bytes(s) for s in (home, *offices))
+    if home.network is not None and home.network.linked:
+        need *= LINKED_MEMORY_FACTOR
+    if need > limit * 1e6:
+        msg = (
+            f"the {len(offices) + 1} offices together would need about {need / 1e6:,.0f} MB "
+            f"of memory a replication, more than the limit of {limit:,.0f} MB: shorten the "
+            f"run or lower the offices' shipments_per_day, or raise {MEMORY_ENV}"
+        )
+        raise ScenarioError(source, [("network", msg)])
 
 
 LARGE_DISTRIBUTION = 1000

@@ -282,3 +282,15 @@ def test_bad_network_files_get_one_clear_message(tmp_path, capsys, network, expe
     assert code == 2
     assert err.startswith(f"error: {file}")
     assert expected in err
+
+
+def test_offices_that_together_need_more_memory_than_the_cap_are_refused(monkeypatch):
+    """Each office alone fits the cap, the linked network does not: one message naming it."""
+    scenario = linked_network(1.0)
+    alone = max(
+        sim.schema.estimated_memory_bytes(s) for s in (scenario, scenario.offices["port"][1])
+    )
+    monkeypatch.setenv(sim.schema.MEMORY_ENV, f"{alone * 2.5 / 1e6}")
+    with pytest.raises(sim.ScenarioError, match="the 2 offices together would need about"):
+        linked_network(1.0)
+    linked_network(None)  # not linked: the offices' memory adds up, and fits
