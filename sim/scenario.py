@@ -87,7 +87,11 @@ def _inline_offices(data: dict[str, Any], path: Path) -> dict[str, Any]:
         if not isinstance(given, str) or not given:
             raise ScenarioError(str(path), [(key, f"a file name is text, got {show_value(given)}")])
         other = path.parent / given
-        if Path(given).name != given or given in (".", ".."):
+        if (
+            Path(given).name != given
+            or given in (".", "..")
+            or other.resolve().parent != path.resolve().parent  # a link leaving the folder
+        ):
             msg = f"{given!r} is not a file in this file's folder; only such a file is read"
             raise ScenarioError(str(path), [(key, msg)])
         if not other.is_file():

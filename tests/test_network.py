@@ -294,3 +294,16 @@ def test_offices_that_together_need_more_memory_than_the_cap_are_refused(monkeyp
     with pytest.raises(sim.ScenarioError, match="the 2 offices together would need about"):
         linked_network(1.0)
     linked_network(None)  # not linked: the offices' memory adds up, and fits
+
+
+def test_an_office_file_linked_from_outside_the_folder_is_refused(tmp_path: Path, capsys):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    write_toml(outside / "port.toml", office_data("port"))
+    folder = tmp_path / "net"
+    folder.mkdir()
+    (folder / "port.toml").symlink_to(outside / "port.toml")
+    file = write_toml(folder / "net.toml", network_data({"port": {"file": "port.toml"}}))
+    code, _, err = cli(capsys, "validate", file)
+    assert code == 2
+    assert "network.offices.port.file: 'port.toml' is not a file in this file's folder" in err
