@@ -160,3 +160,17 @@ def legends_over_data(svg: bytes | str) -> list[tuple[str, str]]:
         for area in plot_areas(svg)
         if legend.overlaps(area, slack=1.0)
     ]
+
+
+def tick_label_sizes(svg: bytes | str) -> list[tuple[str, float]]:
+    """Each tick label of the figure (the texts of its ``xtick_N`` and ``ytick_N`` groups, as
+    matplotlib names them) with its font size in points."""
+    out = []
+    for group in ET.fromstring(svg).iter(f"{SVG}g"):
+        if not re.fullmatch(r"[xy]tick_\d+", group.get("id") or ""):
+            continue
+        for el in group.iter(f"{SVG}text"):
+            text = "".join(el.itertext()).strip()
+            if text:
+                out.append((text, float(_style(el).get("font-size", "10px").rstrip("px"))))
+    return out

@@ -10,12 +10,12 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-from svg_boxes import legends_over_data, overlapping_texts, text_boxes
+from svg_boxes import legends_over_data, overlapping_texts, text_boxes, tick_label_sizes
 
 from sim.cli import main
 from sim.files.read import load_results
 from sim.present import plots
-from sim.present.figures.style import figure, repel
+from sim.present.figures.style import STYLE, figure, repel, svg_bytes
 from sim.present.figures.trs import cut_at, trs_breakdown
 
 from conftest import ROOT
@@ -61,6 +61,28 @@ def test_no_label_overlaps_and_no_legend_covers_data(folders, which):
         width, height = canvas(svg)
         cut = [b.what for b in text_boxes(svg) if b.x0 < -1 or b.y0 < -1 or b.x1 > width + 1]
         assert not cut, (which, name, "cut off at the edge", cut)
+
+
+@pytest.mark.parametrize("which", [*SHIPPED, "sweep"])
+def test_tick_labels_are_as_large_as_the_style_says(folders, which):
+    """Every report figure's tick labels, read from its SVG, are at least the style's size
+    (12 pt), readable on a projector; not the library's 10 of axes made outside the style."""
+    least = min(STYLE["xtick.labelsize"], STYLE["ytick.labelsize"])
+    for name, (fig, _) in every_figure(folders[which]).items():
+        sizes = tick_label_sizes(plots.svg_bytes(fig))
+        assert sizes, (which, name, "no tick labels found")
+        small = [(text, size) for text, size in sizes if size < least]
+        assert not small, (which, name, small)
+
+
+def test_axes_made_outside_the_style_get_its_tick_labels():
+    fig = figure()
+    ax = fig.add_subplot()  # outside any style block, as a figure function may make it
+    ax.plot([0, 10], [0, 1])
+    ax.twinx().plot([0, 10], [5, 0])
+    fig.subplots(1, 1)
+    sizes = {size for _, size in tick_label_sizes(svg_bytes(fig))}
+    assert sizes == {STYLE["xtick.labelsize"]}, sizes
 
 
 def test_the_queues_line_marks_the_end_of_the_counting_window(folders):

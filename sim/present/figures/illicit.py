@@ -138,7 +138,9 @@ def illicit(
             top = max((xmax or {}).get(k, 0.0) for k in {kind, *(r[0] for r in rows)}) or (
                 left.max() if len(left) else 1.0
             )
-            ax.set_xlim(0, max(top, 1e-9) * 1.5)
+            # Nothing of this kind: an axis one shipment wide, not one of 1e-9 (whose offset
+            # label would sit on the axis label)
+            ax.set_xlim(0, (top if top > 0 else 1.0) * 1.5)
             if not single:
                 ax.set_title(kind, fontsize=15)
             ax.set_xlabel("Shipments per replication (mean)")

@@ -67,10 +67,24 @@ def style():
         yield
 
 
+class StyledFigure(Figure):
+    """A figure whose axes are made in the figures' style wherever they are made: an axes
+    reads its tick label sizes from the style when it is made, so axes made outside a
+    ``style()`` block would have the library's 10-point tick labels, too small on a slide."""
+
+    def add_subplot(self, *args: Any, **kwargs: Any) -> Any:
+        with style():
+            return super().add_subplot(*args, **kwargs)
+
+    def add_axes(self, *args: Any, **kwargs: Any) -> Any:
+        with style():
+            return super().add_axes(*args, **kwargs)
+
+
 def figure(width: float = WIDTH, height: float = HEIGHT, **kwargs: Any) -> Figure:
-    """A new figure on the Agg canvas, in the figures' style."""
+    """A new figure on the Agg canvas, in the figures' style (its axes too, however made)."""
     with style():
-        fig = Figure(figsize=(width, height), layout="constrained", **kwargs)
+        fig = StyledFigure(figsize=(width, height), layout="constrained", **kwargs)
         FigureCanvasAgg(fig)
     return fig
 
