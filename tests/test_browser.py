@@ -8,6 +8,7 @@ folders, or name one with --basetemp)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -239,7 +240,11 @@ def test_the_replay_plays_and_pauses(browser, pages):
 
         assert page.locator("#replay").is_visible() and frame() == 0
         clock = page.text_content("#replay-svg .clock")
-        assert clock.startswith("Day ") and clock.endswith("00:00")
+        # Time 0 is Monday 00:00 of week 1: day 1 is a Monday, day 5 a Friday, day 8 Monday.
+        start = re.fullmatch(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), day (\d+), 00:00", clock)
+        assert start, clock
+        weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+        assert start.group(1) == weekdays[(int(start.group(2)) - 1) % 7], clock
         page.click("#play")
         page.wait_for_function("document.getElementById('replay-svg').dataset.frame > 5")
         assert page.text_content("#play").endswith("Pause")
@@ -247,7 +252,9 @@ def test_the_replay_plays_and_pauses(browser, pages):
         paused = frame()
         page.wait_for_timeout(400)
         assert frame() == paused, "the replay stops on pause"
-        assert page.text_content("#replay-svg .clock") != clock, "the clock moved"
+        moved = page.text_content("#replay-svg .clock")
+        assert moved != clock, "the clock moved"
+        assert re.fullmatch(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), day \d+, \d\d:\d\d", moved), moved
         assert page.text_content("#play").endswith("Play")
         assert not w.problems, w.problems
     finally:

@@ -311,6 +311,14 @@
     caption("cold-chain", "Cold-chain shipments (a sample) against their tolerance, per replication.");
   }
 
+  // The time of the run in words: time 0 is Monday 00:00 of week 1 (docs/model.md), so the
+  // weekday follows from the hour ("Fri, day 5, 18:00").
+  var WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+  function clock(hour) {
+    var day = Math.floor(hour / 24), two = function (n) { return ("0" + n).slice(-2); };
+    return WEEKDAYS[day % 7] + ", day " + (day + 1) + ", " + two(Math.floor(hour % 24)) + ":" + two(Math.floor((hour % 1) * 60));
+  }
+
   // The replay: the chosen point's busiest day, hour by hour, each waiting shipment a dot.
   var replay = {timer: null, frame: 0, per_hour: 8};
   function replayFrames() {
@@ -329,7 +337,7 @@
     var hour = q.day * 24 + f * q.step;
     svg.setAttribute("viewBox", "0 0 " + W + " " + (60 + names.length * 70));
     svg.setAttribute("data-frame", String(replay.frame));
-    el("text", {x: 10, y: 30, "class": "clock"}, svg, "Day " + (q.day + 1) + ", " + ("0" + Math.floor(hour % 24)).slice(-2) + ":" + ("0" + Math.floor((hour % 1) * 60)).slice(-2));
+    el("text", {x: 10, y: 30, "class": "clock"}, svg, clock(hour));
     el("rect", {x: 220, y: 18, width: 400, height: 10, fill: "#eee"}, svg);
     el("rect", {x: 220, y: 18, width: 400 * f / steps, height: 10, fill: ORANGE}, svg);
     names.forEach(function (name, j) {
