@@ -275,6 +275,19 @@ def test_the_illicit_volume_is_kept():
     assert abs(np.mean(diffs)) < 0.05 * np.mean(statics)
 
 
+def test_only_the_kinds_that_adapt_move():
+    """With kinds = ["falsified"], substandard goods keep the static truth exactly; only
+    falsified shipments are moved (and counted as the adversary's losses)."""
+    offices = three(0.8, days=22)
+    adv, borders = stepped(offices, {"routes": ["office"], "speed": 20.0, "kinds": ["falsified"]})
+    assert adv.metrics()["adversary.displaced"] > 0
+    falsified, substandard = 1, 2
+    for o in adv.offices:
+        truth = o.border.traffic.truth
+        assert np.array_equal(truth == substandard, o.static == substandard)
+        assert np.isin(truth[truth != o.static], [LEGITIMATE, falsified]).all()
+
+
 def test_a_switching_cost_above_the_gap_moves_nobody():
     offices = three(0.6, days=22)
     adv, _ = stepped(offices, {"routes": ["office"], "speed": 5.0, "switching_cost": 1.0})
@@ -301,6 +314,8 @@ def test_total_variation():
         ({"switching_cost": 2}, "adversary.switching_cost", "at most 1"),
         ({"spede": 1}, "adversary.spede", "did you mean 'speed'"),
         ({"routes": ["office"]}, "adversary.routes", "one route when there is one office"),
+        ({"kinds": ["fake"]}, "adversary.kinds", "unknown illicit kind 'fake'"),
+        ({"kinds": ["falsified"] * 2}, "adversary.kinds", "more than once: falsified"),
     ],
 )
 def test_bad_adversary_names_the_key_and_what_is_allowed(table, path, words):

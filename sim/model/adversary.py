@@ -25,10 +25,13 @@ and ``V`` their sum: the expected illicit volume of every period is the static o
 rest (``s = s0``) ``f = 1``. Truth changes by thinning and thickening the static truth with
 per-shipment uniforms of the office's stream ``adversary`` (a static illicit shipment stays so
 when ``u < f_r``; a legitimate one becomes illicit when ``u < p (f_r - 1) / (1 - p)``, its kind
-drawn from the kinds' weights with the stream ``adversary:kind``): at rest nothing changes, and
-variants that move the same shares move the same shipments. A shipment belongs to the period in
-which customs first deals with it (arrival, or lodgement under pre-arrival processing), so its
-truth is set before it is selected.
+drawn from the kinds' weights with the stream ``adversary:kind``). With ``kinds``, only the
+illicit kinds named move: ``p`` above is then the chance of being illicit of those kinds
+(``p_a``; the thickening is ``p_a (f_r - 1) / (1 - p)``), only theirs count as attempts and
+losses, and the other kinds keep the static truth. At rest nothing changes, and variants that
+move the same shares move the same shipments. A shipment belongs to the period in which
+customs first deals with it (arrival, or pre-arrival processing), so its truth is set before
+it is selected.
 
 Losses are counted **when the outcome is known**: at the end of each period, every illicit
 shipment released or intercepted since the last count adds one attempt to its route, and a
@@ -152,12 +155,21 @@ def _route_of(border: Border, office: str, kinds: list[str], index: dict[str, in
 class _Office:
     """What the adversary keeps of one office: routes, static truth and chances, order."""
 
-    def __init__(self, border: Border, name: str, kinds: list[str], index: dict[str, int]):
+    def __init__(
+        self,
+        border: Border,
+        name: str,
+        kinds: list[str],
+        index: dict[str, int],
+        adaptive: list[str],
+    ):
         tr = border.traffic
         sc = border.scenario
         self.border = border
         self.route = _route_of(border, name, kinds, index)
         self.static = tr.truth.copy()
+        names = list(sc.illicit.kinds)
+        self.adaptive = np.array([False, *(k in adaptive for k in names)])  # by truth code
         p = illicit_probability(sc, tr.commodity, tr.origin, tr.compliance, tr.aeo)
         if sc.illicit.drift:  # each shipment's static chance, as the truth was drawn from it
             p = np.minimum(
@@ -165,7 +177,14 @@ class _Office:
             )
         if sc.illicit.surges:
             p = np.minimum(1.0, p * kind_weights(sc, tr.commodity, tr.arrival).sum(axis=1))
-        self.p = p
+        self.p_any = p  # of being illicit of any kind
+        self.p = p  # of being illicit of a kind that adapts
+        if not self.adaptive[1:].all():
+            w = kind_weights(sc, tr.commodity, tr.arrival)
+            total = w.sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share = np.where(total > 0, w[:, self.adaptive[1:]].sum(axis=1) / total, 0.0)
+            self.p = p * share
         first = np.minimum(tr.arrival, border.path.lodged())  # when customs first deals
         self.order = np.argsort(first, kind="stable").astype(np.int32)
         self.first = first[self.order]
@@ -195,7 +214,10 @@ class Adversary:
         scenarios = {name: b.scenario for name, b in borders.items()}
         self.routes = route_names(scenarios, self.kinds)
         index = {r: i for i, r in enumerate(self.routes)}
-        self.offices = [_Office(b, name, self.kinds, index) for name, b in borders.items()]
+        self.offices = [
+            _Office(b, name, self.kinds, index, spec.kinds or list(b.scenario.illicit.kinds))
+            for name, b in borders.items()
+        ]
         self.streams = streams
         n = len(self.routes)
         expected = np.zeros(n)
@@ -239,18 +261,18 @@ class Adversary:
     def _remark(o: _Office, sids: np.ndarray, f: np.ndarray) -> None:
         fr = f[o.route[sids]]
         static = o.static[sids]
-        p = o.p[sids]
+        p, p_any = o.p[sids], o.p_any[sids]
         u = o.u.take(sids)
         with np.errstate(invalid="ignore", divide="ignore"):
-            thicken = np.where(p < 1.0, p * (fr - 1.0) / (1.0 - p), 0.0)
-        keep = (static != LEGITIMATE) & (u < fr)
+            thicken = np.where(p_any < 1.0, p * (fr - 1.0) / (1.0 - p_any), 0.0)
+        dropped = o.adaptive[static] & (u >= fr)  # illicit kinds that do not adapt stay
         new = (static == LEGITIMATE) & (fr > 1.0) & (u < thicken)
-        truth = np.where(keep, static, LEGITIMATE).astype(np.int8)
+        truth = np.where(dropped, LEGITIMATE, static).astype(np.int8)
         if new.any():
             sc = o.border.scenario
             tr = o.border.traffic
             born = sids[new]
-            w = kind_weights(sc, tr.commodity[born], tr.arrival[born])
+            w = kind_weights(sc, tr.commodity[born], tr.arrival[born]) * o.adaptive[1:]
             cdf = np.cumsum(w, axis=1)
             cdf /= np.where(cdf[:, -1:] > 0, cdf[:, -1:], 1.0)
             kind = (cdf <= o.u_kind.take(born)[:, None]).sum(axis=1)
@@ -267,7 +289,7 @@ class Adversary:
             hi = int(np.searchsorted(o.first, end, side="left"))
             fresh = o.order[o.seen : hi]
             o.seen = max(o.seen, hi)
-            fresh = fresh[o.border.traffic.truth[fresh] != LEGITIMATE]
+            fresh = fresh[o.adaptive[o.border.traffic.truth[fresh]]]
             pending = np.concatenate([o.pending, fresh])
             outcome = o.border.records.outcome[pending]
             done = outcome != IN_SYSTEM

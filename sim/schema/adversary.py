@@ -9,9 +9,9 @@ it goes. Without the table the truth is static, as drawn from ``[illicit]``.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, StringConstraints, field_validator
 
 from sim.schema.base import _Table
 
@@ -20,6 +20,7 @@ ROUTE_KINDS = ("office", "origin", "commodity", "aeo")
 origin, the commodity declared, and the trader's cover (an AEO's name or not)."""
 
 Route = Literal["office", "origin", "commodity", "aeo"]
+_Kind = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")]
 
 MAX_SPEED = 100.0
 """Highest ``speed`` accepted: beyond it a period's move is a jump, not an adaptation."""
@@ -58,6 +59,13 @@ class Adversary(_Table):
         description="A gap in loss rate (share of shipments seized) below this moves nobody; "
         "above it, only the excess counts.",
     )
+    kinds: list[_Kind] = Field(
+        default_factory=list,
+        max_length=20,
+        description="The illicit kinds (of [illicit] kinds) whose traffickers adapt, e.g. "
+        "['falsified']: substandard goods are seldom smuggled on purpose; the others keep the "
+        "static truth. Empty: every kind.",
+    )
     memory: float = Field(
         0.5,
         ge=0,
@@ -66,9 +74,10 @@ class Adversary(_Table):
         "reads the last period alone.",
     )
 
-    @field_validator("routes")
+    @field_validator("routes", "kinds")
     @classmethod
     def _distinct(cls, v: list[str]) -> list[str]:
-        if len(set(v)) != len(v):
-            raise ValueError("each route kind at most once")
+        twice = sorted({x for x in v if v.count(x) > 1})
+        if twice:
+            raise ValueError(f"each at most once; named more than once: {', '.join(twice)}")
         return v

@@ -321,6 +321,10 @@ def cross_check(s: Scenario) -> list[tuple[str, str]]:
                         f"probability {top:.3g} > 1; lower the surge factors or the prevalence",
                     )
                 )
+    if s.adversary is not None:
+        for name in s.adversary.kinds:
+            if name not in kinds:
+                unknown("adversary.kinds", "illicit kind", name, kinds)
     alone = s.network is None or not s.network.offices
     if s.adversary is not None and s.adversary.routes == ["office"] and alone:
         problems.append(
