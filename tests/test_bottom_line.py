@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim.files.bottom_line import Said, bottom_line
+from sim.files.bottom_line import Said, asks, bottom_line
 from sim.measure import names
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -51,6 +51,63 @@ def test_a_comparison_says_what_changes_measurably_and_what_does_not():
         "the share of illicit shipments intercepted does not change measurably (8.1% against "
         "7.9%, interval of the difference -0.6 to 1.0 points)" in said
     )
+
+
+def test_later_points_of_a_comparison_do_not_repeat_the_reference():
+    """The first sentence names the reference and its values; the later ones only what
+    differs (each runs long otherwise)."""
+    base = Said("base", {"clearance_hours_mean": _s(3.1, 3.0, 3.2)})
+    others = [
+        Said(
+            name,
+            {"clearance_hours_mean": _s(mean, mean - 0.4, mean + 0.4)},
+            {"clearance_hours_mean": _s(mean - 3.1, mean - 3.5, mean - 2.7)},
+        )
+        for name, mean in (("cut", 9.4), ("deep cut", 12.0))
+    ]
+    others.append(
+        Said(
+            "same",
+            {"clearance_hours_mean": _s(3.2, 3.0, 3.4)},
+            {"clearance_hours_mean": _s(0.1, -0.1, 0.3)},
+        )
+    )
+    info = {"headline": ["clearance_hours_mean"]}
+    first, second, third = bottom_line("compare", info, [base, *others])
+    assert first.startswith("Cut (against base): the mean clearance time rises from 3.1 h")
+    assert second == (
+        "Deep cut: the mean clearance time rises to 12.0 h (11.6 to 12.4) (+8.9 h, interval 8.5 "
+        "to 9.3)."
+    )
+    assert third == (
+        "Same: the mean clearance time does not change measurably (3.2 h, interval of the "
+        "difference -0.10 to 0.30 h)."
+    )
+    for later in (second, third):
+        assert "against" not in later and "3.1" not in later, later
+        assert len(later) < len(first)
+
+
+def test_a_sweep_asks_what_it_varies_in_its_levers_words():
+    """A sweep's bottom line opens with what the sweep varies, over which range, in the
+    words of [scenario.levers], not with the base scenario's own question."""
+    levers = {"checks.physical.servers": {"label": "physical examination officers"}}
+    info = {"question": "Is the base office staffed well?", "levers": levers}
+    points = [
+        Said(f"{n}", {"clearance_hours_mean": _s(10 / n, 9 / n, 11 / n)}, None, values)
+        for n, values in ((2, {"checks.physical.servers": 2}), (5, {"checks.physical.servers": 5}))
+    ]
+    lines = bottom_line("sweep", info, points)
+    assert lines[0] == "What changes with physical examination officers from 2 to 5 (2 points)?"
+    assert "Is the base office staffed well?" not in lines
+    rates = [
+        Said("x", {"clearance_hours_mean": _s(3, 2, 4)}, None, {"policy.rates.red": r, "x.y": k})
+        for r, k in ((0.3, "b"), (0.05, "a"))
+    ]
+    assert asks("sweep", {}, rates) == (
+        "What changes with share selected for red from 5% to 30% and x.y from b to a (2 points)?"
+    )
+    assert asks("compare", info, rates) == "Is the base office staffed well?"
 
 
 def test_without_a_headline_the_defaults_are_said_in_order():

@@ -4,6 +4,7 @@ the scenario file; clear errors for a folder that is not a results folder."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -16,8 +17,10 @@ import tomli_w
 
 import sim
 from sim.cli import main
+from sim.files.read import load_results
 from sim.files.store import ExperimentStore
 from sim.present.report import commented_parameters
+from sim.present.words import describe
 
 from conftest import cli, small_data
 
@@ -207,6 +210,24 @@ def test_report_says_what_changed_in_a_comparison_and_a_sweep(made):
     sweep = (made["sweep"] / "report.html").read_text()
     assert "share selected for red (<code>policy.rates.red</code>): 0%, 15%, 30%" in sweep
     assert "bordersim explore" in sweep
+    simulated = html.unescape(re.search(r'<section id="simulated">(.*?)</section>', sweep, re.S)[1])
+    assert "0% to 30% to red (varied by the sweep)" in simulated, "the range, not one value"
+    answer = html.unescape(re.search(r'<section id="answer">(.*?)</section>', sweep, re.S)[1])
+    assert "What changes with share selected for red from 0% to 30% (3 points)?" in answer
+
+
+def test_a_sweep_over_officers_says_their_range(tmp_path, capsys):
+    """What was simulated says the swept officers' range, not the first point's number."""
+    file = commented_file(tmp_path / "office.toml")
+    vary = ["--vary", "checks.physical.servers=2,4,6"]
+    out = tmp_path / "sweep"
+    code, _, err = cli(
+        capsys, "sweep", file, *vary, "--quiet", "--executor", "serial", "--no-report", "--out", out
+    )
+    assert code == 0, err
+    simulated = describe(load_results(out))
+    assert "physical: 2 to 6 (varied by the sweep) officer(s) or machine(s)" in simulated
+    assert "physical: 2 officer(s)" not in simulated
 
 
 def test_commented_parameters_reads_keys_tables_and_comments():

@@ -82,6 +82,28 @@ def lever_value(key: str, value: Any, levers: Mapping[str, Any] | None = None) -
     return f"{text} {unit}" if unit else text
 
 
+def value_range(values: Sequence[Any]) -> tuple[Any, Any] | None:
+    """The lowest and highest of a swept key's values (the first and the last when they are
+    not all numbers); None when there are none."""
+    values = [v for v in values if v is not None]
+    numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    if not values:
+        return None
+    if len(numbers) == len(values):
+        return min(numbers), max(numbers)
+    return values[0], values[-1]
+
+
+def range_words(key: str, values: Sequence[Any], levers: Mapping[str, Any] | None = None) -> str:
+    """A swept key's values in words and its unit: ``0% to 30%``, ``2 to 9``, or the one
+    value."""
+    span = value_range(values)
+    if span is None:
+        return "n/a"
+    low, high = (lever_value(key, v, levers) for v in span)
+    return low if low == high else f"{low} to {high}"
+
+
 def point_words(values: Mapping[str, Any], levers: Mapping[str, Any] | None = None) -> str:
     """A sweep point for people: ``share selected for red 5%, physical officers 6``."""
     return ", ".join(
@@ -111,36 +133,43 @@ def _mean(metric: str, s: Mapping[str, Any] | None) -> str:
     return number(unit, s["mean"]) + {"%": "%", "h": " h", "US$": " US$"}.get(unit, "")
 
 
-def _change(metric: str, ref: Mapping[str, Any], other: Said) -> str:
+def _change(metric: str, ref: Mapping[str, Any], other: Said, again: bool = False) -> str:
     """How one metric moves from the reference to ``other``, judged on the paired
-    difference: measurably (with both intervals and the difference's), or not."""
+    difference: measurably (with both intervals and the difference's), or not. ``again``:
+    the reference's value was said in an earlier sentence, and is not repeated."""
     unit = names.unit(metric)
     a, b = ref.get(metric), other.stats.get(metric)
     d = (other.differences or {}).get(metric)
     what = f"the {names.words(metric)}"
     if d is None or d.get("mean") is None:
-        return f"{what} is {_with_unit(metric, b)} against {_with_unit(metric, a)}"
+        against = "" if again else f" against {_with_unit(metric, a)}"
+        return f"{what} is {_with_unit(metric, b)}{against}"
     if d.get("ci_low") == d.get("ci_high") == d["mean"] == 0:
         return f"{what} is the same in every replication ({_mean(metric, b)})"
     if not measurable(d):
         span = f"{number(unit, d['ci_low'])} to {number(unit, d['ci_high'])}"
         after = {"%": " points", "h": " h"}.get(unit, "")
+        against = "" if again else f" against {_mean(metric, a)}"
         return (
-            f"{what} does not change measurably ({_mean(metric, b)} against "
-            f"{_mean(metric, a)}, interval of the difference {span}{after})"
+            f"{what} does not change measurably ({_mean(metric, b)}{against}, interval of the "
+            f"difference {span}{after})"
         )
     verb = "rises" if d["mean"] > 0 else "falls"
     by = difference(unit, dict(d)).replace(" (", ", interval ", 1).removesuffix(")")
-    return f"{what} {verb} from {_with_unit(metric, a)} to {_with_unit(metric, b)} ({by})"
+    start = "" if again else f" from {_with_unit(metric, a)}"
+    return f"{what} {verb}{start} to {_with_unit(metric, b)} ({by})"
 
 
 def _compare(base: Said, others: Sequence[Said], metrics: list[str]) -> list[str]:
+    """One sentence for each point against the first; the first sentence names the
+    reference and its values, the later ones only what differs (they run long otherwise)."""
     return [
         _sentence(
-            f"{other.name} (against {base.name}): "
-            + "; ".join(_change(m, base.stats, other) for m in metrics)
+            (other.name if k else f"{other.name} (against {base.name})")
+            + ": "
+            + "; ".join(_change(m, base.stats, other, again=k > 0) for m in metrics)
         )
-        for other in others
+        for k, other in enumerate(others)
     ]
 
 
@@ -172,18 +201,33 @@ def _sentence(text: str) -> str:
     return text[0].upper() + text[1:] + ("" if text.endswith((".", "?", "!")) else ".")
 
 
+def asks(kind: str, info: Mapping[str, Any], points: Sequence[Said]) -> str:
+    """The question the bottom line answers: the scenario's own; for a sweep, what the sweep
+    varies over which range, in its levers' words (the base scenario's question is about the
+    base, not about the sweep)."""
+    if kind != "sweep":
+        return question(info)
+    levers = info.get("levers") or {}
+    keys = list(dict.fromkeys(k for p in points for k in p.values))
+    if not keys:
+        return question(info)
+    spans = {k: range_words(k, [p.values.get(k) for p in points], levers) for k in keys}
+    varied = _and([f"{lever_label(k, levers)} from {spans[k]}" for k in keys])
+    return f"What changes with {varied} ({len(points)} points)?"
+
+
 def bottom_line(kind: str, info: Mapping[str, Any], points: Sequence[Said]) -> list[str]:
-    """The answer, as sentences: the question (if the scenario asks one), then for a run its
-    headline metrics with their intervals, for a comparison each point against the first
-    (what changes measurably and what does not, with the interval of the paired difference),
-    for a sweep the range of the headline metrics over the points. ``info`` is the first
-    point's ``[scenario]`` table."""
+    """The answer, as sentences: the question (:func:`asks`), then for a run its headline
+    metrics with their intervals, for a comparison each point against the first (what
+    changes measurably and what does not, with the interval of the paired difference), for a
+    sweep the range of the headline metrics over the points. ``info`` is the first point's
+    ``[scenario]`` table."""
     if not points:
         return []
     metrics = headline(info, points[0].stats)
     if not metrics:
         return []
-    asked = question(info)
+    asked = asks(kind, info, points)
     if kind == "run":
         said = [_run(info, points[0], metrics)]
     elif kind == "compare":
@@ -257,4 +301,14 @@ def result_bottom_line(result: Any) -> str:
     return bottom_line_text(kind, first_info(points), points_said(kind, points, diffs))
 
 
-__all__ = ["Said", "bottom_line", "bottom_line_text", "headline", "person_name", "question"]
+__all__ = [
+    "Said",
+    "asks",
+    "bottom_line",
+    "bottom_line_text",
+    "headline",
+    "person_name",
+    "question",
+    "range_words",
+    "value_range",
+]

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from sim.files.bottom_line import (
+    asks,
     bottom_line,
     first_info,
     lever_label,
     lever_value,
     points_said,
-    question,
+    range_words,
+    value_range,
 )
 from sim.files.read import Saved
 from sim.files.text import percent
@@ -40,13 +42,25 @@ def _clock(h: float) -> str:
     return f"{int(h):02d}:{int(round((h % 1) * 60)):02d}"
 
 
-def _policy_words(policy: dict[str, Any], swept: frozenset[str] = frozenset()) -> str:
-    """The policy in words; a rate a sweep varies is said to vary, not given the first
-    point's value."""
+def _swept(saved: Saved) -> dict[str, str]:
+    """Each key a sweep varies, with the range of its values in words (``0% to 30%``)."""
+    if saved.kind != "sweep":
+        return {}
+    levers = ((saved.points[0].scenario or {}).get("scenario") or {}).get("levers") or {}
+    return {
+        key: range_words(key, [p.values.get(key) for p in saved.points], levers)
+        for key in saved.keys
+    }
+
+
+def _policy_words(policy: dict[str, Any], swept: dict[str, str] | None = None) -> str:
+    """The policy in words; a rate a sweep varies is given its range, not the first point's
+    value."""
     kind = policy.get("kind", "?")
+    swept = swept or {}
     if kind == "random" and isinstance(policy.get("rates"), dict):
         rates = ", ".join(
-            f"the {lane} share varied by the sweep"
+            f"{swept[f'policy.rates.{lane}']} to {lane} (varied by the sweep)"
             if f"policy.rates.{lane}" in swept
             else f"{percent(v)} to {lane}"
             for lane, v in policy["rates"].items()
@@ -69,7 +83,7 @@ def bottom_line_html(saved: Saved) -> str:
     lines = bottom_line(saved.kind, info, said)
     if not lines:
         return ""
-    asked = question(info)
+    asked = asks(saved.kind, info, said)
     out = []
     for line in lines:
         if asked and line == asked:
@@ -87,6 +101,7 @@ def describe(saved: Saved) -> str:
     traffic = sc.get("traffic") or {}
     illicit = sc.get("illicit") or {}
     paras = []
+    swept = _swept(saved)
     if info.get("description"):
         text = info["description"]
         if saved.kind == "sweep" and saved.keys:
@@ -104,12 +119,22 @@ def describe(saved: Saved) -> str:
             for name, c in (traffic.get("commodities") or {}).items()
         )
         kinds = ", ".join(f"{k} {v:.0%}" for k, v in (illicit.get("kinds") or {}).items())
+        daily = swept.get("traffic.shipments_per_day")
+        daily = (
+            f"{daily} (varied by the sweep)"
+            if daily
+            else f"{traffic.get('shipments_per_day', 0):,.0f}"
+        )
+        share = f"{illicit.get('prevalence', 0):.1%}"
+        if "illicit.prevalence" in swept:
+            span = value_range([p.values.get("illicit.prevalence") for p in saved.points])
+            share = f"{span[0]:.1%} to {span[1]:.1%} (varied by the sweep)" if span else share
         paras.append(
             "<p>"
             + esc(
                 f"One customs office, '{info.get('name', first.label)}', over {days:g} days of "
-                f"arrivals: about {traffic.get('shipments_per_day', 0):,.0f} shipments a day "
-                f"({commodities}). About {illicit.get('prevalence', 0):.1%} of them are illicit "
+                f"arrivals: about {daily} shipments a day "
+                f"({commodities}). About {share} of them are illicit "
                 f"({kinds}). The first {_days(warm)} warm the office up and are not counted, so "
                 f"each replication counts {_days(counted)}; {_days(info.get('drain_days', 0))} "
                 "more are simulated so that late arrivals can finish."
@@ -121,8 +146,10 @@ def describe(saved: Saved) -> str:
         items = []
         for name, c in checks.items():
             what = name if name == c.get("kind") else f"{name} ({c.get('kind')})"
+            servers = swept.get(f"checks.{name}.servers")
+            servers = f"{servers} (varied by the sweep)" if servers else c.get("servers")
             text = (
-                f"{what}: {c.get('servers')} officer(s) or machine(s), "
+                f"{what}: {servers} officer(s) or machine(s), "
                 f"{_roster_words(sc, c.get('roster', '24/7'))}"
             )
             detect = c.get("detect") or {}
@@ -139,7 +166,7 @@ def describe(saved: Saved) -> str:
             "<p>"
             + esc(
                 "Each declaration is risk-assessed by "
-                + _policy_words(sc.get("policy") or {}, frozenset(saved.keys))
+                + _policy_words(sc.get("policy") or {}, swept)
                 + f" and sent to a lane ({lanes}). The checks:"
             )
             + "</p><ul>"
