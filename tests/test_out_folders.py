@@ -1,7 +1,8 @@
-"""One rule for a results folder that exists already, for run, compare and sweep: the same
-inputs finished are complete (status 0, nothing run or rewritten), the same inputs unfinished
-are continued, other inputs or other files are refused; so the command a report prints to
-reproduce it works as printed, and `bordersim validate` gives the digest a manifest records."""
+"""One rule for a results folder that exists already, for run, compare and sweep, and for the
+searches (calibrate, optimise, sensitivity): the same inputs finished are complete (status 0,
+nothing run or rewritten), the same inputs unfinished are continued, other inputs or other
+files are refused; so the command a report prints to reproduce it works as printed, and
+`bordersim validate` gives the digest a manifest records."""
 
 from __future__ import annotations
 
