@@ -389,3 +389,19 @@ def test_a_bad_adversary_file_exits_2_with_one_message(tmp_path, capsys):
     code, out, err = cli(capsys, "validate", path)
     assert code == 2
     assert "bad.toml" in err and "adversary.speed" in err and "at least 0" in err
+
+
+def test_an_adaptive_network_gives_the_same_numbers_from_its_resolved_file():
+    """resolved.toml holds the [adversary] table: run from it, the same numbers (every
+    executor runs the same pure function of a replication's seed: tests/test_network.py)."""
+    data = copy.deepcopy(three(0.6, days=12)["hub"])
+    data["network"] = {"home": "hub", "offices": {"port": office_data(0.1, days=12)}}
+    data["adversary"] = {"routes": ["office", "aeo"], "speed": 5.0, "kinds": ["falsified"]}
+    scenario = sim.from_dict(data, "<test>")
+    serial = sim.run(scenario, replications=2, executor="serial", progress=False)
+    resolved = sim.loads_scenario(scenario.to_toml(), "resolved.toml")
+    assert resolved.digest() == scenario.digest()
+    again = sim.run(resolved, replications=2, executor="serial", progress=False)
+    for a, b in zip(again.replications, serial.replications, strict=True):
+        assert a == pytest.approx(b, nan_ok=True, rel=0, abs=0)
+    assert serial.replications[0]["adversary.shift"] > 0
