@@ -17,11 +17,13 @@ from hypothesis import strategies as st
 
 import sim
 from sim.experiment.engine import Task, run_replication
+from sim.files.read import load_results
 from sim.model.adversary import Adversary, estimate, move, total_variation
 from sim.model.border import Border
 from sim.model.network import Network
 from sim.model.records import IN_SYSTEM, INTERCEPTED, RELEASED
 from sim.model.traffic import LEGITIMATE
+from sim.present.words import describe
 
 from conftest import build, changed, cli, small_data, write_toml
 
@@ -405,3 +407,16 @@ def test_an_adaptive_network_gives_the_same_numbers_from_its_resolved_file():
     for a, b in zip(again.replications, serial.replications, strict=True):
         assert a == pytest.approx(b, nan_ok=True, rel=0, abs=0)
     assert serial.replications[0]["adversary.shift"] > 0
+
+
+def test_the_report_says_that_traffickers_adapt(tmp_path, capsys):
+    data = changed(office_data(0.3, days=4), scenario__replications=1)
+    data["traffic"]["origins"] = {"a": {"share": 0.5}, "b": {"share": 0.5}}
+    data["adversary"] = {"routes": ["origin"], "speed": 2.0, "kinds": ["falsified"]}
+    path = write_toml(tmp_path / "adapt.toml", data)
+    out = tmp_path / "out"
+    code, _, _ = cli(capsys, "run", path, "--quiet", "--no-report", "--out", out)
+    assert code == 0
+    simulated = describe(load_results(out))
+    assert "Traffickers of falsified goods adapt: every 7 days" in simulated
+    assert "(by origin)" in simulated and "speed 2" in simulated

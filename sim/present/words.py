@@ -175,6 +175,8 @@ def describe(saved: Saved) -> str:
         )
     if isinstance(sc.get("network"), dict):
         paras.append(_network_words(sc["network"]))
+    if isinstance(sc.get("adversary"), dict):
+        paras.append(_adversary_words(sc["adversary"]))
     n = sorted({p.replications for p in saved.points})
     reps = f"{n[0]}" if len(n) == 1 else f"{n[0]} to {n[-1]}"
     if saved.kind == "run":
@@ -218,6 +220,21 @@ def describe(saved: Saved) -> str:
             + "</ul>"
         )
     return "\n".join(paras)
+
+
+def _adversary_words(adversary: dict[str, Any]) -> str:
+    """``[adversary]`` in words (an HTML paragraph): who adapts, among what, how fast."""
+    kinds = " and ".join(adversary.get("kinds") or [])
+    who = f"Traffickers of {kinds} goods" if kinds else "Traffickers"
+    text = (
+        f"{who} adapt: every {_days(adversary.get('period_days', 7))} they read the share of "
+        f"their shipments seized on each route (by {' x '.join(adversary.get('routes') or [])}) "
+        f"and move toward the routes that lose less, at speed {adversary.get('speed', 0):g} "
+        f"(a gap in loss rate under {adversary.get('switching_cost', 0) * 100:g} points moves "
+        "nobody). The illicit "
+        "volume stays the scenario's; only where it goes changes (the adversary.* metrics)."
+    )
+    return f"<p>{esc(text)}</p>"
 
 
 def _network_words(network: dict[str, Any]) -> str:
