@@ -384,6 +384,23 @@ SPECS: dict[str, Spec] = {
             Expect("no-adaptation", "office.hub.illicit", ">"),
         ),
     ),
+    "learning-floor": Spec(
+        ("interception_rate", "targeting.auc", "inspection_rate"),
+        (
+            "targeting.auc_period_13",
+            "targeting.auc_period_20",
+            "targeting.auc_period_26",
+            "leaks",
+            "hit_rate",
+            "selected_by.random.share",
+            "clearance_hours_mean",
+            "targeting.trainings",
+        ),
+        (
+            Expect("floor-1", "selected_by.random.share", "<", quick=True),
+            Expect("floor-0", "selected_by.random.share", "<", quick=True),
+        ),
+    ),
 }
 # The calibrated scenarios (bordersim calibrate) are their base files with fitted values: the
 # same key results and directions.
@@ -416,6 +433,7 @@ LABELS = {
     "adversary.shift": "flow moved",
     "adversary.displaced": "illicit displaced",
     "targeting.auc": "model AUC",
+    "selected_by.random.share": "selected at random",
     "targeting.trainings": "model fits",
 }
 COUNTS = {
@@ -471,7 +489,7 @@ def is_money(metric: str) -> bool:
 
 
 def is_share(metric: str) -> bool:
-    return metric.endswith(("_rate", "_share", "utilisation", "precision", "coverage"))
+    return metric.endswith(("_rate", "_share", ".share", "utilisation", "precision", "coverage"))
 
 
 def number(metric: str, value: float | None, signed: bool = False) -> str:
