@@ -262,6 +262,18 @@ def test_bad_settings_are_named(change, path, words):
     assert path in found and words in found[path], info.value.problems
 
 
+def test_bordersim_run_reports_the_model_by_period(tmp_path, capsys):
+    """The plain command line path: the summary holds the targeting metrics, and the report
+    a table of the model's AUC period by period."""
+    path = write_toml(tmp_path / "learning.toml", learning_data())
+    code, out, err = cli(capsys, "run", path, "--out", tmp_path / "out")
+    assert code == 0, err
+    summary = (tmp_path / "out" / "summary.csv").read_text()
+    assert "targeting.auc_period_3," in summary and "targeting.trainings," in summary
+    report = (tmp_path / "out" / "report.html").read_text()
+    assert "Targeting that learns" in report and "model AUC, period 4" in report
+
+
 def test_without_scikit_learn_it_says_how_to_install_it(monkeypatch, tmp_path, capsys):
     monkeypatch.setitem(sys.modules, "sklearn", None)
     monkeypatch.setitem(sys.modules, "sklearn.linear_model", None)

@@ -400,7 +400,29 @@ def detail_tables(saved: Saved) -> str:
         ("post-release detections", "post_release_detections", False),
     ]
     parts.append(("Illicit goods", _by_point_table(saved, ill)))
+    parts.append(("Targeting that learns", _by_point_table(saved, _learning_rows(saved))))
     return "\n".join(f"<h3>{esc(title)}</h3>\n{body}" for title, body in parts if body)
+
+
+def _learning_rows(saved: Saved) -> list[tuple[str, str, bool]]:
+    """A learning policy's model: its AUC over the counted declarations and period by period
+    (how it learns and forgets), and its fits; none for another policy."""
+    periods = sorted(
+        {
+            int(m.rpartition("_")[2])
+            for p in saved.points
+            for m in p.stats
+            if m.startswith(names.targeting("auc_period_"))
+        }
+    )
+    rows = [("model AUC, counted declarations", names.targeting("auc"), False)]
+    rows += [(f"model AUC, period {k}", names.targeting_period(k), False) for k in periods]
+    rows += [
+        ("model fits", names.targeting("trainings"), False),
+        ("outcomes of its last fit", names.targeting("training_outcomes"), False),
+        ("share of them found illicit", names.targeting("training_illicit_share"), True),
+    ]
+    return rows
 
 
 COSTS_NOTE = (
