@@ -51,6 +51,10 @@ def canvas(svg: bytes) -> tuple[float, float]:
 
 @pytest.mark.parametrize("which", [*SHIPPED, "sweep"])
 def test_no_label_overlaps_and_no_legend_covers_data(folders, which):
+    """Every report figure, read from its SVG as a projector shows it: no two texts overlap,
+    no legend covers the data, nothing is cut off at the edge, and every tick label is at
+    least as large as the style says (12 pt), not the library's 10 of axes made outside it."""
+    least = min(STYLE["xtick.labelsize"], STYLE["ytick.labelsize"])
     figures = every_figure(folders[which])
     kinds = {name.removeprefix("point ").split("-0")[0] for name in figures}
     assert {"tradeoff", "trs", "cold-chain"} <= kinds
@@ -61,18 +65,10 @@ def test_no_label_overlaps_and_no_legend_covers_data(folders, which):
         width, height = canvas(svg)
         cut = [b.what for b in text_boxes(svg) if b.x0 < -1 or b.y0 < -1 or b.x1 > width + 1]
         assert not cut, (which, name, "cut off at the edge", cut)
-
-
-@pytest.mark.parametrize("which", [*SHIPPED, "sweep"])
-def test_tick_labels_are_as_large_as_the_style_says(folders, which):
-    """Every report figure's tick labels, read from its SVG, are at least the style's size
-    (12 pt), readable on a projector; not the library's 10 of axes made outside the style."""
-    least = min(STYLE["xtick.labelsize"], STYLE["ytick.labelsize"])
-    for name, (fig, _) in every_figure(folders[which]).items():
-        sizes = tick_label_sizes(plots.svg_bytes(fig))
+        sizes = tick_label_sizes(svg)
         assert sizes, (which, name, "no tick labels found")
         small = [(text, size) for text, size in sizes if size < least]
-        assert not small, (which, name, small)
+        assert not small, (which, name, "tick labels smaller than the style's", small)
 
 
 def test_axes_made_outside_the_style_get_its_tick_labels():
