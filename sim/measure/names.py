@@ -508,6 +508,11 @@ _WORDS = {
     "found illicit",
 }
 _FAMILY_WORDS = {"commodity": "{name}", "lane": "{name} lane", "kind": "{name}"}
+_SHARING_WORDS = {
+    "sharing.seizures": "seizures shared between offices",
+    "sharing.flagged": "declarations flagged by shared seizures",
+    "sharing.flagged_illicit": "illicit declarations flagged by shared seizures",
+}
 _NETWORK_WORDS = {
     "interception_rate": "share of illicit shipments intercepted",
     "clearance_hours_mean": "mean clearance time of released shipments",
@@ -515,8 +520,8 @@ _NETWORK_WORDS = {
     "leaks": "illicit shipments released",
     "intercepted": "shipments intercepted",
     "illicit": "illicit shipments",
-    "harm": "harm of illicit goods leaked (US$)",
-    "leaked_value_usd": "declared value of illicit goods leaked (US$)",
+    "harm": "harm of illicit goods leaked",
+    "leaked_value_usd": "declared value of illicit goods leaked",
 }
 
 
@@ -524,6 +529,9 @@ def unit(metric: str) -> str:
     """How a metric's value reads: ``%`` (a share, shown as a percentage), ``h`` (hours),
     ``count`` (shipments or events per run), ``US$``, or ``""``."""
     if is_cost(metric):
+        return "US$"
+    net = _network_parts(metric)
+    if net is not None and net[1] in NETWORK_AMOUNTS:
         return "US$"
     last = metric.rpartition(".")[2]
     if at_most_one(metric) or last.endswith(("_share", "_rate", "utilisation", "share")):
@@ -542,6 +550,8 @@ def words(metric: str) -> str:
     hours = within_hours(metric)
     if hours is not None:
         return f"share released within {hours:g} h"
+    if metric in SHARING_COUNTS:
+        return _SHARING_WORDS[metric]
     net = _network_parts(metric)
     if net is not None:
         where = "across the network" if net[0] == "network" else f"at office {net[0][7:]}"
