@@ -226,7 +226,7 @@ def test_a_sweep_over_officers_says_their_range(tmp_path, capsys):
     )
     assert code == 0, err
     simulated = describe(load_results(out))
-    assert "physical: 2 to 6 (varied by the sweep) officer(s) or machine(s)" in simulated
+    assert "physical: 2 to 6 officer(s) or machine(s) (varied by the sweep)" in simulated
     assert "physical: 2 officer(s)" not in simulated
 
 

@@ -147,11 +147,12 @@ def describe(saved: Saved) -> str:
         for name, c in checks.items():
             what = name if name == c.get("kind") else f"{name} ({c.get('kind')})"
             servers = swept.get(f"checks.{name}.servers")
-            servers = f"{servers} (varied by the sweep)" if servers else c.get("servers")
-            text = (
-                f"{what}: {servers} officer(s) or machine(s), "
-                f"{_roster_words(sc, c.get('roster', '24/7'))}"
+            staff = (
+                f"{servers} officer(s) or machine(s) (varied by the sweep)"
+                if servers
+                else f"{c.get('servers')} officer(s) or machine(s)"
             )
+            text = f"{what}: {staff}, {_roster_words(sc, c.get('roster', '24/7'))}"
             detect = c.get("detect") or {}
             if detect:
                 text += "; finds " + ", ".join(f"{v:.0%} of {k}" for k, v in detect.items())
