@@ -88,6 +88,23 @@ def test_later_points_of_a_comparison_do_not_repeat_the_reference():
         assert len(later) < len(first)
 
 
+def test_metrics_that_do_not_change_are_said_together_once():
+    both = {"clearance_hours_mean": _s(3.1, 3.0, 3.2), "interception_rate": _s(0.08, 0.07, 0.09)}
+    base = Said("base", both)
+    other = Said(
+        "other",
+        {"clearance_hours_mean": _s(3.2, 3.0, 3.4), "interception_rate": _s(0.081, 0.07, 0.09)},
+        {"clearance_hours_mean": _s(0.1, -0.1, 0.3), "interception_rate": _s(0.001, -0.01, 0.01)},
+    )
+    info = {"headline": ["clearance_hours_mean", "interception_rate"]}
+    (said,) = bottom_line("compare", info, [base, other])
+    assert said == (
+        "Other (against base): the mean clearance time (3.2 h against 3.1 h, interval of the "
+        "difference -0.10 to 0.30 h) and the share of illicit shipments intercepted (8.1% "
+        "against 8.0%, interval of the difference -1.0 to 1.0 points) do not change measurably."
+    )
+
+
 def test_a_sweep_asks_what_it_varies_in_its_levers_words():
     """A sweep's bottom line opens with what the sweep varies, over which range, in the
     words of [scenario.levers], not with the base scenario's own question."""

@@ -146,18 +146,46 @@ def _change(metric: str, ref: Mapping[str, Any], other: Said, again: bool = Fals
         return f"{what} is {_with_unit(metric, b)}{against}"
     if d.get("ci_low") == d.get("ci_high") == d["mean"] == 0:
         return f"{what} is the same in every replication ({_mean(metric, b)})"
-    if not measurable(d):
-        span = f"{number(unit, d['ci_low'])} to {number(unit, d['ci_high'])}"
-        after = {"%": " points", "h": " h"}.get(unit, "")
-        against = "" if again else f" against {_mean(metric, a)}"
-        return (
-            f"{what} does not change measurably ({_mean(metric, b)}{against}, interval of the "
-            f"difference {span}{after})"
-        )
+    quiet = _quiet(metric, ref, other, again)
+    if quiet is not None:
+        return f"{what} does not change measurably ({quiet})"
     verb = "rises" if d["mean"] > 0 else "falls"
     by = difference(unit, dict(d)).replace(" (", ", interval ", 1).removesuffix(")")
     start = "" if again else f" from {_with_unit(metric, a)}"
     return f"{what} {verb}{start} to {_with_unit(metric, b)} ({by})"
+
+
+def _quiet(metric: str, ref: Mapping[str, Any], other: Said, again: bool) -> str | None:
+    """The values and the interval of the difference of a metric that does not change
+    measurably (``4.9 h against 5.0 h, interval of the difference -0.42 to 0.35 h``); None
+    when it does, or when there is nothing to judge."""
+    d = (other.differences or {}).get(metric)
+    if d is None or d.get("mean") is None or measurable(d):
+        return None
+    if d.get("ci_low") == d.get("ci_high") == d["mean"] == 0:
+        return None
+    unit = names.unit(metric)
+    span = f"{number(unit, d['ci_low'])} to {number(unit, d['ci_high'])}"
+    after = {"%": " points", "h": " h"}.get(unit, "")
+    against = "" if again else f" against {_mean(metric, ref.get(metric))}"
+    value = _mean(metric, other.stats.get(metric))
+    return f"{value}{against}, interval of the difference {span}{after}"
+
+
+def _against(base: Said, other: Said, metrics: list[str], again: bool) -> str:
+    """What changes from ``base`` to ``other``, metric by metric in the headline's order; two
+    or more metrics that do not change measurably are said together, once, where the first of
+    them comes."""
+    quiet = {m: _quiet(m, base.stats, other, again) for m in metrics}
+    if sum(q is not None for q in quiet.values()) < 2:
+        return "; ".join(_change(m, base.stats, other, again) for m in metrics)
+    still = _and([f"the {names.words(m)} ({q})" for m, q in quiet.items() if q is not None])
+    first = next(m for m in metrics if quiet[m] is not None)
+    return "; ".join(
+        f"{still} do not change measurably" if m == first else _change(m, base.stats, other, again)
+        for m in metrics
+        if m == first or quiet[m] is None
+    )
 
 
 def _compare(base: Said, others: Sequence[Said], metrics: list[str]) -> list[str]:
@@ -167,7 +195,7 @@ def _compare(base: Said, others: Sequence[Said], metrics: list[str]) -> list[str
         _sentence(
             (other.name if k else f"{other.name} (against {base.name})")
             + ": "
-            + "; ".join(_change(m, base.stats, other, again=k > 0) for m in metrics)
+            + _against(base, other, metrics, again=k > 0)
         )
         for k, other in enumerate(others)
     ]
