@@ -307,3 +307,24 @@ def test_an_office_file_linked_from_outside_the_folder_is_refused(tmp_path: Path
     code, _, err = cli(capsys, "validate", file)
     assert code == 2
     assert "network.offices.port.file: 'port.toml' is not a file in this file's folder" in err
+
+
+def test_run_prints_each_office_and_the_whole_network(tmp_path: Path, capsys):
+    """``bordersim run`` of a network says the table above is the home office's and lists
+    every office with the network's totals, whose counts add up."""
+    write_toml(tmp_path / "port.toml", office_data("port", red=0.2))
+    data = network_data({"port": {"file": "port.toml", "label": "sea port"}}, days=4)
+    data["network"]["home_label"] = "air hub"
+    path = write_toml(tmp_path / "net.toml", data)
+    code, out, _ = cli(capsys, "run", path, "--replications", "2", "--out", tmp_path / "out")
+    assert code == 0
+    assert "The figures above are the home office's (air hub)" in out
+    lines = out.splitlines()
+    lines = lines[next(i for i, line in enumerate(lines) if line.strip().startswith("Office")) :]
+    rows = {line[:17].strip(): line[17:].split() for line in lines[1:4]}
+    assert list(rows) == ["air hub", "sea port", "whole network"]
+    shipments = {k: int(v[0].replace(",", "")) for k, v in rows.items()}
+    assert abs(shipments["air hub"] + shipments["sea port"] - shipments["whole network"]) <= 1
+    header = lines[0]
+    for line in lines[1:4]:  # every column ends where its header ends
+        assert len(line) == len(header)

@@ -135,13 +135,63 @@ def format_summary(
     lines.append(f"  {period_note(info)}")
     lines += trs_lines(sc, s)
     lines += cost_lines(s)
-    lines += ["", f"  {'Station':<14}{'wait h (mean)':>18}{'utilisation':>18}{'queue max':>12}"]
-    for name in sc.checks:
-        wait = _fmt(s[station(name, "wait_hours_mean")])
-        utilisation = _fmt(s[station(name, "utilisation")], 1, True)
-        queue = whole(s[station(name, "queue_max")]["mean"] or 0)
-        lines.append(f"  {name:<14}{wait:>18}{utilisation:>18}{queue:>12}")
+    rows = [
+        (
+            name,
+            _fmt(s[station(name, "wait_hours_mean")]),
+            _fmt(s[station(name, "utilisation")], 1, True),
+            whole(s[station(name, "queue_max")]["mean"] or 0),
+        )
+        for name in sc.checks
+    ]
+    lines += [""] + table(("Station", "wait h (mean)", "utilisation", "queue max"), rows)
+    lines += office_lines(sc, s)
     return "\n".join(lines)
+
+
+def table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    """Rows of text under a header, indented: the first column to the left, the others to the
+    right, each as wide as its widest cell (an interval may be long) plus a gap."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    out = []
+    for row in [header, *rows]:
+        cells = [f"{row[0]:<{widths[0]}}"]
+        cells += [f"{cell:>{w}}" for cell, w in zip(row[1:], widths[1:], strict=True)]
+        out.append("  " + "   ".join(cells).rstrip())
+    return out
+
+
+def office_lines(sc: Scenario, s: dict[str, dict[str, Any]]) -> list[str]:
+    """A network's offices side by side, and the network as a whole (none for one office):
+    the figures above are the home office's alone."""
+    network = getattr(sc, "network", None)
+    if network is None or names.network("shipments") not in s:
+        return []
+    offices = [(network.home, network.home_label or network.home)]
+    offices += [(name, label or name) for name, (label, _) in sc.offices.items()]
+    rows = [(label, f"office.{name}") for name, label in offices] + [("whole network", "network")]
+    body = []
+    for label, prefix in rows:
+
+        def get(stat: str, prefix: str = prefix) -> dict[str, Any] | None:
+            return s.get(f"{prefix}.{stat}")
+
+        body.append(
+            (
+                label,
+                whole((get("shipments") or {}).get("mean") or 0),
+                _fmt(get("interception_rate"), 1, True),
+                count_interval(get("leaks")),
+                _fmt(get("clearance_hours_mean")),
+            )
+        )
+    header = ("Office", "shipments", "interception", "leaks", "clearance h (mean)")
+    return [
+        "",
+        f"  The figures above are the home office's ({offices[0][1]}); the network's offices, "
+        "per run:",
+        *table(header, body),
+    ]
 
 
 # --------------------------------------------------------------------------- numbers for people
