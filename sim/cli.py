@@ -579,10 +579,17 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         return _finish(args, folder)
 
 
-def _already_finished(done: Any) -> int:
+def _already_finished(done: Any, write: str | None = None, scenario: str = "") -> int:
     """A results folder that holds the same inputs, finished: say so and where its report
-    is, rewrite nothing, and succeed (a report's reproduce command works as printed)."""
+    is, rewrite nothing in it, and succeed (a report's reproduce command works as printed).
+    ``write``: the --write-scenario path of a search, given the folder's ``scenario`` file."""
     print(done)
+    kept = done.folder / scenario
+    if write and scenario and kept.is_file():
+        from sim.files.write import write_atomic
+
+        write_atomic(Path(write), kept.read_text(encoding="utf-8"))
+        print(f"Its scenario ({kept}) written to {write}")
     report = done.folder / "report.html"
     if report.is_file():
         print(f"Report: {report}")
@@ -861,7 +868,7 @@ def _calibrate(args: argparse.Namespace, argv: list[str]) -> int:
             write_scenario=args.write_scenario,
         )
     except AlreadyFinished as done:
-        return _already_finished(done)
+        return _already_finished(done, args.write_scenario, "calibrated.toml")
     except KeyboardInterrupt:
         return _search_interrupted(argv, args, folder / STUDY, "trials")
     if not args.quiet:
@@ -935,7 +942,7 @@ def _optimise(args: argparse.Namespace, argv: list[str]) -> int:
             progress=False if args.quiet else None,
         )
     except AlreadyFinished as done:
-        return _already_finished(done)
+        return _already_finished(done, args.write_scenario, "recommended.toml")
     except KeyboardInterrupt:
         return _search_interrupted(argv, args, folder / STUDY, "trials")
     if not args.quiet:

@@ -316,6 +316,10 @@ def test_cli_calibrates_and_writes_the_scenario(
     assert f"Results written to {out}/" in stdout
     code, stdout, err = cli(capsys, *args)
     assert code == 0 and "already holds this calibration, finished" in stdout, err
+    written.unlink()  # complete, the scenario asked for is still written, from the folder's
+    code, stdout, err = cli(capsys, *args, "--write-scenario", written)
+    assert code == 0 and "already holds this calibration, finished" in stdout, err
+    assert written.read_text() == (out / "calibrated.toml").read_text()
     code, _, err = cli(capsys, *args, "--write-scenario", tmp_path / "none" / "x.toml")
     assert code == 2 and "--write-scenario" in err
 
