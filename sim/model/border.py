@@ -263,10 +263,8 @@ class Border:
         rec = self.records
         if not rec.has_alerts:
             rec.alert, rec.has_alerts = np.zeros(len(self.traffic), dtype=bool), True
-        rec.alert[sids] = True
-        column = self.path._cols[11]  # what the exact path reads at selection
-        for sid in sids.tolist():
-            column[sid] = 1
+            self.path.alerts_raised()
+        rec.alert[sids] = True  # the column the exact path reads at selection
 
     # Running ---------------------------------------------------------------------------------
     def run(self) -> Records:
@@ -297,8 +295,8 @@ class Border:
         """Change the ground truth of shipments not yet selected (traffickers who adapt,
         between steps) and all that reads it: their risk score and alert, from their own noise
         as at the start (:func:`risk_scores`, :func:`alerts`; an alert raised by :meth:`flag`
-        before is drawn again: set the truth first), and the exact path's copies of these
-        columns."""
+        before is drawn again: set the truth first). The exact path reads these columns
+        themselves."""
         if self.fast:
             raise RuntimeError("the truth can change during a run on the exact path only")
         sids = np.asarray(sids, dtype=np.int64)
@@ -310,13 +308,6 @@ class Border:
         if sel.alert_p is not None:
             coverage, false_rate = sel.alert_p
             rec.alert[sids] = tr.alert_u[sids] < np.array([false_rate, *coverage])[truth]
-        cols = getattr(self.path, "_cols", None)
-        if cols is not None:
-            score, alert = rec.risk_score, rec.alert
-            for sid in sids.tolist():
-                cols[9][sid] = int(tr.truth[sid])
-                cols[10][sid] = float(score[sid])
-                cols[11][sid] = bool(alert[sid])
 
     def finish(self) -> Records:
         """Simulate what is left of the run (nothing, when :meth:`run` did it) and return the

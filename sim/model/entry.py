@@ -9,7 +9,6 @@ order (any policy); :class:`sim.model.fast.FastPath` selects every shipment befo
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Generator
 from typing import TYPE_CHECKING
 
@@ -23,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = ["EntryPath"]
 
 _BOOL = (False, True)
+_NAN = float("nan")
 
 
 class EntryPath:
@@ -54,6 +54,10 @@ class EntryPath:
     def close(self) -> None:
         """The run has stopped: drop what it needed."""
 
+    def alerts_raised(self) -> None:
+        """The records have an alert column from now on (a shared seizure flagged the first
+        declarations during the run): what selection reads, read it."""
+
     def lodged(self) -> np.ndarray:
         """When customs deals with each declaration: lodged, or, under pre-arrival
         processing, ``lead_hours`` before arrival for a declaration lodged before it."""
@@ -72,44 +76,32 @@ class EntryPath:
         order = np.argsort(start, kind="stable")
         return order, start[order]
 
-    def _columns(self) -> tuple:
-        """What selection reads, as compact Python arrays (8 bytes a float, 1 or 2 a code or
-        flag, and far cheaper to index per shipment than numpy arrays)."""
-        tr = self.traffic
+    def _columns(self) -> list:
+        """What selection reads, as memoryviews of the traffic's and the records' own columns:
+        no copy (a shipment costs nothing more here), each as cheap to index per shipment as
+        a Python array and far cheaper than numpy. A column written during the run (the truth
+        of traffickers who adapt, alerts from shared seizures) is read as it stands. The risk
+        score and the alert are ``None`` when the policy has none (read as NaN and False)."""
+        tr, rec = self.traffic, self.records
+        return [
+            memoryview(tr.arrival),
+            memoryview(self.lodged()),
+            memoryview(tr.commodity),
+            memoryview(tr.origin),
+            memoryview(tr.compliance),
+            memoryview(tr.aeo),
+            memoryview(tr.prearrival),
+            memoryview(tr.priority),
+            memoryview(tr.value_usd),
+            memoryview(tr.truth),
+            memoryview(rec.risk_score) if rec.has_score else None,
+            memoryview(rec.alert) if rec.has_alerts else None,
+        ]
 
-        def floats(x: np.ndarray) -> array:
-            return array("d", np.ascontiguousarray(x, dtype=np.float64).tobytes())
-
-        def codes(x: np.ndarray, kind: str = "h") -> array:
-            return array(kind, np.ascontiguousarray(x, dtype=np.dtype(kind)).tobytes())
-
-        return (
-            floats(tr.arrival),
-            floats(self.lodged()),
-            codes(tr.commodity),
-            codes(tr.origin),
-            codes(tr.compliance),
-            codes(tr.aeo, "b"),
-            codes(tr.prearrival, "b"),
-            codes(tr.priority, "b"),
-            floats(tr.value_usd),
-            codes(tr.truth, "b"),
-            floats(self.records.risk_score),
-            codes(self.records.alert, "b"),
-        )
-
-    def _ready_and_class(self) -> tuple[array, array]:
-        """When each shipment's goods are ready and its route class, as compact arrays: the
-        arrival and commodity columns of :meth:`_columns` themselves when there is no
-        ``[unloading]`` and no share of a commodity needs a check."""
-        tr, border = self.traffic, self.border
-        ready = self._cols[0]
-        if tr.ready is not tr.arrival:
-            ready = array("d", np.ascontiguousarray(tr.ready, dtype=np.float64).tobytes())
-        cls = self._cols[2]
-        if border.route_class is not tr.commodity:
-            cls = array("i", np.ascontiguousarray(border.route_class, dtype=np.int32).tobytes())
-        return ready, cls
+    def _ready_and_class(self) -> tuple[memoryview, memoryview]:
+        """When each shipment's goods are ready and its route class, as memoryviews of the
+        traffic's and the border's own columns."""
+        return memoryview(self.traffic.ready), memoryview(self.border.route_class)
 
     def _declaration(self, sid: int) -> Declaration:
         """What the policy reads of shipment ``sid`` (from :meth:`_columns`, kept in ``_cols``
@@ -127,6 +119,6 @@ class EntryPath:
             _BOOL[pre[sid]],
             _BOOL[pri[sid]],
             val[sid],
-            score[sid],
-            _BOOL[alert[sid]],
+            _NAN if score is None else score[sid],
+            alert is not None and alert[sid],
         )

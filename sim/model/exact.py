@@ -9,7 +9,6 @@ started. A selected shipment joins its first check at once, or is released.
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Generator
 from typing import TYPE_CHECKING
 
@@ -32,14 +31,21 @@ class ExactPath(EntryPath):
     def __init__(self, border: Border) -> None:
         super().__init__(border)
         self._release = border.release
+        self._lodged = super().lodged()
         self._cols = self._columns()
         self._ready, self._class = self._ready_and_class()
+        # What selection reads lives on in those views; the traffic's other columns drawn on
+        # demand (the noise of the risk score, units...) are drawn again if read.
+        self.traffic.forget()
+
+    def lodged(self) -> np.ndarray:
+        """As :meth:`EntryPath.lodged`, computed once while the run needs it (the column
+        selection reads)."""
+        return super().lodged() if self._lodged is None else self._lodged
 
     def start(self) -> Generator:
         """Start the arrivals at time 0, after the rosters' first changes."""
-        order, times = self.start_order()
-        self._order = array("q", order.astype(np.int64).tobytes())
-        self._times = array("d", times.tobytes())
+        self._order, self._times = self._start_order()
         self._pos = 0
         if self._times and self._times[0] > self.env.now:
             self._arrival_event(self._times[0] - self.env.now)
@@ -47,6 +53,20 @@ class ExactPath(EntryPath):
             self._arrive()
         return
         yield  # a generator that never waits
+
+    def _start_order(self) -> tuple[memoryview | None, memoryview]:
+        """:meth:`start_order` kept small: no order (``None``) when customs first deals with
+        every shipment at its arrival, in arrival order (no declaration processed before
+        arrival), and then the arrival column itself for the instants; else the order as
+        4-byte ids (or 8 when there are too many) and the instants."""
+        arrival = self.traffic.arrival
+        start = np.minimum(arrival, self._lodged)
+        if np.array_equal(start, arrival) and not (arrival[1:] < arrival[:-1]).any():
+            return None, self._cols[0]  # a stable sort of sorted instants changes nothing
+        del start
+        order, times = self.start_order()
+        ids = order.astype(np.int32 if len(order) < 2**31 else np.int64)
+        return memoryview(ids), memoryview(times)
 
     def _arrival_event(self, delay: float) -> None:
         Timeout(self.env, delay).callbacks.append(self._arrive)
@@ -64,7 +84,8 @@ class ExactPath(EntryPath):
             self._arrival_event(times[q] - now)
         self._pos = q
         lodged = self._cols[1]
-        for sid in self._order[p:q]:
+        order = self._order
+        for sid in range(p, q) if order is None else order[p:q]:
             t = lodged[sid]
             if t > now:  # lodged later: selected then
                 Timeout(self.env, t - now, sid).callbacks.append(self._lodged_event)
@@ -102,5 +123,9 @@ class ExactPath(EntryPath):
                 station, OTHER
             )
 
+    def alerts_raised(self) -> None:
+        self._cols[11] = memoryview(self.records.alert)
+
     def close(self) -> None:
         self._cols = self._order = self._times = self._ready = self._class = None
+        self._lodged = None

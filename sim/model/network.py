@@ -11,7 +11,9 @@ own event), so that what a hook does between steps reaches later selections.
 
 from __future__ import annotations
 
+import math
 import zlib
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -19,6 +21,7 @@ import numpy as np
 
 from sim.model.border import Border
 from sim.model.records import INTERCEPTED, Records
+from sim.model.traffic import code_dtype
 from sim.policies import Policy
 from sim.schema import Scenario
 from sim.schema.network import DEFAULT_HOME, Sharing
@@ -61,6 +64,25 @@ def office_seed(seed_seq: np.random.SeedSequence, name: str) -> np.random.SeedSe
     return np.random.SeedSequence(seed_seq.entropy, spawn_key=(*seed_seq.spawn_key, key))
 
 
+class _Streams(Streams):
+    """The streams of a linked office: they keep the per-shipment variates they hand out, so
+    that the blocks drawn can be let go between steps (:meth:`forget`; drawn again,
+    identically, when read), rather than up to ``PerShipment.KEEP`` blocks of each."""
+
+    def __init__(self, seed_seq: np.random.SeedSequence):
+        super().__init__(seed_seq)
+        self._given: list[PerShipment] = []
+
+    def per_shipment(self, name: str, draw=None) -> PerShipment:
+        variates = super().per_shipment(name, draw)
+        self._given.append(variates)
+        return variates
+
+    def forget(self) -> None:
+        for variates in self._given:
+            variates.forget()
+
+
 def linked(scenario: Scenario) -> bool:
     """Whether a scenario's offices act on each other (then they run in lock-step)."""
     network = scenario.network
@@ -83,14 +105,15 @@ class Network:
         self.scenario = scenario
         spec = scenario.network
         exact = linked(scenario)
-        self.streams = Streams(seed_seq)
+        kind = _Streams if exact else Streams
+        self.streams = kind(seed_seq)
         home = spec.home if spec is not None else DEFAULT_HOME
         label = spec.home_label if spec is not None else ""
         self.offices = [
             Office(home, label, scenario, Border(scenario, self.streams, policy, exact=exact))
         ]
         for name, (label, office) in scenario.offices.items():
-            streams = Streams(office_seed(seed_seq, name))
+            streams = kind(office_seed(seed_seq, name))
             self.offices.append(Office(name, label, office, Border(office, streams, exact=exact)))
         self.borders = {o.name: o.border for o in self.offices}
         # The adversary first: the truth of a step's shipments is set before sharing reads it.
@@ -123,6 +146,8 @@ class Network:
                 office.border.advance(stop)
             for hook in self.hooks:
                 hook.after(start, stop)
+            for office in self.offices:
+                office.border.streams.forget()
             start = stop
         return {o.name: o.border.finish() for o in self.offices}
 
@@ -154,8 +179,8 @@ class _Member:
     name: str
     border: Border
     order: np.ndarray  # shipment ids (int32) by the instant customs deals with them
-    times: np.ndarray  # those instants, sorted
-    key: np.ndarray  # int32 match key of each shipment
+    times: np.ndarray  # those instants, by shipment id (the exact path's own column)
+    key: np.ndarray  # match key of each shipment (as few bytes as the keys need)
     flag_u: PerShipment  # U[0, 1) per shipment: flagged when below its truth's chance
     seen: np.ndarray  # bool per shipment: its seizure already shared
     rows_from: list[int] = field(default_factory=list)  # per station: first row maybe unfinished
@@ -186,11 +211,13 @@ class SharedSeizures:
             column = _column(border, attr)
             ids = np.array([words.index(n) for n in _names(border, attr)], dtype=np.int32)
             key = key * np.int32(len(words) + 1) + ids[column]
+        keys = math.prod(len(words) + 1 for words in vocab.values())
+        key = key.astype(code_dtype(keys))  # as few bytes as the keys need
         times = border.path.lodged()
         order = np.argsort(times, kind="stable").astype(np.int32)
         u = border.streams.per_shipment("sharing")
         seen = np.zeros(len(tr), dtype=bool)
-        return _Member(name, border, order, times[order], key, u, seen, [0] * len(border.stations))
+        return _Member(name, border, order, times, key, u, seen, [0] * len(border.stations))
 
     def before(self, start: float, end: float) -> None:
         """Flag this step's declarations that match a seizure shared with their office."""
@@ -201,8 +228,13 @@ class SharedSeizures:
             active = [s for s in self.shared if s[3] != m and s[0] < end]
             if not active:
                 continue
-            lo, hi = np.searchsorted(member.times, (start, end), side="left")
-            ids, when = member.order[lo:hi], member.times[lo:hi]
+            # The step's declarations, found by bisection over the ids in order of their
+            # instants (rather than over a sorted copy of the instants: 8 bytes a shipment).
+            instant = member.times.__getitem__
+            lo = bisect_left(member.order, start, key=instant)
+            hi = bisect_left(member.order, end, lo=lo, key=instant)
+            ids = member.order[lo:hi]
+            when = member.times[ids]
             keys = member.key[ids]
             hit = np.zeros(len(ids), dtype=bool)
             for begin, until, key, _ in active:
