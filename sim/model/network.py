@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import zlib
-from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -173,13 +172,12 @@ def simulate_network(
 
 @dataclass
 class _Member:
-    """What sharing keeps of one office: when customs deals with each declaration (sorted),
-    each declaration's match key, the draws that decide a flag, and the seizures seen."""
+    """What sharing keeps of one office: when customs deals with each declaration, each
+    declaration's match key, the draws that decide a flag, and the seizures seen."""
 
     name: str
     border: Border
-    order: np.ndarray  # shipment ids (int32) by the instant customs deals with them
-    times: np.ndarray  # those instants, by shipment id (the exact path's own column)
+    times: np.ndarray  # when customs deals with each shipment (the exact path's own column)
     key: np.ndarray  # match key of each shipment (as few bytes as the keys need)
     flag_u: PerShipment  # U[0, 1) per shipment: flagged when below its truth's chance
     seen: np.ndarray  # bool per shipment: its seizure already shared
@@ -208,16 +206,15 @@ class SharedSeizures:
         tr = border.traffic
         key = np.zeros(len(tr), dtype=np.int32)  # at most 100 names of 4 attributes: < 2**31
         for attr, words in vocab.items():
-            column = _column(border, attr)
             ids = np.array([words.index(n) for n in _names(border, attr)], dtype=np.int32)
-            key = key * np.int32(len(words) + 1) + ids[column]
+            key *= np.int32(len(words) + 1)
+            key += ids[_column(border, attr)]
         keys = math.prod(len(words) + 1 for words in vocab.values())
         key = key.astype(code_dtype(keys))  # as few bytes as the keys need
-        times = border.path.lodged()
-        order = np.argsort(times, kind="stable").astype(np.int32)
         u = border.streams.per_shipment("sharing")
         seen = np.zeros(len(tr), dtype=bool)
-        return _Member(name, border, order, times, key, u, seen, [0] * len(border.stations))
+        times = border.path.lodged()
+        return _Member(name, border, times, key, u, seen, [0] * len(border.stations))
 
     def before(self, start: float, end: float) -> None:
         """Flag this step's declarations that match a seizure shared with their office."""
@@ -228,13 +225,11 @@ class SharedSeizures:
             active = [s for s in self.shared if s[3] != m and s[0] < end]
             if not active:
                 continue
-            # The step's declarations, found by bisection over the ids in order of their
-            # instants (rather than over a sorted copy of the instants: 8 bytes a shipment).
-            instant = member.times.__getitem__
-            lo = bisect_left(member.order, start, key=instant)
-            hi = bisect_left(member.order, end, lo=lo, key=instant)
-            ids = member.order[lo:hi]
-            when = member.times[ids]
+            # The step's declarations, found by a pass over the instants (rather than kept in
+            # their order: 12 bytes a shipment); which are flagged does not depend on the order.
+            times = member.times
+            ids = np.flatnonzero((times >= start) & (times < end))
+            when = times[ids]
             keys = member.key[ids]
             hit = np.zeros(len(ids), dtype=bool)
             for begin, until, key, _ in active:
@@ -270,10 +265,10 @@ def _names(border: Border, attr: str) -> list[str]:
 
 
 def _column(border: Border, attr: str) -> np.ndarray:
-    """Each shipment's code of a declared attribute."""
+    """Each shipment's code of a declared attribute (the traffic's own column)."""
     tr = border.traffic
     columns = {"commodity": tr.commodity, "origin": tr.origin, "compliance": tr.compliance}
-    return (tr.aeo if attr == "aeo" else columns[attr]).astype(np.int64)
+    return tr.aeo.view(np.int8) if attr == "aeo" else columns[attr]
 
 
 def _new_seizures(member: _Member) -> tuple[np.ndarray, np.ndarray]:
