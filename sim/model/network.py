@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Protocol
 
 import numpy as np
 
 from sim.model.border import Border
 from sim.model.records import INTERCEPTED, Records
-from sim.model.traffic import code_dtype
+from sim.model.traffic import code_dtype, hourly_rates
 from sim.policies import Policy
 from sim.schema import Scenario
 from sim.schema.network import DEFAULT_HOME, Sharing
@@ -49,12 +51,20 @@ class Hook(Protocol):
 
 @dataclass
 class Office:
-    """One office of the network: its name, words for people, scenario and border."""
+    """One office of the network: its name, words for people, scenario and border (built when
+    first asked for: offices that run alone are built one at a time)."""
 
     name: str
     label: str
     scenario: Scenario
-    border: Border
+    build: Callable[[], Border] = field(repr=False)
+    _border: Border | None = field(default=None, init=False, repr=False)
+
+    @property
+    def border(self) -> Border:
+        if self._border is None:
+            self._border = self.build()
+        return self._border
 
 
 def office_seed(seed_seq: np.random.SeedSequence, name: str) -> np.random.SeedSequence:
@@ -109,30 +119,45 @@ class Network:
         home = spec.home if spec is not None else DEFAULT_HOME
         label = spec.home_label if spec is not None else ""
         self.offices = [
-            Office(home, label, scenario, Border(scenario, self.streams, policy, exact=exact))
+            Office(
+                home, label, scenario, partial(Border, scenario, self.streams, policy, exact=exact)
+            )
         ]
         for name, (label, office) in scenario.offices.items():
             streams = kind(office_seed(seed_seq, name))
-            self.offices.append(Office(name, label, office, Border(office, streams, exact=exact)))
-        self.borders = {o.name: o.border for o in self.offices}
-        # The adversary first: the truth of a step's shipments is set before sharing reads it.
+            self.offices.append(
+                Office(name, label, office, partial(Border, office, streams, exact=exact))
+            )
         self.hooks: list[Hook] = []
+        if not exact:
+            return  # nothing links the offices: each is built when its turn to run comes
+        borders = self.borders  # linked offices are all built at once, for the hooks
+        # The adversary first: the truth of a step's shipments is set before sharing reads it.
         if _adversary(scenario) is not None:
             from sim.model.adversary import Adversary  # the adaptive flow, when it is there
 
-            self.hooks.append(Adversary(scenario, self.borders, self.streams))
+            self.hooks.append(Adversary(scenario, borders, self.streams))
         if spec is not None and spec.sharing is not None:
-            self.hooks.append(SharedSeizures(spec.sharing, self.borders))
+            self.hooks.append(SharedSeizures(spec.sharing, borders))
 
     @property
     def home(self) -> Office:
         return self.offices[0]
 
+    @property
+    def borders(self) -> dict[str, Border]:
+        """Every office's border, by name (building those not built yet)."""
+        return {o.name: o.border for o in self.offices}
+
     def run(self) -> dict[str, Records]:
         """Simulate every office to the end of the run; their records, by office name, home
-        first. Offices with no hook between them run one after the other."""
+        first. Offices with no hook between them run one after the other, each built when its
+        turn comes, the busiest first: at its peak, no other office's shipments are held (their
+        streams are their own, so the order changes no number)."""
         if not self.hooks:
-            return {o.name: o.border.run() for o in self.offices}
+            busiest = sorted(self.offices, key=lambda o: -hourly_rates(o.scenario).sum())
+            records = {o.name: o.border.run() for o in busiest}
+            return {o.name: records[o.name] for o in self.offices}
         end = max(o.scenario.end_hours for o in self.offices)
         period = min(h.period_hours for h in self.hooks)
         step, start = 0, 0.0
