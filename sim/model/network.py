@@ -19,6 +19,7 @@ from functools import partial
 from typing import Protocol
 
 import numpy as np
+from simpy.events import Timeout
 
 from sim.model.border import Border
 from sim.model.records import INTERCEPTED, Records
@@ -74,9 +75,10 @@ def office_seed(seed_seq: np.random.SeedSequence, name: str) -> np.random.SeedSe
 
 
 class _Streams(Streams):
-    """The streams of a linked office: they keep the per-shipment variates they hand out, so
-    that the blocks drawn can be let go between steps (:meth:`forget`; drawn again,
-    identically, when read), rather than up to ``PerShipment.KEEP`` blocks of each."""
+    """The streams of an office: they keep the per-shipment variates they hand out, so that
+    the blocks drawn can be let go now and then (:meth:`forget`, between steps or once a
+    simulated day; drawn again, identically, when read), rather than up to
+    ``PerShipment.KEEP`` blocks of each."""
 
     def __init__(self, seed_seq: np.random.SeedSequence):
         super().__init__(seed_seq)
@@ -90,6 +92,18 @@ class _Streams(Streams):
     def forget(self) -> None:
         for variates in self._given:
             variates.forget()
+
+
+def _forget_daily(border: Border) -> None:
+    """Let go of an office's per-shipment variates once a simulated day while it runs alone:
+    an event that changes nothing else, nor the order of the others (SimPy orders the events
+    of one instant by when they were scheduled, so the others keep theirs)."""
+
+    def forget(_event: object) -> None:
+        border.streams.forget()
+        Timeout(border.env, 24.0).callbacks.append(forget)
+
+    Timeout(border.env, 24.0).callbacks.append(forget)
 
 
 def linked(scenario: Scenario) -> bool:
@@ -114,8 +128,7 @@ class Network:
         self.scenario = scenario
         spec = scenario.network
         exact = linked(scenario)
-        kind = _Streams if exact else Streams
-        self.streams = kind(seed_seq)
+        self.streams = _Streams(seed_seq)
         home = spec.home if spec is not None else DEFAULT_HOME
         label = spec.home_label if spec is not None else ""
         self.offices = [
@@ -124,7 +137,7 @@ class Network:
             )
         ]
         for name, (label, office) in scenario.offices.items():
-            streams = kind(office_seed(seed_seq, name))
+            streams = _Streams(office_seed(seed_seq, name))
             self.offices.append(
                 Office(name, label, office, partial(Border, office, streams, exact=exact))
             )
@@ -156,7 +169,10 @@ class Network:
         streams are their own, so the order changes no number)."""
         if not self.hooks:
             busiest = sorted(self.offices, key=lambda o: -hourly_rates(o.scenario).sum())
-            records = {o.name: o.border.run() for o in busiest}
+            records = {}
+            for o in busiest:
+                _forget_daily(o.border)
+                records[o.name] = o.border.run()
             return {o.name: records[o.name] for o in self.offices}
         end = max(o.scenario.end_hours for o in self.offices)
         period = min(h.period_hours for h in self.hooks)
