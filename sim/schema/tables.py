@@ -496,7 +496,6 @@ class Scenario(_Table):
         """The other offices of a ``[network]``, resolved: name -> ``(label, Scenario)``."""
         return self._offices
 
-
     @property
     def policy_config(self) -> Any:
         """The policy's validated settings (a pydantic model of the policy's kind)."""
