@@ -211,3 +211,15 @@ def test_shares_in_the_bottom_line_are_percentages():
     (line,) = bottom_line("run", {"headline": ["interception_rate"]}, [Said("x", stats)])
     assert "12.5% (10.0 to 15.0)" in line and "0.125" not in line
     assert names.words("interception_rate") in line
+
+
+def test_counts_in_the_bottom_line_are_a_number_of_things_per_run():
+    """A count is "the number of ... is N per run", never "the illicit shipments ... is"."""
+    stats = {"network.leaks": _s(166, 141, 194), "leaks": _s(46, 37, 57)}
+    info = {"headline": ["network.leaks", "leaks"], "days": 35, "warmup_days": 7}
+    (line,) = bottom_line("run", info, [Said("x", stats)])
+    assert "The number of illicit shipments released across the network is 166 (141 to 194)" in (
+        line
+    )
+    assert "the number of illicit shipments released is 46 (37 to 57) per run" in line
+    assert not re.search(r"[Tt]he (illicit|shipments)[a-z ]* is ", line)

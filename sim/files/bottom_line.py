@@ -116,10 +116,17 @@ def _with_unit(metric: str, s: Mapping[str, Any] | None) -> str:
     return estimate(unit, dict(s) if s else None)
 
 
+def _the(metric: str) -> str:
+    """A metric as the subject of a sentence: "the mean clearance time", "the number of
+    illicit shipments released" (a count is a number of things, so the verb is singular)."""
+    what = names.words(metric)
+    return f"the number of {what}" if names.unit(metric) == "count" else f"the {what}"
+
+
 def _run(info: Mapping[str, Any], point: Said, metrics: list[str]) -> str:
     parts = []
     for m in metrics:
-        text = f"the {names.words(m)} is {_with_unit(m, point.stats.get(m))}"
+        text = f"{_the(m)} is {_with_unit(m, point.stats.get(m))}"
         if names.unit(m) == "count":
             text += " " + period(dict(info))
         parts.append(text)
@@ -140,7 +147,7 @@ def _change(metric: str, ref: Mapping[str, Any], other: Said, again: bool = Fals
     unit = names.unit(metric)
     a, b = ref.get(metric), other.stats.get(metric)
     d = (other.differences or {}).get(metric)
-    what = f"the {names.words(metric)}"
+    what = _the(metric)
     if d is None or d.get("mean") is None:
         against = "" if again else f" against {_with_unit(metric, a)}"
         return f"{what} is {_with_unit(metric, b)}{against}"
@@ -179,7 +186,7 @@ def _against(base: Said, other: Said, metrics: list[str], again: bool) -> str:
     quiet = {m: _quiet(m, base.stats, other, again) for m in metrics}
     if sum(q is not None for q in quiet.values()) < 2:
         return "; ".join(_change(m, base.stats, other, again) for m in metrics)
-    still = _and([f"the {names.words(m)} ({q})" for m, q in quiet.items() if q is not None])
+    still = _and([f"{_the(m)} ({q})" for m, q in quiet.items() if q is not None])
     first = next(m for m in metrics if quiet[m] is not None)
     return "; ".join(
         f"{still} do not change measurably" if m == first else _change(m, base.stats, other, again)
