@@ -8,9 +8,10 @@ same file without ``[network]``, on the exact path (every selection at its own e
 linked office) and on its normal path. Rates count every office's shipments; medians of
 ``--runs`` runs. Memory as ``bench_memory.py`` measures it: in a fresh process, peak resident
 memory after the replication minus that after the imports, over the shipments simulated.
-The same offices with nothing shared (each on its normal path, one after the other) show what
-linking them costs in memory. The issue's targets: the network at no less than half the single
-office's rate, and memory per shipment within the existing target. Prints one line.
+The same offices with nothing shared (each on its normal path, one after the other, the
+busiest first) show what linking them costs in memory. The issue's targets: the network at
+no less than half the single office's rate, and memory per shipment within the existing
+target. Prints one line.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def timed(scenario: sim.Scenario, exact: bool | None = None) -> tuple[float, int
 
 def child(weeks: float, linked: bool) -> None:
     scenario = network(weeks, 1)
-    if not linked:  # the same offices, nothing shared: each on its normal path, one by one
+    if not linked:  # the same offices, nothing shared: each on its normal path, one at a time
         data = scenario.to_dict()
         del data["network"]["sharing"]
         scenario = sim.from_dict(data, "<unlinked>")
