@@ -223,3 +223,18 @@ def test_counts_in_the_bottom_line_are_a_number_of_things_per_run():
     )
     assert "the number of illicit shipments released is 46 (37 to 57) per run" in line
     assert not re.search(r"[Tt]he (illicit|shipments)[a-z ]* is ", line)
+
+
+def test_a_sweep_says_a_figure_that_does_not_move_once():
+    """Lowest and highest are named only when they differ as shown; otherwise the figure is
+    said once, for every point."""
+    points = [
+        Said(f"{n}", {"interception_rate": _s(0.073, 0.038, 0.138)}, None, {"x": n}) for n in (1, 2)
+    ]
+    (_, line) = bottom_line("sweep", {"headline": ["interception_rate"]}, points)
+    assert line == (
+        "The share of illicit shipments intercepted is 7.3% (3.8 to 13.8) at every point."
+    )
+    points[1].stats["interception_rate"] = _s(0.2, 0.1, 0.3)
+    (_, line) = bottom_line("sweep", {"headline": ["interception_rate"]}, points)
+    assert "lowest, 7.3% (3.8 to 13.8), at 1; highest, 20.0% (10.0 to 30.0), at 2" in line

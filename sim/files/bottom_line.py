@@ -216,12 +216,15 @@ def _sweep(info: Mapping[str, Any], points: Sequence[Said], metrics: list[str]) 
             continue
         low = min(have, key=lambda p: p.stats[m]["mean"])
         high = max(have, key=lambda p: p.stats[m]["mean"])
-        sentences.append(
-            _sentence(
-                f"The {names.words(m)} is lowest, {_with_unit(m, low.stats[m])}, at {low.name}; "
+        if _with_unit(m, low.stats[m]) == _with_unit(m, high.stats[m]):
+            every = "at every point" if len(have) == len(points) else "wherever it is measured"
+            text = f"{_the(m)} is {_with_unit(m, low.stats[m])} {every}"
+        else:
+            text = (
+                f"{_the(m)} is lowest, {_with_unit(m, low.stats[m])}, at {low.name}; "
                 f"highest, {_with_unit(m, high.stats[m])}, at {high.name}"
             )
-        )
+        sentences.append(_sentence(text))
     return sentences
 
 
