@@ -55,8 +55,8 @@ class EntryPath:
         """The run has stopped: drop what it needed."""
 
     def alerts_raised(self) -> None:
-        """The records have an alert column from now on (a shared seizure flagged the first
-        declarations during the run): what selection reads, read it."""
+        """The records have just gained an alert column (a shared seizure flagged the office's
+        first declarations during the run): selection reads it from now on."""
 
     def lodged(self) -> np.ndarray:
         """When customs deals with each declaration: lodged, or, under pre-arrival
