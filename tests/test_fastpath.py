@@ -31,7 +31,7 @@ from sim.model.traffic import generate
 from sim.policies.selectivity import Selectivity
 from sim.streams import PerShipment, Streams
 
-from conftest import build, small_data
+from conftest import build, changed, small_data
 
 GOLDEN_FILE = json.loads((Path(__file__).with_name("fastpath_golden.json")).read_text())
 GOLDEN = GOLDEN_FILE["cases"]
@@ -280,3 +280,13 @@ def test_a_border_advanced_in_steps_is_the_border_run_at_once(step_hours):
     assert_same_records(whole, stepped.finish())
     with pytest.raises(RuntimeError, match="exact path"):
         Border(scenario, Streams(seed)).advance(1.0)
+
+
+def test_a_run_without_a_single_shipment_ends_empty_on_both_paths():
+    data = changed()
+    data["traffic"]["shipments_per_day"] = 0.001
+    data["scenario"].update(days=1, warmup_days=0)
+    scenario = sim.from_dict(data)
+    for exact in (False, True):
+        border = run(scenario, exact=exact)
+        assert len(border.records.outcome) == 0

@@ -76,8 +76,8 @@ class ExactPath(EntryPath):
         now = self.env.now
         times = self._times
         p = self._pos
-        q = p + 1
         n = len(times)
+        q = min(p + 1, n)  # no shipment at all: nothing to start
         while q < n and times[q] <= now:
             q += 1
         if q < n:
