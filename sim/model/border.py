@@ -219,10 +219,8 @@ class Border:
         now = self.env.now
         examined = np.zeros(len(self.traffic), dtype=bool)
         for station in self.stations:
-            if self.scenario.checks[station.name].kind in INSPECTION_KINDS and station.seq:
-                sid = np.frombuffer(station._sid, dtype=np.int32, count=station.seq)
-                start = np.frombuffer(station._start, count=station.seq)
-                examined[sid[~np.isnan(start)]] = True
+            if self.scenario.checks[station.name].kind in INSPECTION_KINDS:
+                examined[station.started()] = True
         rec = self.records
         found = rec.outcome == INTERCEPTED
         known = found | ((rec.outcome == RELEASED) & (rec.released <= now))
@@ -304,10 +302,9 @@ class Border:
         tr, rec, sel = self.traffic, self.records, self.selectivity
         tr.truth[sids] = truth
         if rec.has_score:
-            rec.risk_score[sids] = tr.score_noise[sids] + np.array([0.0, *sel.separations])[truth]
+            rec.risk_score[sids] = risk_scores(tr, sel.separations, sids)
         if sel.alert_p is not None:
-            coverage, false_rate = sel.alert_p
-            rec.alert[sids] = tr.alert_u[sids] < np.array([false_rate, *coverage])[truth]
+            rec.alert[sids] = alerts(tr, *sel.alert_p, sids)
 
     def finish(self) -> Records:
         """Simulate what is left of the run (nothing, when :meth:`run` did it) and return the

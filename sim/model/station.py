@@ -492,6 +492,15 @@ class Station:
             self.query_u.forget()
             self.answer.forget()
 
+    def started(self) -> np.ndarray:
+        """Ids of the shipments whose visit here has started so far (during the run: what a
+        targeting unit has examined)."""
+        if not self.seq:
+            return np.zeros(0, dtype=np.int32)
+        sid = np.frombuffer(self._sid, dtype=np.int32, count=self.seq)
+        start = np.frombuffer(self._start, count=self.seq)
+        return sid[~np.isnan(start)]
+
     def _visits(self) -> Visits:
         """The visit columns, in shipment order."""
         if not self.seq:

@@ -127,19 +127,31 @@ def code_dtype(count: int) -> np.dtype:
     return np.dtype(np.int8 if count < 128 else np.int16 if count < 32768 else np.int32)
 
 
-def risk_scores(traffic: Shipments, separations: list[float]) -> np.ndarray:
+def risk_scores(
+    traffic: Shipments, separations: list[float], ids: np.ndarray | None = None
+) -> np.ndarray:
     """Binormal risk scores: N(0, 1) for legitimate shipments, N(d_k, 1) for illicit kind k,
     where ``separations[k]`` = d_k = sqrt(2) Phi^-1(AUC_k). The same noise under every AUC, so
-    a better model moves illicit scores up and leaves legitimate ones where they were."""
+    a better model moves illicit scores up and leaves legitimate ones where they were.
+    ``ids``: of those shipments only (their truth changed during the run)."""
     shift = np.array([0.0, *separations])
-    return traffic.score_noise + shift[traffic.truth]
+    if ids is None:
+        return traffic.score_noise + shift[traffic.truth]
+    return traffic.score_noise[ids] + shift[traffic.truth[ids]]
 
 
-def alerts(traffic: Shipments, coverage: list[float], false_alert_rate: float) -> np.ndarray:
+def alerts(
+    traffic: Shipments,
+    coverage: list[float],
+    false_alert_rate: float,
+    ids: np.ndarray | None = None,
+) -> np.ndarray:
     """Which shipments an intelligence alert flags: illicit kind k with probability
-    ``coverage[k]``, legitimate ones with ``false_alert_rate``."""
+    ``coverage[k]``, legitimate ones with ``false_alert_rate``. ``ids``: of those only."""
     p = np.array([false_alert_rate, *coverage])
-    return traffic.alert_u < p[traffic.truth]
+    if ids is None:
+        return traffic.alert_u < p[traffic.truth]
+    return traffic.alert_u[ids] < p[traffic.truth[ids]]
 
 
 def hourly_rates(scenario: Scenario) -> np.ndarray:
